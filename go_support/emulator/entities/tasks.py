@@ -1,0 +1,555 @@
+"""The tasks module: ``TaskList``, ``TaskListGrouping``, ``TaskCategory`` and ``Task``.
+
+Quirks kept on purpose (groupoffice-wire/README.md): invalid ``progress`` and ``role`` values
+are silently ignored (04, 08); tasks in ``support`` lists are invisible (04); a new task list's
+ACL never gets the super-admin's group (04); changing ``responsibleUserId`` alone resets
+progress (08); ``Task/query`` defaults to subscribed lists (08).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+from .. import acl
+from ..context import Context
+from ..entity import EntityHandler, FilterFn, Prop, SortKey
+from ..errors import REQUIRED, MethodError, db_exception
+from ..filters import (
+    any_id_in,
+    date_filter,
+    id_filter,
+    now_iso,
+    number_filter,
+    text_filter,
+)
+from ..registry import Registry
+from ..store import Record
+from . import customfields
+
+PROGRESS = ("needs-action", "in-progress", "completed", "failed", "cancelled")
+ROLES = ("list", "board", "project", "support")
+
+
+def _merge_acl(current: Any, value: Any) -> Any:
+    """``acl`` writes merge; ``{gid: null}`` removes one group (04)."""
+    merged = dict(current) if isinstance(current, dict) else {}
+    if not isinstance(value, dict):
+        return merged
+    for gid, level in value.items():
+        if level is None or level == 0:
+            merged.pop(str(gid), None)
+        else:
+            merged[str(gid)] = level
+    return merged
+
+
+class TaskListHandler(EntityHandler):
+    name = "TaskList"
+    model_class = "go\\modules\\community\\tasks\\model\\TaskList"
+    controller_class = "go\\modules\\community\\tasks\\controller\\TaskList"
+    module = ("community", "tasks")
+    acl_state = True
+    props = {
+        "role": Prop(default="list"),
+        "permissionLevel": Prop(stored=False),
+        "acl": Prop(default=lambda ctx: {}),
+        "id": Prop(),
+        "name": Prop(),
+        "aclId": Prop(),
+        "description": Prop(),
+        "createdBy": Prop(),
+        "color": Prop(stored=False),
+        "sortOrder": Prop(stored=False),
+        "isVisible": Prop(stored=False),
+        "isSubscribed": Prop(stored=False),
+        "syncToDevice": Prop(stored=False),
+        "groups": Prop(default=lambda ctx: []),
+        "projectId": Prop(),
+        "groupingId": Prop(),
+    }
+    _user_props = ("color", "sortOrder", "isVisible", "isSubscribed", "syncToDevice")
+
+    def filters(self) -> dict[str, FilterFn]:
+        return {
+            **super().filters(),
+            "role": lambda c, r, v: r.get("role") == v,
+            "text": lambda c, r, v: text_filter(r.get("name"), f"%{v}%"),
+            "isSubscribed": lambda c, r, v: bool(self._user(c, r).get("isSubscribed")) == bool(v),
+            "projectId": lambda c, r, v: id_filter(r.get("projectId"), v),
+            "createdBy": lambda c, r, v: id_filter(r.get("createdBy"), v),
+            "permissionLevel": lambda c, r, v: self.permission_level(c, r) >= int(v),
+        }
+
+    def sort_key(self, ctx: Context, prop: str) -> SortKey | None:
+        if prop == "group":
+            return lambda c, r: (c.store.get("TaskListGrouping", r.get("groupingId")) or {}).get(
+                "name"
+            )
+        return super().sort_key(ctx, prop)
+
+    def _user(self, ctx: Context, record: Record) -> dict[str, Any]:
+        return dict((record.get("userProps") or {}).get(str(ctx.user_id), {}))
+
+    def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
+        if prop in self._user_props:
+            user = self._user(ctx, record)
+            defaults = {"color": record.get("defaultColor"), "sortOrder": None,
+                        "isVisible": False, "isSubscribed": False, "syncToDevice": False}
+            return user.get(prop, defaults[prop])
+        return super().read_property(ctx, record, prop)
+
+    def permission_level(self, ctx: Context, record: Record) -> int:
+        return ctx.acl_level(record.get("acl"))
+
+    def can_create(self, ctx: Context, record: Record) -> bool:
+        return ctx.has_right("community", "tasks", "mayChangeTasklists")
+
+    def can_update(self, ctx: Context, record: Record, changes: dict[str, Any]) -> bool:
+        level = self.permission_level(ctx, record)
+        if set(changes) <= set(self._user_props):
+            return level >= acl.READ
+        if "acl" in changes and level < acl.MANAGE:
+            return False
+        return level >= acl.WRITE
+
+    def can_destroy(self, ctx: Context, record: Record) -> bool:
+        return (
+            ctx.has_right("community", "tasks", "mayChangeTasklists")
+            and self.permission_level(ctx, record) >= acl.DELETE
+        )
+
+    def merge_patch(self, ctx: Context, key: str, current: Any, value: Any) -> Any:
+        return _merge_acl(current, value) if key == "acl" else value
+
+    def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
+        user = (record.setdefault("userProps", {})).setdefault(str(ctx.user_id), {})
+        for key, value in values.items():
+            if key in self._user_props:
+                user[key] = value
+            elif key == "role":
+                if value in ROLES:  # the setter's error is cleared by validate() (04)
+                    record["role"] = value
+            elif key == "acl":
+                record["acl"] = _merge_acl(record.get("acl") if not new else {}, value)
+            elif key == "groupingId":
+                record["groupingId"] = int(value) if value not in (None, "") else None
+            elif key == "createdBy":
+                record["createdBy"] = int(value) if value is not None else None
+            elif key in ("permissionLevel", "aclId", "id"):
+                continue
+            else:
+                record[key] = value
+
+    def validate(
+        self, ctx: Context, record: Record, new: bool, old: Record | None
+    ) -> dict[str, dict[str, Any]]:
+        if not record.get("name"):
+            return {"name": {"code": REQUIRED, "description": "Property is required"}}
+        return {}
+
+    def before_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        if old is None:
+            record["aclId"] = int(ctx.store.next_id("acl"))
+            if record.get("createdBy") is None:
+                record["createdBy"] = int(ctx.uid)
+            owner = ctx.store.get("User", record["createdBy"])
+            if owner is not None and str(owner["id"]) != acl.ADMIN_USER:
+                record["acl"][str(owner.get("personalGroup"))] = acl.MANAGE
+            color = "%06x" % random.randrange(0, 0xFFFFFF)
+            record["defaultColor"] = color
+            user = record.setdefault("userProps", {}).setdefault(str(ctx.user_id), {})
+            user.setdefault("color", color)
+            user.setdefault("isSubscribed", True)
+            user.setdefault("isVisible", True)
+            user.setdefault("syncToDevice", False)
+            user.setdefault("sortOrder", None)
+            ctx.store.bump_acl()
+        elif old.get("acl") != record.get("acl"):
+            ctx.store.bump_acl()
+
+
+class TaskListGroupingHandler(EntityHandler):
+    name = "TaskListGrouping"
+    model_class = "go\\modules\\community\\tasks\\model\\TaskListGrouping"
+    controller_class = "go\\modules\\community\\tasks\\controller\\TaskListGrouping"
+    module = ("community", "tasks")
+    default_filters = {"role": "list"}
+    props = {
+        "role": Prop(default="list"),
+        "permissionLevel": Prop(stored=False),
+        "id": Prop(),
+        "name": Prop(),
+    }
+
+    def filters(self) -> dict[str, FilterFn]:
+        return {
+            **super().filters(),
+            "role": lambda c, r, v: r.get("role") == v,
+            "text": lambda c, r, v: text_filter(r.get("name"), f"%{v}%"),
+        }
+
+    def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
+        for key, value in values.items():
+            if key == "role":
+                if value in ROLES:
+                    record["role"] = value
+            elif key not in ("id", "permissionLevel"):
+                record[key] = value
+
+    def after_destroy(self, ctx: Context, record: Record) -> None:
+        lists = ctx.handler("TaskList")
+        for tl in list(ctx.store.all("TaskList")):
+            if str(tl.get("groupingId")) == str(record["id"]):
+                old = ctx.store.snapshot(tl)
+                tl["groupingId"] = None
+                lists.save(ctx, tl, old)
+
+
+class TaskCategoryHandler(EntityHandler):
+    name = "TaskCategory"
+    model_class = "go\\modules\\community\\tasks\\model\\Category"
+    controller_class = "go\\modules\\community\\tasks\\controller\\Category"
+    module = ("community", "tasks")
+    default_filters = {"role": "list"}
+    props = {
+        "role": Prop(default="list"),
+        "permissionLevel": Prop(stored=False),
+        "id": Prop(),
+        "name": Prop(),
+        "ownerId": Prop(default=lambda ctx: int(ctx.uid) if ctx.user_id else None),
+        "tasklistId": Prop(),
+    }
+
+    def filters(self) -> dict[str, FilterFn]:
+        return {
+            **super().filters(),
+            "role": lambda c, r, v: r.get("role") == v,
+            "text": lambda c, r, v: text_filter(r.get("name"), v),
+            "tasklistId": lambda c, r, v: id_filter(r.get("tasklistId"), v),
+            "ownerId": lambda c, r, v: id_filter(r.get("ownerId"), v) and r.get("tasklistId") is None,
+            "global": lambda c, r, v: (r.get("ownerId") is None and r.get("tasklistId") is None)
+            == bool(v),
+        }
+
+    def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
+        for key, value in values.items():
+            if key == "role":
+                if value in ROLES:
+                    record["role"] = value
+            elif key in ("ownerId", "tasklistId"):
+                record[key] = int(value) if value not in (None, "") else None
+            elif key not in ("id", "permissionLevel"):
+                record[key] = value
+
+    def permission_level(self, ctx: Context, record: Record) -> int:
+        if record.get("tasklistId") is not None:
+            tl = ctx.store.get("TaskList", record["tasklistId"])
+            level = ctx.acl_level(tl.get("acl") if tl else None)
+            return acl.DELETE if level >= acl.MANAGE else acl.READ
+        if record.get("ownerId") is None:
+            return acl.MANAGE if ctx.has_right("community", "tasks", "mayChangeCategories") else acl.READ
+        return acl.MANAGE if str(record["ownerId"]) == str(ctx.user_id) or ctx.is_admin else acl.READ
+
+    def can_create(self, ctx: Context, record: Record) -> bool:
+        return self.permission_level(ctx, record) > acl.READ
+
+    def query_applies_acl(self) -> bool:
+        return False
+
+    def after_destroy(self, ctx: Context, record: Record) -> None:
+        # The category vanishes from tasks by a database cascade, without a change-log entry.
+        for task in list(ctx.store.all("Task")):
+            cats = task.get("categories") or []
+            if str(record["id"]) in cats:
+                task["categories"] = [c for c in cats if c != str(record["id"])]
+                ctx.store.put("Task", task)
+
+
+def _uid(ctx: Context) -> str:
+    return str(uuid.uuid4())
+
+
+class TaskHandler(EntityHandler):
+    name = "Task"
+    model_class = "go\\modules\\community\\tasks\\model\\Task"
+    controller_class = "go\\modules\\community\\tasks\\controller\\Task"
+    module = ("community", "tasks")
+    acl_state = True
+    default_filters = {"tasklistId": "subscribedOnly"}
+    props = {
+        "recurrenceRule": Prop(),
+        "progress": Prop(default="needs-action"),
+        "timeBooked": Prop(default=0, readonly=True),
+        "uid": Prop(),
+        "uri": Prop(),
+        "permissionLevel": Prop(stored=False),
+        "customFields": Prop(stored=False),
+        "id": Prop(),
+        "tasklistId": Prop(),
+        "responsibleUserId": Prop(),
+        "groupId": Prop(),
+        "projectId": Prop(),
+        "mileStoneId": Prop(),
+        "createdBy": Prop(readonly=True),
+        "createdAt": Prop(readonly=True),
+        "modifiedAt": Prop(readonly=True),
+        "modifiedBy": Prop(readonly=True),
+        "filesFolderId": Prop(),
+        "due": Prop(),
+        "start": Prop(),
+        "estimatedDuration": Prop(),
+        "progressUpdated": Prop(),
+        "title": Prop(),
+        "description": Prop(),
+        "location": Prop(),
+        "categories": Prop(default=lambda ctx: []),
+        "color": Prop(),
+        "startTime": Prop(),
+        "latitude": Prop(),
+        "longitude": Prop(),
+        "priority": Prop(default=0),
+        "freeBusyStatus": Prop(default="free"),
+        "privacy": Prop(default="public"),
+        "percentComplete": Prop(default=0),
+        "alerts": Prop(),
+        "vcalendarBlobId": Prop(),
+        "group": Prop(),
+        "attachments": Prop(writeonly=True),
+    }
+
+    # -- visibility and permissions -----------------------------------------------------------
+
+    def _list(self, ctx: Context, record: Record) -> Record | None:
+        return ctx.store.get("TaskList", record.get("tasklistId"))
+
+    def visible(self, ctx: Context, record: Record) -> bool:
+        tl = self._list(ctx, record)
+        return tl is not None and tl.get("role") != "support"
+
+    def permission_level(self, ctx: Context, record: Record) -> int:
+        tl = self._list(ctx, record)
+        return ctx.acl_level(tl.get("acl") if tl else None)
+
+    def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
+        if prop == "customFields":
+            return customfields.values_for(ctx, "Task", record)
+        return super().read_property(ctx, record, prop)
+
+    # -- filters and sorting ------------------------------------------------------------------
+
+    def filters(self) -> dict[str, FilterFn]:
+        def tasklist(c: Context, r: Record, v: Any) -> bool:
+            if v in (None, "", "subscribedOnly"):
+                tl = self._list(c, r)
+                return bool(tl and ((tl.get("userProps") or {}).get(str(c.user_id)) or {}).get(
+                    "isSubscribed"
+                ))
+            if v == "any":
+                return True
+            return id_filter(r.get("tasklistId"), v)
+
+        return {
+            **super().filters(),
+            "tasklistId": tasklist,
+            "role": lambda c, r, v: (self._list(c, r) or {}).get("role") == v,
+            "categories": lambda c, r, v: any_id_in(r.get("categories"), v),
+            "responsibleUserId": lambda c, r, v: id_filter(r.get("responsibleUserId"), v),
+            "progress": lambda c, r, v: r.get("progress") in (v if isinstance(v, list) else [v]),
+            "complete": lambda c, r, v: (r.get("progress") == "completed") == bool(v),
+            "percentComplete": lambda c, r, v: number_filter(r.get("percentComplete"), v),
+            "start": lambda c, r, v: date_filter(r.get("start"), v),
+            "due": lambda c, r, v: date_filter(r.get("due"), v),
+            "progressUpdated": lambda c, r, v: date_filter(r.get("progressUpdated"), v),
+            "scheduled": lambda c, r, v: (r.get("start") is not None) == bool(v),
+            "title": lambda c, r, v: text_filter(r.get("title"), v),
+            "projectId": lambda c, r, v: id_filter(r.get("projectId"), v),
+            "text": self._text_filter,
+            "createdBy": lambda c, r, v: self._user_filter(c, r.get("createdBy"), v),
+            "modifiedBy": lambda c, r, v: self._user_filter(c, r.get("modifiedBy"), v),
+            "createdByMe": lambda c, r, v: str(r.get("createdBy")) == str(c.user_id),
+            "createdAt": lambda c, r, v: date_filter(r.get("createdAt"), v),
+            "modifiedAt": lambda c, r, v: date_filter(r.get("modifiedAt"), v),
+            "commentedAt": lambda c, r, v: date_filter(self._commented_at(c, r), v),
+            "comment": lambda c, r, v: any(
+                text_filter(cm.get("text"), v) for cm in self._comments(c, r)
+            ),
+            "permissionLevel": lambda c, r, v: self.permission_level(c, r) >= int(v),
+        }
+
+    def dynamic_filter(self, ctx: Context, name: str) -> FilterFn | None:
+        return customfields.filter_for(ctx, "Task", name)
+
+    def sort_key(self, ctx: Context, prop: str) -> SortKey | None:
+        custom = customfields.sort_key_for(ctx, "Task", prop)
+        if custom is not None:
+            return custom
+        if prop == "progress":
+            return lambda c, r: PROGRESS.index(r.get("progress", "needs-action"))
+        if prop == "tasklist":
+            return lambda c, r: (self._list(c, r) or {}).get("name")
+        if prop == "responsible":
+            return lambda c, r: (c.store.get("User", r.get("responsibleUserId")) or {}).get(
+                "displayName"
+            )
+        if prop == "creator":
+            return lambda c, r: (c.store.get("User", r.get("createdBy")) or {}).get("displayName")
+        return super().sort_key(ctx, prop)
+
+    def _text_filter(self, ctx: Context, record: Record, value: Any) -> bool:
+        words = str(value).lower().split()
+        haystack = " ".join(
+            str(x)
+            for x in (record.get("title"), record.get("description"), record.get("id"))
+            if x
+        ).lower()
+        keywords = haystack.replace("<", " ").replace(">", " ").split()
+        return all(any(k.startswith(w) for k in keywords) for w in words)
+
+    @staticmethod
+    def _user_filter(ctx: Context, value: Any, query: Any) -> bool:
+        queries = query if isinstance(query, list) else [query]
+        for q in queries:
+            q = str(ctx.user_id) if q == "{{me}}" else q
+            if str(q).isdigit():
+                if str(value) == str(q):
+                    return True
+            else:
+                user = ctx.store.get("User", value)
+                if user and text_filter(user.get("displayName"), q):
+                    return True
+        return False
+
+    def _comments(self, ctx: Context, record: Record) -> list[Record]:
+        return [
+            c
+            for c in ctx.store.all("Comment")
+            if c.get("entity", "Task") == "Task" and str(c.get("entityId")) == str(record["id"])
+        ]
+
+    def _commented_at(self, ctx: Context, record: Record) -> Any:
+        return record.get("commentedAt")
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def new_record(self, ctx: Context) -> Record:
+        record = super().new_record(ctx)
+        record["customFields"] = {}
+        return record
+
+    def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
+        for key, value in values.items():
+            spec = self.props[key]
+            if key == "customFields":
+                customfields.merge_values(ctx, "Task", record, value)
+            elif key == "progress":
+                if value in PROGRESS:  # the setter's error is cleared by validate() (08)
+                    record["progress"] = value
+            elif key in ("tasklistId", "responsibleUserId") and value is not None:
+                record[key] = str(value)
+            elif key == "categories":
+                record[key] = [str(v) for v in value or []]
+            elif spec.readonly or not spec.stored or spec.writeonly:
+                continue
+            else:
+                record[key] = value
+
+    def validate(
+        self, ctx: Context, record: Record, new: bool, old: Record | None
+    ) -> dict[str, dict[str, Any]]:
+        errors: dict[str, dict[str, Any]] = {}
+        if not record.get("tasklistId"):
+            errors["tasklistId"] = {"code": REQUIRED, "description": "Property is required"}
+        if not record.get("title"):
+            errors["title"] = {"code": REQUIRED, "description": "Property is required"}
+        return errors
+
+    def check_create(self, ctx: Context, record: Record) -> None:
+        if record.get("tasklistId") and ctx.store.get("TaskList", record["tasklistId"]) is None:
+            ctx.store.next_id("Task")  # the failed insert uses up an id (16)
+            raise db_exception()
+        if record.get("tasklistId"):
+            super().check_create(ctx, record)
+
+    def before_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        now = now_iso()
+        if old is None:
+            if not record.get("uid"):
+                record["uid"] = _uid(ctx)
+            if not record.get("uri"):
+                record["uri"] = record["uid"] + ".ics"
+            record["createdBy"] = str(ctx.uid)
+            record["createdAt"] = now
+        progress_changed = old is None and record.get("progress") != "needs-action" or (
+            old is not None and old.get("progress") != record.get("progress")
+        )
+        if record.get("progress") == "completed":
+            record["percentComplete"] = 100
+        if old is None or old.get("percentComplete") != record.get("percentComplete"):
+            pct = record.get("percentComplete") or 0
+            if pct == 100:
+                record["progress"] = "completed"
+            elif pct > 0 and record.get("progress") == "needs-action":
+                record["progress"] = "in-progress"
+        if (
+            old is not None
+            and old.get("responsibleUserId") != record.get("responsibleUserId")
+            and not ctx.extra.get("progress_in_patch")
+        ):
+            record["progress"] = "needs-action"
+        if (old is None and record.get("progress") != "needs-action") or (
+            old is not None and old.get("progress") != record.get("progress")
+        ) or progress_changed:
+            record["progressUpdated"] = now
+        record["modifiedAt"] = now
+        record["modifiedBy"] = str(ctx.uid)
+
+    def update_one(self, ctx: Context, id_: str, patch: dict[str, Any]) -> Record | None:
+        ctx.extra["progress_in_patch"] = "progress" in patch
+        try:
+            return super().update_one(ctx, id_, patch)
+        finally:
+            ctx.extra.pop("progress_in_patch", None)
+
+    def create_one(self, ctx: Context, values: dict[str, Any]) -> Record:
+        result = super().create_one(ctx, values)
+        tl = ctx.store.get("TaskList", values.get("tasklistId"))
+        if tl is not None and tl.get("role") == "support":
+            raise MethodError("notFound", "Item was created but not found?")
+        return result
+
+    def on_comment_added(self, ctx: Context, task: Record, author: str) -> None:
+        """``Task::onCommentAdded`` (09, 16): auto-assign an agent, then move progress."""
+        old = ctx.store.snapshot(task)
+        level = self.permission_level(ctx, task)
+        if (
+            str(task.get("createdBy")) != author
+            and not task.get("responsibleUserId")
+            and level >= acl.WRITE
+        ):
+            task["responsibleUserId"] = author
+        count = len(self._comments(ctx, task))
+        if str(task.get("responsibleUserId")) == author and count > 1:
+            task["progress"] = "in-progress"
+        else:
+            task["progress"] = "needs-action"
+        now = now_iso()
+        if task.get("progress") != old.get("progress"):
+            task["progressUpdated"] = now
+        task["commentedAt"] = now
+        task["modifiedAt"] = now
+        task["modifiedBy"] = author
+        if {k: v for k, v in task.items() if k != "commentedAt"} != {
+            k: v for k, v in old.items() if k != "commentedAt"
+        }:
+            self.save(ctx, task, old)
+        else:
+            ctx.store.put("Task", task)
+
+
+def register(registry: Registry) -> None:
+    registry.add(TaskListHandler())
+    registry.add(TaskListGroupingHandler())
+    registry.add(TaskCategoryHandler())
+    registry.add(TaskHandler())

@@ -1,0 +1,639 @@
+"""Generic ``Foo/get``, ``Foo/query``, ``Foo/set`` and ``Foo/changes``, as Group-Office runs them.
+
+Each entity subclasses :class:`EntityHandler`, declares its properties and filters and overrides
+hooks (permissions, setters, validation, side effects). The generic part reproduces what the
+recorded server does for every entity (groupoffice-jmap-protocol.md §9, corpus file 03):
+
+- get: ``ids: null`` returns all readable, falsy ids are dropped, duplicates removed, ``list``
+  follows the requested order and unreadable ids land in ``notFound`` as sent;
+- query: ``notfound`` (lower case) and ``canCalculateUpdates: false``, no ``position``;
+  ``limit: 0`` means unlimited and then ``position`` is ignored (15); ``hasMore`` only when true;
+- set: all nine result keys, ``created`` = what differs from what the client sent plus ``id``,
+  ``updated`` = what differs from the client's expectation or ``null``; an unknown property fails
+  the whole call; side-effect saves are merged into ``created``/``updated``;
+- changes: ``changed`` holds created, updated and destroyed ids, ``updated`` copies it,
+  ``removed`` the destroyed ones, ``totalChanges`` is always 0 (08).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from . import acl
+from .context import Context, SideEffects
+from .errors import (
+    MethodError,
+    SetError,
+    db_exception,
+    forbidden,
+    invalid_arguments,
+    not_found,
+    unsupported_filter,
+)
+from .store import Record
+
+FilterFn = Callable[[Context, Record, Any], bool]
+SortKey = Callable[[Context, Record], Any]
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One API property of an entity.
+
+    ``default`` is the value of a new record (a callable is called with the context);
+    ``readonly`` properties are silently ignored on write (createdBy, createdAt, ...);
+    ``writeonly`` ones are accepted but never returned; ``stored=False`` marks computed
+    properties (``permissionLevel``) which :meth:`EntityHandler.read_property` provides.
+    """
+
+    default: Any = None
+    readonly: bool = False
+    writeonly: bool = False
+    stored: bool = True
+    in_default: bool = True
+
+
+def strict_equal(a: Any, b: Any) -> bool:
+    """PHP's ``===`` on decoded JSON: ``1`` and ``"1"`` differ, and so do ``1`` and ``True``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(strict_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+class EntityHandler:
+    name: ClassVar[str] = ""
+    #: PHP classes, used verbatim in the server's error messages.
+    model_class: ClassVar[str] = ""
+    controller_class: ClassVar[str] = ""
+    #: (package, module) whose mayRead right every call needs; None for core entities.
+    module: ClassVar[tuple[str | None, str] | None] = None
+    #: ACL entities append the global ACL modseq to their state strings (03, 04).
+    acl_state: ClassVar[bool] = False
+    methods: ClassVar[frozenset[str]] = frozenset({"get", "query", "set", "changes"})
+    props: ClassVar[dict[str, Prop]] = {}
+    default_filters: ClassVar[dict[str, Any]] = {}
+    #: /set answers use this name in "Not existing property" messages.
+
+    def __init__(self) -> None:
+        self._filters: dict[str, FilterFn] = {k.lower(): v for k, v in self.filters().items()}
+
+    # -- hooks an entity overrides ------------------------------------------------------------
+
+    def filters(self) -> dict[str, FilterFn]:
+        """Filter name -> predicate. Names are matched case-insensitively (07)."""
+        return {
+            "exclude": lambda ctx, r, v: str(r["id"]) not in {str(x) for x in v or []},
+        }
+
+    def sort_key(self, ctx: Context, prop: str) -> SortKey | None:
+        """A key function for a sort property, or None for an unknown column (dbException)."""
+        spec = self.props.get(prop)
+        if spec is None or not spec.stored or spec.writeonly:
+            return None
+        return lambda _ctx, r: r.get(prop)
+
+    def permission_level(self, ctx: Context, record: Record) -> int:
+        return acl.MANAGE if ctx.is_admin else acl.READ
+
+    def can_create(self, ctx: Context, record: Record) -> bool:
+        return self.permission_level(ctx, record) >= acl.CREATE
+
+    def can_update(self, ctx: Context, record: Record, changes: dict[str, Any]) -> bool:
+        return self.permission_level(ctx, record) >= acl.WRITE
+
+    def can_destroy(self, ctx: Context, record: Record) -> bool:
+        return self.permission_level(ctx, record) >= acl.DELETE
+
+    def readable(self, ctx: Context, record: Record) -> bool:
+        return self.permission_level(ctx, record) >= acl.READ
+
+    def query_applies_acl(self) -> bool:
+        """Comment/query famously does not (16); everything else filters to readable rows."""
+        return True
+
+    def visible(self, ctx: Context, record: Record) -> bool:
+        """Rows the entity never shows at all (Tasks in support lists, 04)."""
+        return True
+
+    def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
+        if prop == "permissionLevel":
+            return self.permission_level(ctx, record)
+        spec = self.props[prop]
+        value = record.get(prop, _MISSING)
+        if value is _MISSING:
+            return self.default_value(ctx, spec)
+        return value
+
+    def default_value(self, ctx: Context, spec: Prop) -> Any:
+        return spec.default(ctx) if callable(spec.default) else _copy(spec.default)
+
+    def new_record(self, ctx: Context) -> Record:
+        return {
+            name: self.default_value(ctx, spec)
+            for name, spec in self.props.items()
+            if spec.stored and name != "id"
+        }
+
+    def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
+        """Copy client values into the record; setters that drop bad values override this."""
+        for key, value in values.items():
+            spec = self.props[key]
+            if spec.readonly or not spec.stored and not spec.writeonly:
+                continue
+            record[key] = _copy(value)
+
+    def validate(
+        self, ctx: Context, record: Record, new: bool, old: Record | None
+    ) -> dict[str, dict[str, Any]]:
+        """Validation errors as ``{property: {"code", "description"}}``."""
+        return {}
+
+    def before_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        """Side effects on the record itself, after validation (progress rules and the like)."""
+
+    def after_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        """Side effects on other records."""
+
+    def before_destroy(self, ctx: Context, record: Record) -> None:
+        """Checks or cascades; raising MethodError fails the whole call."""
+
+    def after_destroy(self, ctx: Context, record: Record) -> None:
+        """Cascades on other records."""
+
+    def merge_patch(self, ctx: Context, key: str, current: Any, value: Any) -> Any:
+        """A top-level key replaces the property; ACLs and custom fields override to merge."""
+        return value
+
+    def unknown_property(self, key: str) -> MethodError:
+        return MethodError(
+            "invalidArgumentException", f"Not existing property {key} for {self.model_class}"
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def state(self, ctx: Context) -> str:
+        store = ctx.store
+        base = f"{store.meta.cache_cleared_at}:{store.modseq(self.name)}:0"
+        return f"{base}:{store.meta.acl_modseq}" if self.acl_state else base
+
+    def default_properties(self) -> list[str]:
+        return [n for n, p in self.props.items() if p.in_default and not p.writeonly]
+
+    def to_wire(self, ctx: Context, record: Record, properties: Iterable[str] | None) -> Record:
+        names = list(properties) if properties else self.default_properties()
+        out: Record = {}
+        for name in names:
+            if name == "id":
+                out["id"] = str(record["id"])
+            elif name in self.props and not self.props[name].writeonly:
+                out[name] = self.read_property(ctx, record, name)
+        if "id" not in out:
+            out["id"] = str(record["id"])
+        return out
+
+    def find(self, ctx: Context, id_: Any) -> Record | None:
+        rec = ctx.store.get(self.name, id_)
+        if rec is None or not self.visible(ctx, rec):
+            return None
+        return rec
+
+    def save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        """Persist a record changed by a hook (not by the /set call's own objects)."""
+        created = old is None
+        if created:
+            record["id"] = ctx.store.next_id(self.name)
+        ctx.store.put(self.name, record)
+        ctx.store.log_change(self.name, record["id"])
+        ctx.saved(self, record, created)
+
+    # -- get ----------------------------------------------------------------------------------
+
+    def get(self, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        ids = args.get("ids")
+        properties = args.get("properties") or None
+        result: dict[str, Any] = {"accountId": args.get("accountId", [])}
+        if ids is not None and not isinstance(ids, list):
+            raise MethodError("invalidArgumentException", "ids must be of type array")
+        records: list[Record] = []
+        not_found_ids: list[Any] = []
+        if ids is None:
+            records = [r for r in ctx.store.all(self.name) if self.get_readable(ctx, r)]
+        else:
+            seen: set[str] = set()
+            for raw in ids:
+                if not raw or raw == "0" or str(raw) in seen:
+                    continue
+                seen.add(str(raw))
+                rec = self.find(ctx, raw)
+                if rec is None or not self.get_readable(ctx, rec):
+                    not_found_ids.append(raw)
+                else:
+                    records.append(rec)
+        result["state"] = self.state(ctx)
+        result["list"] = [self.to_wire(ctx, r, self.get_properties(properties)) for r in records]
+        result["notFound"] = not_found_ids
+        return result
+
+    def get_readable(self, ctx: Context, record: Record) -> bool:
+        return self.visible(ctx, record) and self.readable(ctx, record)
+
+    def get_properties(self, properties: list[str] | None) -> list[str] | None:
+        return properties
+
+    # -- query --------------------------------------------------------------------------------
+
+    def query(self, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        flt = args.get("filter")
+        if flt is None:
+            flt = {}
+        if not isinstance(flt, dict | list):
+            raise invalid_arguments("Parameter 'filter' must be an array")
+        sort = args.get("sort") or []
+        if not isinstance(sort, list):
+            raise invalid_arguments("Parameter 'sort' must be an array")
+        position = int(args.get("position") or 0)
+        limit = int(args.get("limit") or 0)
+        if limit < 0:
+            raise invalid_arguments("Limit MUST be positive")
+        if position < 0:
+            raise invalid_arguments("Position MUST be positive")
+        predicate = self.compile_filter(ctx, flt)
+        keys = self.compile_sort(ctx, sort)
+        rows = [
+            r
+            for r in ctx.store.all(self.name)
+            if self.visible(ctx, r)
+            and (not self.query_applies_acl() or self.readable(ctx, r))
+            and predicate(r)
+        ]
+        rows = self.sort_rows(ctx, rows, keys)
+        total = len(rows)
+        has_more = False
+        if limit > 0:
+            has_more = len(rows) > position + limit
+            rows = rows[position : position + limit]
+        state = self.state(ctx)
+        result: dict[str, Any] = {
+            "accountId": args.get("accountId"),
+            "state": state,
+            "queryState": state,
+            "ids": [str(r["id"]) for r in rows],
+            "notfound": [],
+            "canCalculateUpdates": False,
+        }
+        if args.get("calculateHasMore") and limit > 0 and has_more:
+            result["hasMore"] = True
+        if args.get("calculateTotal"):
+            result["total"] = total
+        return result
+
+    def compile_filter(self, ctx: Context, flt: dict[str, Any] | list[Any]) -> Callable[[Record], bool]:
+        used: set[str] = set()
+        tree = self._compile_node(ctx, flt, used)
+        defaults = [
+            self._compile_condition(ctx, {name: value}, set())
+            for name, value in self.default_filters.items()
+            if name.lower() not in used
+        ]
+        if not defaults:
+            return tree
+        return lambda r: all(d(r) for d in defaults) and tree(r)
+
+    def _compile_node(
+        self, ctx: Context, node: Any, used: set[str]
+    ) -> Callable[[Record], bool]:
+        if isinstance(node, dict) and "operator" in node and "conditions" in node:
+            op = str(node["operator"]).upper()
+            subs = [self._compile_node(ctx, c, used) for c in node["conditions"] or []]
+            if op == "OR":
+                return lambda r: any(s(r) for s in subs)
+            if op == "NOT":
+                return lambda r: not any(s(r) for s in subs)
+            return lambda r: all(s(r) for s in subs)
+        if isinstance(node, list):  # a PHP array of conditions: AND
+            subs = [self._compile_node(ctx, c, used) for c in node]
+            return lambda r: all(s(r) for s in subs)
+        return self._compile_condition(ctx, node or {}, used)
+
+    def _compile_condition(
+        self, ctx: Context, cond: dict[str, Any], used: set[str]
+    ) -> Callable[[Record], bool]:
+        tests: list[Callable[[Record], bool]] = []
+        for name, value in cond.items():
+            fn = self._filters.get(name.lower())
+            if fn is None:
+                fn = self.dynamic_filter(ctx, name)
+            if fn is None:
+                raise unsupported_filter(name, self.name)
+            used.add(name.lower())
+            tests.append(self._bind(ctx, fn, value))
+        return lambda r: all(t(r) for t in tests)
+
+    @staticmethod
+    def _bind(ctx: Context, fn: FilterFn, value: Any) -> Callable[[Record], bool]:
+        return lambda r: fn(ctx, r, value)
+
+    def dynamic_filter(self, ctx: Context, name: str) -> FilterFn | None:
+        """Filters that depend on data, such as one per custom field (07)."""
+        return None
+
+    def compile_sort(self, ctx: Context, sort: list[Any]) -> list[tuple[SortKey, bool]]:
+        keys: list[tuple[SortKey, bool]] = []
+        for item in sort:
+            if not isinstance(item, dict) or "property" not in item:
+                raise MethodError("invalidArgumentException", "'sort' parameter is invalid.")
+            key = self.sort_key(ctx, str(item["property"]))
+            if key is None:
+                raise db_exception()
+            keys.append((key, item.get("isAscending", True) is not False))
+        return keys
+
+    def sort_rows(
+        self, ctx: Context, rows: list[Record], keys: list[tuple[SortKey, bool]]
+    ) -> list[Record]:
+        # Stable sorts applied from the last key to the first; NULLs sort first ascending, as
+        # in MariaDB.
+        for key, ascending in reversed(keys):
+            rows.sort(key=lambda r, k=key: _null_first(k(ctx, r)), reverse=not ascending)
+        return rows
+
+    # -- set ----------------------------------------------------------------------------------
+
+    def set(self, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        create = args.get("create")
+        update = args.get("update")
+        destroy = args.get("destroy")
+        if create is None and update is None and destroy is None:
+            raise invalid_arguments(
+                "You must pass one of these arguments: create, update or destroy"
+            )
+        count = len(create or {}) + len(update or {}) + len(destroy or [])
+        if count > 1000:
+            # The message really says 100 while the limit is 1000 (EntityController).
+            raise invalid_arguments("You can't set more than 100 objects")
+        old_state = self.state(ctx)
+        if_in_state = args.get("ifInState")
+        if if_in_state is not None and if_in_state != old_state:
+            raise MethodError(
+                "stateMismatch",
+                f"State mismatch. The server state {old_state} does not match your state "
+                f"{if_in_state}",
+            )
+        ctx.request.set_listeners.add(self.name)
+        effects = SideEffects()
+        outer_effects, outer_primary = ctx.request.current_set, ctx.request.current_primary
+        ctx.request.current_set, ctx.request.current_primary = effects, set()
+        created: dict[str, Any] = {}
+        updated: dict[str, Any] = {}
+        destroyed: list[str] = []
+        not_created: dict[str, Any] = {}
+        not_updated: dict[str, Any] = {}
+        not_destroyed: dict[str, Any] = {}
+        try:
+            for cid, values in (create or {}).items():
+                try:
+                    created[str(cid)] = self.create_one(ctx, values or {})
+                except SetError as e:
+                    not_created[str(cid)] = e.to_wire()
+            for id_, patch in (update or {}).items():
+                try:
+                    updated[str(id_)] = self.update_one(ctx, str(id_), patch or {})
+                except SetError as e:
+                    not_updated[str(id_)] = e.to_wire()
+            destroyed, not_destroyed = self.destroy_many(ctx, list(destroy or []))
+        finally:
+            ctx.request.current_set, ctx.request.current_primary = outer_effects, outer_primary
+        for key, obj in effects.created.items():
+            created.setdefault(key, obj)
+        for key, obj in effects.updated.items():
+            updated.setdefault(key, obj)
+        return {
+            "accountId": args.get("accountId"),
+            "created": _php_map(created),
+            "updated": _php_map(updated),
+            "destroyed": destroyed,
+            "notCreated": _php_map(not_created),
+            "notUpdated": _php_map(not_updated),
+            "notDestroyed": _php_map(not_destroyed),
+            "oldState": old_state,
+            "newState": self.state(ctx),
+        }
+
+    def check_properties(self, values: dict[str, Any]) -> None:
+        for key in values:
+            if key not in self.props:
+                raise self.unknown_property(key)
+
+    def create_one(self, ctx: Context, values: dict[str, Any]) -> Record:
+        self.check_properties(values)
+        record = self.new_record(ctx)
+        self.apply_values(ctx, record, values, new=True)
+        record["id"] = None
+        self.check_create(ctx, record)
+        errors = self.validate(ctx, record, True, None)
+        if errors:
+            raise SetError("invalidProperties", None, errors)
+        self.before_save(ctx, record, None)
+        record["id"] = ctx.store.next_id(self.name)
+        ctx.request.current_primary.add((self.name, str(record["id"])))
+        self.insert(ctx, record)
+        ctx.store.put(self.name, record)
+        ctx.store.log_change(self.name, record["id"])
+        self.after_save(ctx, record, None)
+        record = ctx.store.get(self.name, record["id"]) or record
+        return self.created_diff(ctx, record, values)
+
+    def check_create(self, ctx: Context, record: Record) -> None:
+        if not self.can_create(ctx, record):
+            raise forbidden()
+
+    def insert(self, ctx: Context, record: Record) -> None:
+        """Last chance to fail like a database would (an unknown foreign key: dbException)."""
+
+    def created_diff(self, ctx: Context, record: Record, sent: dict[str, Any]) -> Record:
+        full = self.to_wire(ctx, record, None)
+        out = {k: v for k, v in full.items() if k not in sent or not strict_equal(v, sent[k])}
+        out["id"] = str(record["id"])
+        return out
+
+    def update_one(self, ctx: Context, id_: str, patch: dict[str, Any]) -> Record | None:
+        record = self.find(ctx, id_)
+        if record is None or not self.readable(ctx, record):
+            raise not_found()
+        old = ctx.store.snapshot(record)
+        current = self.to_wire(ctx, record, None)
+        values = self.resolve_patch(ctx, current, patch)
+        self.check_properties(values)
+        expected = dict(current)
+        expected.update(values)
+        if not self.can_update(ctx, record, values):
+            raise forbidden()
+        new = ctx.store.snapshot(record)
+        self.apply_values(ctx, new, values, new=False)
+        errors = self.validate(ctx, new, False, old)
+        if errors:
+            raise SetError("invalidProperties", None, errors)
+        self.before_save(ctx, new, old)
+        ctx.request.current_primary.add((self.name, id_))
+        if self.has_changed(new, old):
+            ctx.store.put(self.name, new)
+            ctx.store.log_change(self.name, id_)
+            self.after_save(ctx, new, old)
+        new = ctx.store.get(self.name, id_) or new
+        after = self.to_wire(ctx, new, None)
+        diff = {k: v for k, v in after.items() if k not in expected or not strict_equal(v, expected[k])}
+        return diff or None
+
+    def has_changed(self, new: Record, old: Record) -> bool:
+        return not strict_equal(new, old)
+
+    def resolve_patch(
+        self, ctx: Context, current: dict[str, Any], patch: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Turn a patch with JSON-pointer keys into new top-level values."""
+        values: dict[str, Any] = {}
+        for raw_key, value in patch.items():
+            path = raw_key.lstrip("/").split("/")
+            top = path[0].replace("~1", "/").replace("~0", "~")
+            if len(path) == 1:
+                base = values.get(top, current.get(top))
+                values[top] = self.merge_patch(ctx, top, base, value)
+                continue
+            if top not in current and top not in values:
+                if top not in self.props:
+                    raise self.unknown_property(top)
+            target = _copy(values.get(top, current.get(top)))
+            if isinstance(target, list) and not target:
+                target = {}
+            node = target
+            for part in path[1:-1]:
+                part = part.replace("~1", "/").replace("~0", "~")
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                else:
+                    raise MethodError(
+                        "jsonPointerException", f"The path {raw_key.lstrip('/')} doesn't exist"
+                    )
+            last = path[-1].replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict):
+                node[last] = value
+            elif isinstance(node, list) and last.isdigit():
+                node[int(last)] = value
+            else:
+                raise MethodError(
+                    "jsonPointerException", f"The path {raw_key.lstrip('/')} doesn't exist"
+                )
+            values[top] = self.merge_patch(ctx, top, current.get(top), target)
+        return values
+
+    def destroy_many(self, ctx: Context, ids: list[Any]) -> tuple[list[str], dict[str, Any]]:
+        destroyed: list[str] = []
+        failed: dict[str, Any] = {}
+        doomed: list[Record] = []
+        for raw in ids:
+            record = self.find(ctx, raw)
+            if record is None or not self.readable(ctx, record):
+                failed[str(raw)] = not_found().to_wire()
+            elif not self.can_destroy(ctx, record):
+                failed[str(raw)] = forbidden().to_wire()
+            else:
+                doomed.append(record)
+        for record in doomed:
+            self.before_destroy(ctx, record)
+        for record in doomed:
+            ctx.store.delete(self.name, str(record["id"]))
+            ctx.store.log_change(self.name, str(record["id"]), destroyed=True)
+            destroyed.append(str(record["id"]))
+        for record in doomed:
+            self.after_destroy(ctx, record)
+        return destroyed, failed
+
+    # -- changes ------------------------------------------------------------------------------
+
+    def changes(self, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        since = args.get("sinceState")
+        if not since:
+            raise invalid_arguments("sinceState is required")
+        max_changes = int(args.get("maxChanges") or 100)
+        if max_changes < 1 or max_changes > 100:
+            raise invalid_arguments("maxChanges should be greater than 0 and smaller than 50")
+        parts = str(since).split(":")
+        if parts[0] != str(ctx.store.meta.cache_cleared_at) or len(parts) < 3:
+            raise MethodError("cannotCalculateChanges", "Resync required")
+        try:
+            since_seq = int(parts[1])
+        except ValueError as e:
+            raise MethodError("cannotCalculateChanges", "Resync required") from e
+        current = self.state(ctx)
+        if since == current:
+            return {
+                "oldState": since,
+                "newState": current,
+                "changed": [],
+                "removed": [],
+                "accountId": args.get("accountId"),
+                "updated": [],
+            }
+        changes = ctx.store.changes_since(self.name, since_seq)
+        has_more = len(changes) > max_changes
+        if has_more:
+            changes = changes[:max_changes]
+            last = changes[-1].modseq
+            # Intermediate states carry offsets and lack the cacheClearedAt prefix (08).
+            new_state = f"{last}|0:0|1"
+            if self.acl_state:
+                new_state += f":{ctx.store.meta.acl_modseq}|0"
+        else:
+            new_state = current
+        changed = [c.id for c in changes]
+        removed = [c.id for c in changes if c.destroyed]
+        return {
+            "oldState": since,
+            "changed": changed,
+            "removed": removed,
+            "totalChanges": 0,
+            "newState": new_state,
+            "hasMoreChanges": has_more,
+            "accountId": args.get("accountId"),
+            "updated": list(changed),
+        }
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _php_map(items: dict[str, Any]) -> Any:
+    """PHP's json_encode of an array: null when empty here, a list when keyed 0, 1, 2... (15)."""
+    if not items:
+        return None
+    keys = list(items)
+    if keys == [str(i) for i in range(len(keys))]:
+        return [items[k] for k in keys]
+    return items
+
+
+def _null_first(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, int | float):
+        return (1, value)
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return (1, int(value))
+    return (2, str(value).lower())

@@ -1,0 +1,166 @@
+"""The value grammars of Group-Office query filters (reference: groupoffice-entities.md §0.2).
+
+- text: SQL LIKE with the value exactly as given (no wildcards added), case-insensitive; a list
+  of values is OR-ed (08: ``title: "other%"``, 11: ``email: "%@example.com"``);
+- number: ``"5"``, ``">=5"``, ``"!=3"``, ``"<>3"``, ``"1..4"`` (07, 08);
+- date: a comparator and any date expression, or a range ``a..b`` whose end without a time
+  includes that whole day (08, 09).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+_LIKE_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def like(value: Any, pattern: Any) -> bool:
+    """SQL LIKE: ``%`` any run, ``_`` one character, case-insensitive (MariaDB's collation)."""
+    if value is None:
+        return False
+    regex = _LIKE_CACHE.get(str(pattern))
+    if regex is None:
+        parts = []
+        for ch in str(pattern):
+            if ch == "%":
+                parts.append(".*")
+            elif ch == "_":
+                parts.append(".")
+            else:
+                parts.append(re.escape(ch))
+        regex = re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+        _LIKE_CACHE[str(pattern)] = regex
+    return regex.fullmatch(str(value)) is not None
+
+
+def text_filter(value: Any, query: Any) -> bool:
+    patterns = query if isinstance(query, list) else [query]
+    return any(like(value, p) for p in patterns)
+
+
+_NUM = re.compile(r"^\s*(>=|<=|!=|<>|>|<|=)?\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def number_filter(value: Any, query: Any) -> bool:
+    if isinstance(query, list):
+        return any(number_filter(value, q) for q in query)
+    if value is None:
+        return query is None
+    if query is None:
+        return False
+    text = str(query)
+    if ".." in text:
+        lo, hi = text.split("..", 1)
+        return float(lo) <= float(value) <= float(hi)
+    m = _NUM.match(text)
+    if not m:
+        return False
+    op, num = m.group(1) or "=", float(m.group(2))
+    v = float(value)
+    return {
+        "=": v == num,
+        ">=": v >= num,
+        "<=": v <= num,
+        ">": v > num,
+        "<": v < num,
+        "!=": v != num,
+        "<>": v != num,
+    }[op]
+
+
+def parse_iso(value: str) -> datetime:
+    text = value.strip()
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+_RELATIVE = re.compile(r"^([+-]?\d+)\s*(day|days|week|weeks|hour|hours|minute|minutes)$")
+
+
+def parse_date_expression(text: str, now: datetime | None = None) -> tuple[datetime, bool]:
+    """Parse a strtotime-like expression; the flag says whether it carried a time of day."""
+    now = now or datetime.now(UTC)
+    t = text.strip().lower()
+    if t in ("now", ""):
+        return now, True
+    if t == "today":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0), False
+    if t == "tomorrow":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1), False
+    if t == "yesterday":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1), False
+    m = _RELATIVE.match(t)
+    if m:
+        n, unit = int(m.group(1)), m.group(2).rstrip("s")
+        delta = {
+            "day": timedelta(days=n),
+            "week": timedelta(weeks=n),
+            "hour": timedelta(hours=n),
+            "minute": timedelta(minutes=n),
+        }[unit]
+        return now + delta, True
+    return parse_iso(text), len(text.strip()) > 10
+
+
+_DATE_OP = re.compile(r"^\s*(>=|<=|!=|<>|>|<|=)?\s*(.*)$", re.DOTALL)
+
+
+def date_filter(value: Any, query: Any) -> bool:
+    """Compare a stored date or datetime with a filter expression."""
+    if query is None:
+        return value is None
+    if value is None:
+        return False
+    stored = value if isinstance(value, datetime) else parse_iso(str(value))
+    text = str(query)
+    if ".." in text:
+        lo_text, hi_text = text.split("..", 1)
+        lo, _ = parse_date_expression(lo_text)
+        hi, has_time = parse_date_expression(hi_text)
+        if not has_time:
+            return lo <= stored < hi + timedelta(days=1)
+        return lo <= stored <= hi
+    m = _DATE_OP.match(text)
+    assert m is not None
+    op, expr = m.group(1), m.group(2)
+    point, has_time = parse_date_expression(expr)
+    if op is None or op == "=":
+        if has_time:
+            return stored == point
+        return point <= stored < point + timedelta(days=1)
+    return {
+        ">=": stored >= point,
+        "<=": stored <= point,
+        ">": stored > point,
+        "<": stored < point,
+        "!=": stored != point,
+        "<>": stored != point,
+    }[op]
+
+
+def id_filter(value: Any, query: Any) -> bool:
+    """Equality on an id, or membership when the query is a list; ids compare loosely."""
+    if isinstance(query, list):
+        return any(id_filter(value, q) for q in query)
+    if query is None:
+        return value is None
+    return value is not None and str(value) == str(query)
+
+
+def any_id_in(values: Iterable[Any] | None, query: Any) -> bool:
+    wanted = {str(q) for q in (query if isinstance(query, list) else [query])}
+    return any(str(v) in wanted for v in values or [])
+
+
+def now_iso() -> str:
+    """Timestamps as Group-Office writes them: UTC, seconds, explicit offset (08, 09)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def today() -> date:
+    return datetime.now(UTC).date()

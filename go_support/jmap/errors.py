@@ -1,0 +1,526 @@
+"""Exceptions of the Group-Office JMAP client.
+
+One class per way a request can fail, so that callers can react precisely (``except
+CannotCalculateChanges: resync()``) and users get a message that says what to check.
+Group-Office reports most failures as method errors inside an HTTP 200 answer, with
+non-RFC ``type`` values taken from PHP exception class names; each known type has its
+own subclass of :class:`MethodError`, and anything else falls back to
+:class:`MethodError` itself.
+
+No message may contain a credential: the client passes its secrets to
+:meth:`JMAPError.scrub` before an exception leaves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from go_support.errors import GoSupportError, redact
+
+if TYPE_CHECKING:
+    from go_support.jmap.request import Responses
+    from go_support.jmap.results import SetResult
+
+__all__ = [
+    "AuthenticationError",
+    "BlobNotFoundError",
+    "BlobTooLargeError",
+    "CannotCalculateChanges",
+    "DbException",
+    "Forbidden",
+    "HTTPStatusError",
+    "InvalidArgumentException",
+    "InvalidArguments",
+    "InvalidResultReference",
+    "JMAPError",
+    "JsonPointerException",
+    "LogicException",
+    "MethodError",
+    "NotFound",
+    "OutcomeUnknownError",
+    "PendingWrite",
+    "ProtocolError",
+    "SecondFactorRequired",
+    "ServerException",
+    "ServerFail",
+    "ServerTypeError",
+    "SetError",
+    "SetFailed",
+    "StateMismatch",
+    "TransportError",
+    "Unauthorized",
+    "UnsupportedFilter",
+    "UnsupportedSort",
+    "method_error",
+]
+
+_MAX_LISTED = 10
+
+
+def _excerpt(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class JMAPError(GoSupportError):
+    """Base class of everything the JMAP client raises."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def scrub(self, *secrets: str | None) -> None:
+        """Redact ``secrets`` from the message and every string attribute, in place.
+
+        Why: messages quote URLs and server texts, and the client must guarantee that
+        no credential survives into logs whatever the server echoed back.
+        """
+        for name, value in list(vars(self).items()):
+            if isinstance(value, str):
+                setattr(self, name, redact(value, *secrets))
+        self.args = (self.message,)
+
+
+# --- transport and HTTP ---------------------------------------------------------------
+
+
+class TransportError(JMAPError):
+    """The HTTP exchange itself failed: refused connection, DNS, timeout, TLS.
+
+    ``request_sent`` is ``False`` when the request certainly never reached the server
+    (so even a write may be sent again), ``None`` when that is unknown.
+    """
+
+    def __init__(self, message: str, *, url: str, request_sent: bool | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.request_sent = request_sent
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """The writes of one ``Foo/set`` (or other non-read) call whose outcome is unknown."""
+
+    call_id: str
+    method: str
+    create: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    destroy: tuple[str, ...] = ()
+
+
+class OutcomeUnknownError(TransportError):
+    """A request that changes data failed in a way that leaves its outcome unknown.
+
+    It was **not** sent again: Group-Office has no idempotency keys, so a resend could
+    create every object twice. ``writes`` lists, per call, the creation ids, updated and
+    destroyed ids, so that the caller can look the objects up by a natural key (see
+    :mod:`go_support.jmap.retry`). ``completed`` holds the responses of the chunks of
+    the same batch that did complete, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        writes: Iterable[PendingWrite],
+        status: int | None = None,
+        completed: Responses | None = None,
+    ) -> None:
+        super().__init__(message, url=url, request_sent=None)
+        self.writes = tuple(writes)
+        self.status = status
+        self.completed = completed
+
+    @property
+    def creation_ids(self) -> dict[str, list[str]]:
+        """Creation ids per method name, e.g. ``{"Task/set": ["t1", "t2"]}``."""
+        result: dict[str, list[str]] = {}
+        for write in self.writes:
+            if write.create:
+                result.setdefault(write.method, []).extend(write.create)
+        return result
+
+    @staticmethod
+    def describe(writes: Iterable[PendingWrite]) -> str:
+        """Summarise ``writes`` for a message: which objects may or may not exist now."""
+        parts: list[str] = []
+        for write in writes:
+            bits = []
+            for label, ids in (
+                ("create", write.create),
+                ("update", write.update),
+                ("destroy", write.destroy),
+            ):
+                if ids:
+                    shown = ", ".join(ids[:_MAX_LISTED])
+                    more = f" and {len(ids) - _MAX_LISTED} more" if len(ids) > _MAX_LISTED else ""
+                    bits.append(f"{label} {shown}{more}")
+            parts.append(f"{write.method} [{'; '.join(bits) or 'no object ids'}]")
+        return "; ".join(parts)
+
+
+class HTTPStatusError(JMAPError):
+    """Group-Office (or a proxy in front of it) answered with an unexpected HTTP status.
+
+    Group-Office puts its real message in the HTTP reason phrase, so it is kept here.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int,
+        reason: str,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.reason = reason
+        self.body_excerpt = body_excerpt
+        self.retry_after = retry_after
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        method: str,
+        url: str,
+        status: int,
+        reason: str,
+        body: str = "",
+        hint: str = "",
+        retry_after: float | None = None,
+    ) -> HTTPStatusError:
+        """Compose the usual message: status, reason phrase, URL, body excerpt, hint."""
+        excerpt = _excerpt(body, 200) if body.strip() else ""
+        text = f"Group-Office answered HTTP {status} ({reason or 'no reason phrase'}) to {method} {url}"
+        if excerpt:
+            text += f": {excerpt}"
+        if hint:
+            text += f". {hint}"
+        return cls(
+            text,
+            url=url,
+            status=status,
+            reason=reason,
+            body_excerpt=excerpt,
+            retry_after=retry_after,
+        )
+
+
+class ProtocolError(JMAPError):
+    """The answer is not what Group-Office sends: HTML, broken JSON, not a list."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class AuthenticationError(JMAPError):
+    """The credentials were refused, or logging in needs something go-support lacks."""
+
+
+class SecondFactorRequired(AuthenticationError):
+    """The account has two-factor authentication: go-support cannot answer a second factor."""
+
+    def __init__(self, message: str, *, authenticators: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.authenticators = tuple(authenticators)
+
+
+class BlobNotFoundError(JMAPError):
+    """``download.php`` does not know the blob (HTTP 404)."""
+
+    def __init__(self, message: str, *, blob_id: str) -> None:
+        super().__init__(message)
+        self.blob_id = blob_id
+
+
+class BlobTooLargeError(JMAPError):
+    """The file is larger than the session's ``maxSizeUpload`` (or the server said 413)."""
+
+    def __init__(self, message: str, *, size: int | None, limit: int | None) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+# --- method errors --------------------------------------------------------------------
+
+_REGISTRY: dict[str, type[MethodError]] = {}
+
+
+class MethodError(JMAPError):
+    """A method call came back as ``["error", {"type", "message"}, callId]``.
+
+    Also the fallback for error types go-support does not know, and for errors that
+    arrive without any ``type`` (Group-Office sends such errors too).
+    """
+
+    error_type: ClassVar[str | None] = None
+    hint: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        call_id: str,
+        type: str | None,
+        server_message: str,
+        object_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.method = method
+        self.call_id = call_id
+        self.type = type
+        self.server_message = server_message
+        self.object_id = object_id
+        self.details: dict[str, Any] = dict(details or {})
+        self.partial_result: SetResult | None = None
+        super().__init__(self._compose())
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.error_type is not None:
+            _REGISTRY[cls.error_type] = cls
+
+    def _compose(self) -> str:
+        entity = self.method.split("/")[0] if "/" in self.method else self.method
+        target = f" on {entity} {self.object_id}" if self.object_id is not None else ""
+        message = _excerpt(self.server_message, 1000) or "(no message)"
+        kind = self.type or "untyped error"
+        text = f"{self.method}{target} failed: {message} [{kind}, call {self.call_id}]"
+        return f"{text}. {self.hint}" if self.hint else text
+
+    def scrub(self, *secrets: str | None) -> None:
+        """Redact secrets from the server's message too (it may quote SQL or input)."""
+        self.server_message = redact(self.server_message, *secrets)
+        self.message = self._compose()
+        super().scrub(*secrets)
+
+
+def method_error(
+    *,
+    method: str,
+    call_id: str,
+    payload: Mapping[str, Any] | Any,
+    object_id: str | None = None,
+) -> MethodError:
+    """Build the typed :class:`MethodError` for an ``["error", payload, call_id]`` answer."""
+    data: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
+    raw_type = data.get("type")
+    err_type = raw_type if isinstance(raw_type, str) and raw_type else None
+    message = data.get("message", data.get("description"))
+    text = message if isinstance(message, str) else ("" if message is None else str(message))
+    details = {k: v for k, v in data.items() if k not in ("type", "message", "description")}
+    cls = _REGISTRY.get(err_type, MethodError) if err_type else MethodError
+    return cls(
+        method=method,
+        call_id=call_id,
+        type=err_type,
+        server_message=text,
+        object_id=object_id,
+        details=details,
+    )
+
+
+class Unauthorized(MethodError, AuthenticationError):
+    """No valid token: Group-Office answers HTTP 200 and fails every call this way."""
+
+    error_type = "unauthorized"
+    hint = "Check the API key or the login token (it may have been deleted or expired)"
+
+
+class Forbidden(MethodError):
+    """The user lacks a module permission or an ACL level for this call."""
+
+    error_type = "forbidden"
+
+
+class NotFound(MethodError):
+    """The item was not found (also: a Task created in a ``support`` list)."""
+
+    error_type = "notFound"
+
+
+class InvalidArguments(MethodError):
+    """An argument failed validation (negative limit, missing sinceState, >1000 objects)."""
+
+    error_type = "invalidArguments"
+
+
+class InvalidArgumentException(MethodError):
+    """PHP ``InvalidArgumentException``: e.g. an unknown property fails the whole call."""
+
+    error_type = "invalidArgumentException"
+
+
+class UnsupportedFilter(MethodError):
+    """The query used a filter the entity does not have."""
+
+    error_type = "unsupportedFilter"
+    hint = "Filter names are case-insensitive; custom-field filters use the field's databaseName"
+
+
+class UnsupportedSort(MethodError):
+    """A sort the server refuses (Group-Office usually answers ``dbException`` instead)."""
+
+    error_type = "unsupportedSort"
+
+
+class StateMismatch(MethodError):
+    """``ifInState`` did not match the current state: re-read and try again."""
+
+    error_type = "stateMismatch"
+
+
+class CannotCalculateChanges(MethodError):
+    """The ``sinceState`` is unknown or stale: the caller must resync with query + get."""
+
+    error_type = "cannotCalculateChanges"
+    hint = "Resync: query and get everything again, then continue from the new state"
+
+
+class ServerFail(MethodError):
+    """Unknown method or controller, or another HTTP-level exception inside the server."""
+
+    error_type = "serverFail"
+
+
+class InvalidResultReference(MethodError):
+    """A ``#`` result reference could not be resolved."""
+
+    error_type = "invalidResultReference"
+
+
+class DbException(MethodError):
+    """A database error failed the whole call (unknown sort column, unknown blob id...)."""
+
+    error_type = "dbException"
+
+
+class ServerException(MethodError):
+    """A plain PHP ``Exception`` (unknown entity name, lock timeout, SQL errors)."""
+
+    error_type = "exception"
+
+
+class JsonPointerException(MethodError):
+    """A patch path in ``update`` points to something that does not exist."""
+
+    error_type = "jsonPointerException"
+
+
+class ServerTypeError(MethodError):
+    """A PHP ``TypeError`` (for example a reference to a call id that has no response)."""
+
+    error_type = "typeError"
+
+
+class LogicException(MethodError):
+    """A PHP ``LogicException`` (for example an unknown key in ``customFields``)."""
+
+    error_type = "logicException"
+
+
+# --- per-object errors of Foo/set -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetError:
+    """Why one object of a ``Foo/set`` was not created, updated or destroyed."""
+
+    id: str
+    operation: Literal["create", "update", "destroy"]
+    type: str
+    description: str | None = None
+    properties: tuple[str, ...] = ()
+    validation_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(
+        cls, id: str, operation: Literal["create", "update", "destroy"], data: Any
+    ) -> SetError:
+        """Parse Group-Office's SetError object leniently (any key may be null)."""
+        obj: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        props = obj.get("properties")
+        verrors = obj.get("validationErrors")
+        description = obj.get("description")
+        return cls(
+            id=str(id),
+            operation=operation,
+            type=str(obj.get("type") or "unknown"),
+            description=description if isinstance(description, str) else None,
+            properties=tuple(str(p) for p in props) if isinstance(props, list) else (),
+            validation_errors=(
+                {str(k): dict(v) if isinstance(v, Mapping) else {"description": str(v)}
+                 for k, v in verrors.items()}
+                if isinstance(verrors, Mapping)
+                else {}
+            ),
+        )
+
+    def __str__(self) -> str:
+        text = f"{self.operation} {self.id}: {self.type}"
+        details = [
+            f"{name}: {err.get('description', '?')} [code {err.get('code', '?')}]"
+            for name, err in self.validation_errors.items()
+        ]
+        if details:
+            text += f" ({'; '.join(details)})"
+        elif self.description:
+            text += f" ({self.description})"
+        elif self.properties:
+            text += f" ({', '.join(self.properties)})"
+        return text
+
+
+class SetFailed(JMAPError):
+    """Some objects of a ``Foo/set`` failed; raised by the convenience helpers.
+
+    ``errors`` holds every per-object :class:`SetError`; ``result`` the whole result,
+    so that the objects that did succeed are not lost.
+    """
+
+    def __init__(
+        self, *, method: str, errors: Iterable[SetError], result: SetResult | None = None
+    ) -> None:
+        self.method = method
+        self.errors = tuple(errors)
+        self.result = result
+        listed = "; ".join(str(e) for e in self.errors[:_MAX_LISTED])
+        more = f"; and {len(self.errors) - _MAX_LISTED} more" if len(self.errors) > _MAX_LISTED else ""
+        super().__init__(f"{method}: {len(self.errors)} object(s) failed: {listed}{more}")
+
+    @property
+    def ids(self) -> list[str]:
+        """Creation ids and object ids of the failed objects, in order."""
+        return [e.id for e in self.errors]
+
+    def scrub(self, *secrets: str | None) -> None:
+        """Also redact the server's per-object descriptions."""
+        self.errors = tuple(
+            SetError(
+                id=e.id,
+                operation=e.operation,
+                type=e.type,
+                description=redact(e.description, *secrets) if e.description else e.description,
+                properties=e.properties,
+                validation_errors={
+                    k: {kk: redact(vv, *secrets) if isinstance(vv, str) else vv
+                        for kk, vv in v.items()}
+                    for k, v in e.validation_errors.items()
+                },
+            )
+            for e in self.errors
+        )
+        super().scrub(*secrets)
