@@ -1,4 +1,4 @@
-"""Shared building blocks: the id type, enums, date/time types and the two base classes.
+"""Shared building blocks: the id type, enums, date/time and value types, the base classes.
 
 Two families of models live in this package:
 
@@ -13,7 +13,7 @@ Two families of models live in this package:
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
@@ -44,7 +44,6 @@ __all__ = [
     "ServerObject",
     "ServerPart",
     "TaskListRole",
-    "WireDate",
     "WireInput",
     "WirePart",
     "WritableRole",
@@ -161,10 +160,6 @@ AwareDateTime = Annotated[
 ]
 """A DATETIME we send: must carry a timezone; emitted in UTC as ``2024-06-10T08:00:00+00:00``."""
 
-WireDate = date
-"""A DATE column (Task ``due``/``start``): ``YYYY-MM-DD`` on the wire."""
-
-
 # --------------------------------------------------------------------------- value types
 
 
@@ -235,9 +230,10 @@ class ServerPart(BaseModel):
 class ServerObject(ServerPart):
     """A Group-Office entity as returned by ``*/get`` or in ``*/set`` ``created``.
 
-    ``id`` is the only required property: the server always returns it, even when ``properties``
-    leaves it out. Every other property defaults to the server's default; use
-    ``model_fields_set`` to tell what the server actually sent.
+    ``id`` is the only required property: every recorded object carries it (every recorded
+    ``properties`` list asked for it, so always include ``"id"``). Every other property defaults
+    to the server's default; use ``model_fields_set`` to tell what the server actually sent
+    (it also lists unknown keys, which land in ``model_extra``).
     """
 
     entity_name: ClassVar[str]

@@ -160,4 +160,3 @@ class FieldCreate(WireInput):
     hiddenInGrid: bool = True
     sortOrder: int = 0
     dataType: dict[str, Any] = {}
-

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .context import Context, RequestState
 from .defaults import new_token
-from .errors import SetError
+from .errors import MethodError, SetError
 
 if TYPE_CHECKING:
     from .server import App, Environ
@@ -67,12 +67,25 @@ def handle_auth(app: App, environ: Environ) -> tuple[str, dict[str, Any] | None]
         (u for u in app.store.all("User") if str(u.get("username", "")).lower() == username.lower()),
         None,
     )
-    if user is None or not user.get("enabled", True) or not check_password(
-        user.get("password"), password
-    ):
+    if user is None or not check_password(user.get("password"), password):
+        # An unknown user gets exactly the answer of a wrong password (02 steps 1-2).
         error = {"description": "Bad username or password", "code": 10}
         return "401 Bad username or password", {"errors": {"username": error}, **DEBUG}
+    if not user.get("enabled", True):
+        return "403 You're account has been disabled.", dict(DEBUG)
+    _record_login(app, user)
     return _login_answer(app, environ, str(user["id"]), _base_url(environ))
+
+
+def _record_login(app: App, user: dict[str, Any]) -> None:
+    """A login saves the user (lastLogin, loginCount), which moves the User state."""
+    from .filters import now_iso
+
+    user = dict(user)
+    user["lastLogin"] = now_iso()
+    user["loginCount"] = int(user.get("loginCount") or 0) + 1
+    app.store.put("User", user)
+    app.store.log_change("User", str(user["id"]))
 
 
 def _login_answer(
@@ -112,9 +125,20 @@ def _register(app: App, environ: Environ, user: dict[str, Any]) -> tuple[str, di
         user_id="1",  # registration runs with system rights
     )
     handler = app.registry.entity("User")
+    if not isinstance(user, dict):
+        user = {}
     try:
         created = handler.create_one(ctx, dict(user))
     except SetError as e:
+        # 422 with the first validation error as the reason phrase (entities §8.5).
         first = next(iter((e.validation_errors or {}).values()), {})
         return f"422 {first.get('description', 'Validation failed')}", dict(DEBUG)
+    except MethodError as e:
+        return f"500 {_reason(e.message)}", dict(DEBUG)
     return _login_answer(app, environ, str(created["id"]), _base_url(environ))
+
+
+def _reason(message: str) -> str:
+    """A reason phrase is one line of latin-1 text."""
+    line = message.splitlines()[0] if message else "Internal Server Error"
+    return line.encode("latin-1", "replace").decode("latin-1")

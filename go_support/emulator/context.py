@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,13 @@ class RequestState:
     set_listeners: set[str] = field(default_factory=set)
     current_set: SideEffects | None = None
     current_primary: set[tuple[str, str]] = field(default_factory=set)
+    #: entity -> the user modseq this request allocated last; the third part of the entity's
+    #: state strings for the rest of the request, ``0`` otherwise (03 #3, 04 #9, 08 #1).
+    user_modseq: dict[str, int] = field(default_factory=dict)
+    #: run once when the request's last call has finished (a Field's cache clear, 07 #3-#5)
+    at_end: list[Callable[[], None]] = field(default_factory=list)
+    #: entities whose records cannot be read for the rest of the request (07 #13)
+    broken_entities: set[str] = field(default_factory=set)
 
 
 @dataclass

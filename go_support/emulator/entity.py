@@ -11,8 +11,10 @@ recorded server does for every entity (groupoffice-jmap-protocol.md §9, corpus 
 - set: all nine result keys, ``created`` = what differs from what the client sent plus ``id``,
   ``updated`` = what differs from the client's expectation or ``null``; an unknown property fails
   the whole call; side-effect saves are merged into ``created``/``updated``;
-- changes: ``changed`` holds created, updated and destroyed ids, ``updated`` copies it,
-  ``removed`` the destroyed ones, ``totalChanges`` is always 0 (08).
+- changes: the union of the entity's change rows (last change per id; destroyed ones go to
+  ``removed``) and the caller's per-user rows (to ``changed``), so ids repeat and destroyed ids
+  can show under ``changed`` too; ``updated`` copies ``changed``, ``totalChanges`` is always 0
+  (08); all changes of one call share one modseq (store.begin_call).
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ class EntityHandler:
         """Copy client values into the record; setters that drop bad values override this."""
         for key, value in values.items():
             spec = self.props[key]
-            if spec.readonly or not spec.stored and not spec.writeonly:
+            if spec.readonly or (not spec.stored and not spec.writeonly):
                 continue
             record[key] = _copy(value)
 
@@ -172,6 +174,23 @@ class EntityHandler:
         """A top-level key replaces the property; ACLs and custom fields override to merge."""
         return value
 
+    def differs(self, key: str, actual: Any, expected: Any) -> bool:
+        """Whether ``created``/``updated`` report a property: PHP's ``!==`` on the two values.
+
+        Entities whose property is a PHP object override this: objects are never identical.
+        """
+        return not strict_equal(actual, expected)
+
+    def touch_user_row(self, ctx: Context, id_: str) -> None:
+        """The caller's per-user row of a record was written (``core_change_user``).
+
+        It shows in ``Foo/changes`` (08 #18) and, for the rest of the request, as the third
+        part of the entity's state strings (03 #3, 04 #9).
+        """
+        ctx.request.user_modseq[self.name] = ctx.store.log_user_change(
+            self.name, id_, ctx.uid
+        )
+
     def unknown_property(self, key: str) -> MethodError:
         return MethodError(
             "invalidArgumentException", f"Not existing property {key} for {self.model_class}"
@@ -181,7 +200,8 @@ class EntityHandler:
 
     def state(self, ctx: Context) -> str:
         store = ctx.store
-        base = f"{store.meta.cache_cleared_at}:{store.modseq(self.name)}:0"
+        user = ctx.request.user_modseq.get(self.name, 0)
+        base = f"{store.meta.cache_cleared_at}:{store.modseq(self.name)}:{user}"
         return f"{base}:{store.meta.acl_modseq}" if self.acl_state else base
 
     def default_properties(self) -> list[str]:
@@ -225,7 +245,7 @@ class EntityHandler:
         records: list[Record] = []
         not_found_ids: list[Any] = []
         if ids is None:
-            records = [r for r in ctx.store.all(self.name) if self.get_readable(ctx, r)]
+            records = [r for r in self.records(ctx) if self.get_readable(ctx, r)]
         else:
             seen: set[str] = set()
             for raw in ids:
@@ -243,7 +263,15 @@ class EntityHandler:
         return result
 
     def get_readable(self, ctx: Context, record: Record) -> bool:
+        if self.name in ctx.request.broken_entities:
+            # A custom field of this entity was dropped earlier in the request: the entity
+            # cannot be loaded any more, so every id is notFound (07 #13).
+            return False
         return self.visible(ctx, record) and self.readable(ctx, record)
+
+    def records(self, ctx: Context) -> Iterable[Record]:
+        """Every row get (``ids: null``) and query look at; Principal merges two sources."""
+        return ctx.store.all(self.name)
 
     def get_properties(self, properties: list[str] | None) -> list[str] | None:
         return properties
@@ -269,7 +297,7 @@ class EntityHandler:
         keys = self.compile_sort(ctx, sort)
         rows = [
             r
-            for r in ctx.store.all(self.name)
+            for r in self.records(ctx)
             if self.visible(ctx, r)
             and (not self.query_applies_acl() or self.readable(ctx, r))
             and predicate(r)
@@ -295,7 +323,9 @@ class EntityHandler:
             result["total"] = total
         return result
 
-    def compile_filter(self, ctx: Context, flt: dict[str, Any] | list[Any]) -> Callable[[Record], bool]:
+    def compile_filter(
+        self, ctx: Context, flt: dict[str, Any] | list[Any]
+    ) -> Callable[[Record], bool]:
         used: set[str] = set()
         tree = self._compile_node(ctx, flt, used)
         defaults = [
@@ -303,9 +333,7 @@ class EntityHandler:
             for name, value in self.default_filters.items()
             if name.lower() not in used
         ]
-        if not defaults:
-            return tree
-        return lambda r: all(d(r) for d in defaults) and tree(r)
+        return _all_of([*defaults, tree])
 
     def _compile_node(
         self, ctx: Context, node: Any, used: set[str]
@@ -317,10 +345,9 @@ class EntityHandler:
                 return lambda r: any(s(r) for s in subs)
             if op == "NOT":
                 return lambda r: not any(s(r) for s in subs)
-            return lambda r: all(s(r) for s in subs)
+            return _all_of(subs)
         if isinstance(node, list):  # a PHP array of conditions: AND
-            subs = [self._compile_node(ctx, c, used) for c in node]
-            return lambda r: all(s(r) for s in subs)
+            return _all_of([self._compile_node(ctx, c, used) for c in node])
         return self._compile_condition(ctx, node or {}, used)
 
     def _compile_condition(
@@ -335,7 +362,7 @@ class EntityHandler:
                 raise unsupported_filter(name, self.name)
             used.add(name.lower())
             tests.append(self._bind(ctx, fn, value))
-        return lambda r: all(t(r) for t in tests)
+        return _all_of(tests)
 
     @staticmethod
     def _bind(ctx: Context, fn: FilterFn, value: Any) -> Callable[[Record], bool]:
@@ -362,7 +389,11 @@ class EntityHandler:
         # Stable sorts applied from the last key to the first; NULLs sort first ascending, as
         # in MariaDB.
         for key, ascending in reversed(keys):
-            rows.sort(key=lambda r, k=key: _null_first(k(ctx, r)), reverse=not ascending)
+
+            def sort_value(r: Record, k: SortKey = key) -> tuple[int, Any]:
+                return _null_first(k(ctx, r))
+
+            rows.sort(key=sort_value, reverse=not ascending)
         return rows
 
     # -- set ----------------------------------------------------------------------------------
@@ -460,7 +491,7 @@ class EntityHandler:
 
     def created_diff(self, ctx: Context, record: Record, sent: dict[str, Any]) -> Record:
         full = self.to_wire(ctx, record, None)
-        out = {k: v for k, v in full.items() if k not in sent or not strict_equal(v, sent[k])}
+        out = {k: v for k, v in full.items() if k not in sent or self.differs(k, v, sent[k])}
         out["id"] = str(record["id"])
         return out
 
@@ -489,7 +520,9 @@ class EntityHandler:
             self.after_save(ctx, new, old)
         new = ctx.store.get(self.name, id_) or new
         after = self.to_wire(ctx, new, None)
-        diff = {k: v for k, v in after.items() if k not in expected or not strict_equal(v, expected[k])}
+        diff = {
+            k: v for k, v in after.items() if k not in expected or self.differs(k, v, expected[k])
+        }
         return diff or None
 
     def has_changed(self, new: Record, old: Record) -> bool:
@@ -507,9 +540,8 @@ class EntityHandler:
                 base = values.get(top, current.get(top))
                 values[top] = self.merge_patch(ctx, top, base, value)
                 continue
-            if top not in current and top not in values:
-                if top not in self.props:
-                    raise self.unknown_property(top)
+            if top not in current and top not in values and top not in self.props:
+                raise self.unknown_property(top)
             target = _copy(values.get(top, current.get(top)))
             if isinstance(target, list) and not target:
                 target = {}
@@ -572,6 +604,7 @@ class EntityHandler:
             raise MethodError("cannotCalculateChanges", "Resync required")
         try:
             since_seq = int(parts[1])
+            since_user = int(parts[2])
         except ValueError as e:
             raise MethodError("cannotCalculateChanges", "Resync required") from e
         current = self.state(ctx)
@@ -584,19 +617,27 @@ class EntityHandler:
                 "accountId": args.get("accountId"),
                 "updated": [],
             }
-        changes = ctx.store.changes_since(self.name, since_seq)
-        has_more = len(changes) > max_changes
+        # The union of the entity's change rows (one per id, its last change; a destroyed id
+        # counts as removed) and the caller's per-user rows (always "changed", even for an id
+        # destroyed since): hence duplicates and destroyed ids under ``changed`` (08 #18, #20;
+        # 16 #11: a destroyed label is only under ``removed``).
+        rows = [(c.id, c.destroyed) for c in ctx.store.latest_changes_since(self.name, since_seq)]
+        rows += [
+            (i, False) for i in ctx.store.user_changes_since(self.name, ctx.user_id, since_user)
+        ]
+        has_more = len(rows) > max_changes
         if has_more:
-            changes = changes[:max_changes]
-            last = changes[-1].modseq
-            # Intermediate states carry offsets and lack the cacheClearedAt prefix (08).
-            new_state = f"{last}|0:0|1"
+            rows = rows[:max_changes]
+            # Intermediate states are "modseq|offset" per part, the offset oddly on the user
+            # part, and lack the cacheClearedAt prefix: "1|0:0|1:7|0" after "…:1:0:7" (08 #18).
+            new_state = f"{since_seq}|0:{since_user}|{max_changes}"
             if self.acl_state:
-                new_state += f":{ctx.store.meta.acl_modseq}|0"
+                acl_part = parts[3] if len(parts) > 3 else str(ctx.store.meta.acl_modseq)
+                new_state += f":{acl_part}|0"
         else:
             new_state = current
-        changed = [c.id for c in changes]
-        removed = [c.id for c in changes if c.destroyed]
+        changed = [i for i, destroyed in rows if not destroyed]
+        removed = [i for i, destroyed in rows if destroyed]
         return {
             "oldState": since,
             "changed": changed,
@@ -607,6 +648,18 @@ class EntityHandler:
             "accountId": args.get("accountId"),
             "updated": list(changed),
         }
+
+
+def _all_of(tests: list[Callable[[Record], bool]]) -> Callable[[Record], bool]:
+    """AND of predicates, without a generator per row for the usual one or two."""
+    if not tests:
+        return lambda r: True
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda r: first(r) and second(r)
+    return lambda r: all(t(r) for t in tests)
 
 
 def _copy(value: Any) -> Any:

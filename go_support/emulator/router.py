@@ -38,6 +38,7 @@ def run(ctx: Context, calls: Any) -> list[Response]:
             raise BadRequest("Bad request. Supply 3 arguments, method, params and call id")
         method, args, call_id = call
         call_id = _php_string(call_id)
+        ctx.store.begin_call()  # one modseq per entity per call (store.begin_call)
         try:
             responses.extend(_dispatch(ctx, str(method), args, call_id, responses))
         except MethodError as e:
@@ -45,6 +46,11 @@ def run(ctx: Context, calls: Any) -> list[Response]:
         except Exception as e:  # a bug in the emulator: report it like PHP would, keep going
             log.error("emulator error in %s:\n%s", method, traceback.format_exc())
             responses.append(["error", {"message": str(e), "type": "exception"}, call_id])
+        finally:
+            ctx.store.end_call()
+    for hook in ctx.request.at_end:  # e.g. a new cacheClearedAt after a Field/set (07 #4)
+        hook()
+    ctx.request.at_end.clear()
     return responses
 
 
@@ -97,7 +103,8 @@ def _route(ctx: Context, method: str) -> tuple[Any, str, Any]:
         found = registry.controller(f"core/{parts[1]}")
         if found is None:
             raise MethodError(
-                "serverFail", f'Bad request. Controller "go\\core\\controller\\{parts[1]}" not found'
+                "serverFail",
+                f'Bad request. Controller "go\\core\\controller\\{parts[1]}" not found',
             )
         php_class, methods = found
         fn = methods.get(parts[2].lower())
@@ -168,9 +175,10 @@ def _walk(node: Any, parts: list[str]) -> Any:
         return node
     part = parts[0].replace("~1", "/").replace("~0", "~")
     rest = parts[1:]
-    if part == "*" and isinstance(node, list):
+    if part == "*" and isinstance(node, list | dict):
+        # PHP's foreach walks objects too: "/created/*/id" works (09 step 1, 16 step 24).
         out: list[Any] = []
-        for item in node:
+        for item in node.values() if isinstance(node, dict) else node:
             value = _walk(item, rest)
             if isinstance(value, list):
                 out.extend(value)

@@ -15,17 +15,15 @@ import json
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable
-from email.utils import formatdate
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from . import acl, defaults, router
+from . import acl, blobs, defaults, router
 from .context import Context, RequestState
 from .registry import Registry
-from .store import Blob, Store
+from .store import Store
 
 log = logging.getLogger("go_support.emulator")
 
@@ -39,7 +37,7 @@ JSON_HEADERS = [
     ("Expires", "01-07-2003 12:00:00 GMT"),
 ]
 
-MAX_UPLOAD = 67108864
+MAX_UPLOAD = blobs.MAX_UPLOAD
 
 
 def php_json(value: Any) -> bytes:
@@ -105,9 +103,8 @@ class App:
         ctx = self.context(environ)
         if method == "GET":
             if not ctx.authenticated:
-                return _respond(
-                    start_response, "401 Unauthorized", JSON_HEADERS, php_json({"auth": {"domains": []}})
-                )
+                body = php_json({"auth": {"domains": []}})
+                return _respond(start_response, "401 Unauthorized", JSON_HEADERS, body)
             return _respond(start_response, "200 OK", JSON_HEADERS, php_json(self.session(ctx)))
         if method != "POST":
             return _respond(start_response, f"500 Method {method} not supported", [], b"")
@@ -180,85 +177,20 @@ class App:
         body = b"" if payload is None else php_json(payload)
         return _respond(start_response, status, JSON_HEADERS, body)
 
-    # -- blobs -------------------------------------------------------------------------------
+    # -- blobs (blobs.py) -------------------------------------------------------------------
 
     def upload(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        ctx = self.context(environ)
-        problem = [("Content-Type", "application/problem+json")]
-        if not ctx.authenticated:
-            # The 401 set first is replaced by the catch block's 500 (10).
-            body = {"title": "Upload failed", "detail": "go\\core\\http\\Exception", "status": 500}
-            return _respond(start_response, "500 Upload failed", problem, php_json(body))
-        content_type = environ.get("CONTENT_TYPE", "") or "application/octet-stream"
-        data = _read_body(environ)
-        if len(data) > MAX_UPLOAD:
-            body = {"error": f"File exceeds maximum size of {MAX_UPLOAD} bytes"}
-            return _respond(start_response, "413 Payload Too Large", JSON_HEADERS, php_json(body))
-        if content_type.startswith("multipart/form-data"):
-            data = b""  # PHP consumes a multipart body itself: the raw body is empty (10)
-        name_header = environ.get("HTTP_X_FILE_NAME")
-        name: str | bool = _decode_file_name(name_header) if name_header else False
-        mime = "application/x-empty" if not data else content_type.split(";")[0].strip()
-        now = time.time()
-        blob_id = hashlib.sha1(data).hexdigest()
-        existing = self.store.get_blob(blob_id)
-        created = existing.created_at if existing else now
-        blob = Blob(blob_id, data, mime, name, created, now)
-        self.store.put_blob(blob)
-        meta_keys = [
-            "blobId", "title", "author", "description", "keywords", "copyright", "uri",
-            "creator", "date", "encoding", "thumbnail", "data1", "data2", "data3", "data4",
-            "data5", "data6", "data7", "data8",
-        ]
-        body = {
-            "metaData": {k: None for k in meta_keys},
-            "permissionLevel": 50,
-            "id": blob_id,
-            "type": mime,
-            "name": name,
-            "size": len(data),
-            "modifiedAt": _iso(now),
-            "createdAt": _iso(created),
-            "staleAt": _iso(created + 3600),
-            "blobId": blob_id,
-        }
-        return _respond(start_response, "201 Created", JSON_HEADERS, php_json(body))
+        answer = blobs.upload(self.context(environ), environ, _read_body(environ))
+        return _respond(start_response, answer.status, answer.headers, answer.body)
 
     def download(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        ctx = self.context(environ)
-        if not ctx.authenticated:
-            return _respond(
-                start_response, "401 Unauthorized", JSON_HEADERS, php_json([[None, "Unauthorized.", None]])
-            )
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        blob_id = (query.get("blob") or [""])[0]
-        if not blob_id:
-            msg = "Bad request. Param 'blob' must be given."
-            return _respond(start_response, "400 Bad Request", JSON_HEADERS, php_json([[None, msg, None]]))
-        blob = self.store.get_blob(blob_id)
-        if blob is None:
-            return _respond(start_response, "404 Not Found", JSON_HEADERS, php_json([[None, "Not found", None]]))
-        inline = (query.get("inline") or ["0"])[0] not in ("", "0")
-        mime = blob.type
-        if mime.split("/")[-1] in ("html", "svg+xml", "xml", "xslt+xml") or mime.startswith("text/"):
-            mime = "text/plain;charset=UTF-8"
-            if blob.type != "text/plain":
-                inline = False
-        name = blob.name if isinstance(blob.name, str) else blob.id
-        disposition = "inline" if inline else "attachment"
-        headers = [
-            ("ETag", blob.id),
-            ("Content-Type", mime),
-            ("Expires", formatdate(time.time() + 365 * 86400, usegmt=False)[:-6]),
-            ("Content-Disposition", f'{disposition};filename="{name}"'),
-            ("Content-Length", str(len(blob.data))),
-            ("Content-Transfer-Encoding", "binary"),
-            ("Cache-Control", "PRIVATE"),
-            ("Last-Modified", formatdate(blob.modified_at, usegmt=True)),
-            ("Accept-Ranges", "bytes"),
-        ]
-        start_response("200 OK", headers)
-        return [blob.data]
+        answer = blobs.download(
+            self.context(environ), environ.get("QUERY_STRING", ""), environ
+        )
+        if "Content-Length" in {name for name, _ in answer.headers}:
+            start_response(answer.status, answer.headers)
+            return [answer.body]
+        return _respond(start_response, answer.status, answer.headers, answer.body)
 
 
 def _respond(
@@ -289,14 +221,6 @@ def _base_url(environ: Environ) -> str:
     return f"{scheme}://{host}"
 
 
-def _decode_file_name(header: str) -> str:
-    """RFC 5987 ``UTF-8''name%20x.txt``; the PHP examples send ``UTF8''name`` unencoded."""
-    if "''" in header:
-        charset, _, encoded = header.partition("''")
-        return urllib.parse.unquote(encoded, encoding=charset.replace("UTF8", "UTF-8") or "utf-8")
-    return header
-
-
 def _csrf_for(token: str) -> str:
     return hashlib.sha1(f"csrf:{token}".encode()).hexdigest()[:45] if token else ""
 
@@ -310,7 +234,7 @@ def _iso_now() -> str:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
 
 

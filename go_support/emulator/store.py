@@ -51,6 +51,10 @@ class _Meta:
     changes: dict[str, list[Change]] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Group-Office's per-user change log (``core_change_user``): entity -> user -> id -> the
+    #: user modseq of the last change of that user's per-user row; one global sequence (08).
+    user_modseq: int = 0
+    user_changes: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
 class Store:
@@ -78,6 +82,13 @@ class Store:
         self._blobs: dict[str, Blob] = {}
         self._dirty: set[tuple[str, str]] = set()
         self._dirty_blobs: set[str] = set()
+        # Derived data kept beside the records so that nothing is O(n) per record:
+        # the id order ``all`` answers, the highest numeric id, and lazily built field indexes.
+        self._order: dict[str, list[str]] = {}
+        self._max_id: dict[str, int] = {}
+        self._indexes: dict[tuple[str, str], _Index] = {}
+        # entity -> modseq allocated by the running method call (see begin_call)
+        self._call_modseq: dict[str, int] | None = None
         self.meta = _Meta(cache_cleared_at=int(time.time()))
         self.is_new = not self._load()
 
@@ -99,6 +110,8 @@ class Store:
             },
             tokens=raw["tokens"],
             settings=raw["settings"],
+            user_modseq=raw.get("user_modseq", 0),
+            user_changes=raw.get("user_changes", {}),
         )
         for entity, id_, data in self._db.execute("SELECT entity, id, data FROM record"):
             self._records.setdefault(entity, {})[id_] = json.loads(data)
@@ -113,7 +126,9 @@ class Store:
             for entity, id_ in self._dirty:
                 rec = self._records.get(entity, {}).get(id_)
                 if rec is None:
-                    self._db.execute("DELETE FROM record WHERE entity = ? AND id = ?", (entity, id_))
+                    self._db.execute(
+                        "DELETE FROM record WHERE entity = ? AND id = ?", (entity, id_)
+                    )
                 else:
                     self._db.execute(
                         "INSERT OR REPLACE INTO record (entity, id, data) VALUES (?, ?, ?)",
@@ -138,6 +153,8 @@ class Store:
                 },
                 "tokens": m.tokens,
                 "settings": m.settings,
+                "user_modseq": m.user_modseq,
+                "user_changes": m.user_changes,
             }
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('meta', ?)", (json.dumps(raw),)
@@ -156,30 +173,74 @@ class Store:
         return self._records.get(entity, {}).get(str(id_))
 
     def all(self, entity: str) -> Iterator[Record]:
-        """Records in id order, as a database without ORDER BY usually answers."""
+        """Records in id order, as a database without ORDER BY usually answers.
+
+        The order is cached until a record is added; records put or deleted while iterating
+        do not disturb the iteration (a deleted one is skipped).
+        """
         table = self._records.get(entity, {})
-        for key in sorted(table, key=_id_order):
-            yield table[key]
+        order = self._order.get(entity)
+        if order is None:
+            order = sorted(table, key=_id_order)
+            self._order[entity] = order
+        for key in order:
+            rec = table.get(key)
+            if rec is not None:
+                yield rec
+
+    def find_by(self, entity: str, field_name: str, value: Any) -> list[Record]:
+        """Records whose ``field_name`` equals ``value`` (compared as strings), in id order.
+
+        Backed by an index built on first use and kept up to date by ``put`` and ``delete``, so
+        records must be changed through ``put`` (as persisting them requires anyway).
+        """
+        index = self._indexes.get((entity, field_name))
+        if index is None:
+            index = _Index(field_name)
+            for key, rec in self._records.get(entity, {}).items():
+                index.add(key, rec)
+            self._indexes[(entity, field_name)] = index
+        table = self._records.get(entity, {})
+        keys = sorted(index.by_value.get(_index_key(value), ()), key=_id_order)
+        return [table[k] for k in keys if k in table]
 
     def count(self, entity: str) -> int:
         return len(self._records.get(entity, {}))
 
     def next_id(self, entity: str) -> str:
         """Allocate an id; like an auto-increment column it is never handed out twice."""
-        table = self._records.get(entity, {})
-        start = max((int(k) for k in table if k.isdigit()), default=0) + 1
-        value = max(self.meta.counters.get(entity, 1), start)
+        value = max(self.meta.counters.get(entity, 1), self._highest_id(entity) + 1)
         self.meta.counters[entity] = value + 1
         return str(value)
 
+    def _highest_id(self, entity: str) -> int:
+        highest = self._max_id.get(entity)
+        if highest is None:
+            table = self._records.get(entity, {})
+            highest = max((int(k) for k in table if k.isdigit()), default=0)
+            self._max_id[entity] = highest
+        return highest
+
     def put(self, entity: str, record: Record) -> None:
         """Store a record as is (no change log); the caller logs the change."""
-        self._records.setdefault(entity, {})[str(record["id"])] = record
-        self._dirty.add((entity, str(record["id"])))
+        key = str(record["id"])
+        table = self._records.setdefault(entity, {})
+        if key not in table:
+            self._order.pop(entity, None)
+            if key.isdigit() and entity in self._max_id and int(key) > self._max_id[entity]:
+                self._max_id[entity] = int(key)
+        table[key] = record
+        self._dirty.add((entity, key))
+        for (ent, _), index in self._indexes.items():
+            if ent == entity:
+                index.add(key, record)
 
     def delete(self, entity: str, id_: str) -> Record | None:
         rec = self._records.get(entity, {}).pop(str(id_), None)
         self._dirty.add((entity, str(id_)))
+        for (ent, _), index in self._indexes.items():
+            if ent == entity:
+                index.remove(str(id_))
         return rec
 
     def snapshot(self, record: Record) -> Record:
@@ -187,10 +248,49 @@ class Store:
 
     # -- modseqs, change log and state strings ------------------------------------------------
 
+    def begin_call(self) -> None:
+        """Start a method call: all its changes of one entity share one modseq.
+
+        Group-Office moves an entity's modseq once per ``Foo/set`` call however many objects it
+        saves (15 #1: three tasks, ``…:34:…`` -> ``…:35:…``; 05 #8: two lists), and once per call
+        when several calls share a request (08 #9).
+        """
+        self._call_modseq = {}
+
+    def end_call(self) -> None:
+        self._call_modseq = None
+
     def log_change(self, entity: str, id_: str, destroyed: bool = False) -> None:
-        seq = self.meta.modseq.get(entity, 0) + 1
-        self.meta.modseq[entity] = seq
+        batch = self._call_modseq
+        if batch is not None and entity in batch:
+            seq = batch[entity]
+        else:
+            seq = self.meta.modseq.get(entity, 0) + 1
+            self.meta.modseq[entity] = seq
+            if batch is not None:
+                batch[entity] = seq
         self.meta.changes.setdefault(entity, []).append(Change(seq, str(id_), destroyed))
+
+    def latest_changes_since(self, entity: str, modseq: int) -> list[Change]:
+        """``core_change`` keeps one row per entity id, its last change; in id order (08 #18)."""
+        latest: dict[str, Change] = {}
+        for change in self.meta.changes.get(entity, []):
+            latest[change.id] = change
+        return sorted(
+            (c for c in latest.values() if c.modseq > modseq), key=lambda c: _id_order(c.id)
+        )
+
+    def log_user_change(self, entity: str, id_: str, user_id: str) -> int:
+        """A user's per-user row of a record changed (``core_change_user``); returns its modseq."""
+        self.meta.user_modseq += 1
+        rows = self.meta.user_changes.setdefault(entity, {}).setdefault(str(user_id), {})
+        rows[str(id_)] = self.meta.user_modseq
+        return self.meta.user_modseq
+
+    def user_changes_since(self, entity: str, user_id: str | None, modseq: int) -> list[str]:
+        """Ids whose per-user row of ``user_id`` changed after ``modseq``, in id order."""
+        rows = self.meta.user_changes.get(entity, {}).get(str(user_id), {})
+        return sorted((i for i, seq in rows.items() if seq > modseq), key=_id_order)
 
     def bump_acl(self) -> None:
         self.meta.acl_modseq += 1
@@ -210,7 +310,10 @@ class Store:
         self.meta.cache_cleared_at = max(int(time.time()), self.meta.cache_cleared_at + 1)
         self.meta.modseq = {}
         self.meta.changes = {}
-        self.meta.acl_modseq = 1
+        self.meta.user_changes = {}
+        self.meta.acl_modseq = 0  # "1795650665:0:0:0" (07 #4)
+        if self._call_modseq is not None:
+            self._call_modseq = {}
 
     # -- blobs --------------------------------------------------------------------------------
 
@@ -224,3 +327,35 @@ class Store:
 
 def _id_order(key: str) -> tuple[int, int | str]:
     return (0, int(key)) if key.isdigit() else (1, key)
+
+
+def _index_key(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class _Index:
+    """Ids of one entity by the value of one field (see ``Store.find_by``)."""
+
+    def __init__(self, field_name: str) -> None:
+        self.field = field_name
+        self.by_value: dict[str | None, set[str]] = {}
+        self.of_id: dict[str, str | None] = {}
+
+    def add(self, key: str, record: Record) -> None:
+        value = _index_key(record.get(self.field))
+        if key in self.of_id:
+            if self.of_id[key] == value:
+                return
+            self.remove(key)
+        self.of_id[key] = value
+        self.by_value.setdefault(value, set()).add(key)
+
+    def remove(self, key: str) -> None:
+        if key not in self.of_id:
+            return
+        value = self.of_id.pop(key)
+        ids = self.by_value.get(value)
+        if ids is not None:
+            ids.discard(key)
+            if not ids:
+                del self.by_value[value]

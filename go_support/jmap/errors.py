@@ -31,6 +31,7 @@ __all__ = [
     "DbException",
     "Forbidden",
     "HTTPStatusError",
+    "IncompleteBatchError",
     "InvalidArgumentException",
     "InvalidArguments",
     "InvalidResultReference",
@@ -84,6 +85,15 @@ class JMAPError(GoSupportError):
             if isinstance(value, str):
                 setattr(self, name, redact(value, *secrets))
         self.args = (self.message,)
+        # Tracebacks print the whole chain: scrub the JMAP errors this one wraps, too.
+        seen = {id(self)}
+        link = self.__cause__ or self.__context__
+        while link is not None and id(link) not in seen:
+            seen.add(id(link))
+            if isinstance(link, JMAPError):
+                link.scrub(*secrets)
+                break
+            link = link.__cause__ or link.__context__
 
 
 # --- transport and HTTP ---------------------------------------------------------------
@@ -120,7 +130,8 @@ class OutcomeUnknownError(TransportError):
     create every object twice. ``writes`` lists, per call, the creation ids, updated and
     destroyed ids, so that the caller can look the objects up by a natural key (see
     :mod:`go_support.jmap.retry`). ``completed`` holds the responses of the chunks of
-    the same batch that did complete, if any.
+    the same batch that did complete, if any, and ``unsent`` the call ids of the later
+    chunks, which were not sent at all.
     """
 
     def __init__(
@@ -131,11 +142,13 @@ class OutcomeUnknownError(TransportError):
         writes: Iterable[PendingWrite],
         status: int | None = None,
         completed: Responses | None = None,
+        unsent: Iterable[str] = (),
     ) -> None:
         super().__init__(message, url=url, request_sent=None)
         self.writes = tuple(writes)
         self.status = status
         self.completed = completed
+        self.unsent = tuple(unsent)
 
     @property
     def creation_ids(self) -> dict[str, list[str]]:
@@ -163,6 +176,22 @@ class OutcomeUnknownError(TransportError):
                     bits.append(f"{label} {shown}{more}")
             parts.append(f"{write.method} [{'; '.join(bits) or 'no object ids'}]")
         return "; ".join(parts)
+
+
+class IncompleteBatchError(JMAPError):
+    """A batch split into several HTTP requests failed after earlier requests had written.
+
+    Raised instead of the bare failure so that the writes that did happen are not lost:
+    ``completed`` holds their responses, ``unsent`` the call ids that never ran, and
+    ``__cause__`` the original error.
+    """
+
+    def __init__(
+        self, message: str, *, completed: Responses, unsent: Iterable[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.completed = completed
+        self.unsent = tuple(unsent)
 
 
 class HTTPStatusError(JMAPError):
@@ -202,7 +231,8 @@ class HTTPStatusError(JMAPError):
     ) -> HTTPStatusError:
         """Compose the usual message: status, reason phrase, URL, body excerpt, hint."""
         excerpt = _excerpt(body, 200) if body.strip() else ""
-        text = f"Group-Office answered HTTP {status} ({reason or 'no reason phrase'}) to {method} {url}"
+        phrase = reason or "no reason phrase"
+        text = f"Group-Office answered HTTP {status} ({phrase}) to {method} {url}"
         if excerpt:
             text += f": {excerpt}"
         if hint:
@@ -498,7 +528,8 @@ class SetFailed(JMAPError):
         self.errors = tuple(errors)
         self.result = result
         listed = "; ".join(str(e) for e in self.errors[:_MAX_LISTED])
-        more = f"; and {len(self.errors) - _MAX_LISTED} more" if len(self.errors) > _MAX_LISTED else ""
+        extra = len(self.errors) - _MAX_LISTED
+        more = f"; and {extra} more" if extra > 0 else ""
         super().__init__(f"{method}: {len(self.errors)} object(s) failed: {listed}{more}")
 
     @property

@@ -18,6 +18,7 @@ __all__ = [
     "Blob",
     "ChangesResult",
     "GetResult",
+    "QueryGetResult",
     "QueryResult",
     "SetResult",
     "as_id_list",
@@ -298,3 +299,16 @@ class Blob:
             name=name if isinstance(name, str) else None,
             raw=dict(data),
         )
+
+
+@dataclass
+class QueryGetResult:
+    """A ``Foo/query`` and the ``Foo/get`` of its ids, made in one request."""
+
+    query: QueryResult
+    get: GetResult
+
+    @property
+    def objects(self) -> list[dict[str, Any]]:
+        """The objects, in query order."""
+        return self.get.objects

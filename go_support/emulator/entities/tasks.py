@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from .. import acl
@@ -45,6 +46,20 @@ def _merge_acl(current: Any, value: Any) -> Any:
     return merged
 
 
+_LIST_USER_PROPS = ("color", "sortOrder", "isVisible", "isSubscribed", "syncToDevice")
+
+
+def _list_user(ctx: Context, record: Record) -> dict[str, Any]:
+    """The caller's per-user values of a TaskList (``tasks_tasklist_user``)."""
+    per_user = record.get("userProps")
+    if per_user is None:
+        # A record seeded in wire form carries its creator's values flat (seed.py).
+        if str(record.get("createdBy")) != str(ctx.user_id):
+            return {}
+        return {k: record[k] for k in _LIST_USER_PROPS if k in record}
+    return dict(per_user.get(str(ctx.user_id), {}))
+
+
 class TaskListHandler(EntityHandler):
     name = "TaskList"
     model_class = "go\\modules\\community\\tasks\\model\\TaskList"
@@ -69,7 +84,7 @@ class TaskListHandler(EntityHandler):
         "projectId": Prop(),
         "groupingId": Prop(),
     }
-    _user_props = ("color", "sortOrder", "isVisible", "isSubscribed", "syncToDevice")
+    _user_props = _LIST_USER_PROPS
 
     def filters(self) -> dict[str, FilterFn]:
         return {
@@ -90,14 +105,12 @@ class TaskListHandler(EntityHandler):
         return super().sort_key(ctx, prop)
 
     def _user(self, ctx: Context, record: Record) -> dict[str, Any]:
-        return dict((record.get("userProps") or {}).get(str(ctx.user_id), {}))
+        return _list_user(ctx, record)
 
     def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
         if prop in self._user_props:
-            user = self._user(ctx, record)
-            defaults = {"color": record.get("defaultColor"), "sortOrder": None,
-                        "isVisible": False, "isSubscribed": False, "syncToDevice": False}
-            return user.get(prop, defaults[prop])
+            # A user without a tasks_tasklist_user row reads nulls, colour included (16 #14).
+            return self._user(ctx, record).get(prop)
         return super().read_property(ctx, record, prop)
 
     def permission_level(self, ctx: Context, record: Record) -> int:
@@ -120,8 +133,12 @@ class TaskListHandler(EntityHandler):
             and self.permission_level(ctx, record) >= acl.DELETE
         )
 
-    def merge_patch(self, ctx: Context, key: str, current: Any, value: Any) -> Any:
-        return _merge_acl(current, value) if key == "acl" else value
+    def differs(self, key: str, actual: Any, expected: Any) -> bool:
+        # An empty ``acl`` is a PHP object, never identical to another: it is reported even
+        # when nothing changed it (05 #4: ``updated`` {"acl": {}, "groupingId": 3}).
+        if key == "acl" and not actual:
+            return True
+        return super().differs(key, actual, expected)
 
     def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
         user = (record.setdefault("userProps", {})).setdefault(str(ctx.user_id), {})
@@ -157,17 +174,22 @@ class TaskListHandler(EntityHandler):
             owner = ctx.store.get("User", record["createdBy"])
             if owner is not None and str(owner["id"]) != acl.ADMIN_USER:
                 record["acl"][str(owner.get("personalGroup"))] = acl.MANAGE
-            color = "%06x" % random.randrange(0, 0xFFFFFF)
-            record["defaultColor"] = color
+            color = f"{random.randrange(0, 0xFFFFFF):06x}"
             user = record.setdefault("userProps", {}).setdefault(str(ctx.user_id), {})
             user.setdefault("color", color)
             user.setdefault("isSubscribed", True)
             user.setdefault("isVisible", True)
             user.setdefault("syncToDevice", False)
             user.setdefault("sortOrder", None)
+        # The global ACL modseq moves when ACL rows change: a list created with an acl moves
+        # it (04 #0: …:63 -> …:64), the admin's list without one does not (04 #8, #10).
+        if ((old or {}).get("acl") or {}) != (record.get("acl") or {}):
             ctx.store.bump_acl()
-        elif old.get("acl") != record.get("acl"):
-            ctx.store.bump_acl()
+
+    def after_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        if old is None:
+            # The creator's tasks_tasklist_user row (04 #0: newState "…:17:675:64").
+            self.touch_user_row(ctx, str(record["id"]))
 
 
 class TaskListGroupingHandler(EntityHandler):
@@ -228,7 +250,10 @@ class TaskCategoryHandler(EntityHandler):
             "role": lambda c, r, v: r.get("role") == v,
             "text": lambda c, r, v: text_filter(r.get("name"), v),
             "tasklistId": lambda c, r, v: id_filter(r.get("tasklistId"), v),
-            "ownerId": lambda c, r, v: id_filter(r.get("ownerId"), v) and r.get("tasklistId") is None,
+            # ownerId also forces tasklistId IS NULL: a per-list category is not personal (06 #4)
+            "ownerId": lambda c, r, v: (
+                id_filter(r.get("ownerId"), v) and r.get("tasklistId") is None
+            ),
             "global": lambda c, r, v: (r.get("ownerId") is None and r.get("tasklistId") is None)
             == bool(v),
         }
@@ -249,14 +274,24 @@ class TaskCategoryHandler(EntityHandler):
             level = ctx.acl_level(tl.get("acl") if tl else None)
             return acl.DELETE if level >= acl.MANAGE else acl.READ
         if record.get("ownerId") is None:
-            return acl.MANAGE if ctx.has_right("community", "tasks", "mayChangeCategories") else acl.READ
-        return acl.MANAGE if str(record["ownerId"]) == str(ctx.user_id) or ctx.is_admin else acl.READ
+            may = ctx.has_right("community", "tasks", "mayChangeCategories")
+            return acl.MANAGE if may else acl.READ
+        own = str(record["ownerId"]) == str(ctx.user_id)
+        return acl.MANAGE if own or ctx.is_admin else acl.READ
 
     def can_create(self, ctx: Context, record: Record) -> bool:
         return self.permission_level(ctx, record) > acl.READ
 
     def query_applies_acl(self) -> bool:
         return False
+
+    def created_diff(self, ctx: Context, record: Record, sent: dict[str, Any]) -> Record:
+        out = super().created_diff(ctx, record, sent)
+        # The default owner is go()->getUserId(), a string, until the category is read back
+        # from the database: ``created`` shows "1", ``get`` shows 1 (06 #2, #3).
+        if "ownerId" not in sent and out.get("ownerId") is not None:
+            out["ownerId"] = str(out["ownerId"])
+        return out
 
     def after_destroy(self, ctx: Context, record: Record) -> None:
         # The category vanishes from tasks by a database cascade, without a change-log entry.
@@ -265,6 +300,17 @@ class TaskCategoryHandler(EntityHandler):
             if str(record["id"]) in cats:
                 task["categories"] = [c for c in cats if c != str(record["id"])]
                 ctx.store.put("Task", task)
+
+
+_LIST_MEMO = "tasks.list_facts"
+
+
+@dataclass(frozen=True)
+class _ListFacts:
+    record: Record | None
+    visible: bool
+    level: int
+    subscribed: bool
 
 
 def _uid(ctx: Context) -> str:
@@ -322,15 +368,38 @@ class TaskHandler(EntityHandler):
     # -- visibility and permissions -----------------------------------------------------------
 
     def _list(self, ctx: Context, record: Record) -> Record | None:
-        return ctx.store.get("TaskList", record.get("tasklistId"))
+        return self._facts(ctx, record).record
+
+    def _facts(self, ctx: Context, record: Record) -> _ListFacts:
+        """What a task's list says about it; memoised while one Task/query runs."""
+        memo: dict[Any, _ListFacts] | None = ctx.extra.get(_LIST_MEMO)
+        key = record.get("tasklistId")
+        if memo is not None and key in memo:
+            return memo[key]
+        tl = ctx.store.get("TaskList", key)
+        facts = _ListFacts(
+            record=tl,
+            # tasks in support lists are hidden from Task entirely (04 #9)
+            visible=tl is not None and tl.get("role") != "support",
+            level=ctx.acl_level(tl.get("acl") if tl else None),
+            subscribed=tl is not None and bool(_list_user(ctx, tl).get("isSubscribed")),
+        )
+        if memo is not None:
+            memo[key] = facts
+        return facts
 
     def visible(self, ctx: Context, record: Record) -> bool:
-        tl = self._list(ctx, record)
-        return tl is not None and tl.get("role") != "support"
+        return self._facts(ctx, record).visible
 
     def permission_level(self, ctx: Context, record: Record) -> int:
-        tl = self._list(ctx, record)
-        return ctx.acl_level(tl.get("acl") if tl else None)
+        return self._facts(ctx, record).level
+
+    def query(self, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        ctx.extra[_LIST_MEMO] = {}
+        try:
+            return super().query(ctx, args)
+        finally:
+            ctx.extra.pop(_LIST_MEMO, None)
 
     def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
         if prop == "customFields":
@@ -341,11 +410,9 @@ class TaskHandler(EntityHandler):
 
     def filters(self) -> dict[str, FilterFn]:
         def tasklist(c: Context, r: Record, v: Any) -> bool:
+            # The default "subscribedOnly": a writer who is not subscribed gets [] (08 #16).
             if v in (None, "", "subscribedOnly"):
-                tl = self._list(c, r)
-                return bool(tl and ((tl.get("userProps") or {}).get(str(c.user_id)) or {}).get(
-                    "isSubscribed"
-                ))
+                return self._facts(c, r).subscribed
             if v == "any":
                 return True
             return id_filter(r.get("tasklistId"), v)
@@ -424,8 +491,8 @@ class TaskHandler(EntityHandler):
     def _comments(self, ctx: Context, record: Record) -> list[Record]:
         return [
             c
-            for c in ctx.store.all("Comment")
-            if c.get("entity", "Task") == "Task" and str(c.get("entityId")) == str(record["id"])
+            for c in ctx.store.find_by("Comment", "entityId", record["id"])
+            if c.get("entity", "Task") == "Task"
         ]
 
     def _commented_at(self, ctx: Context, record: Record) -> Any:
@@ -473,6 +540,7 @@ class TaskHandler(EntityHandler):
             super().check_create(ctx, record)
 
     def before_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        """``Task::internalSave``: progress and percentComplete rules, then the timestamps."""
         now = now_iso()
         if old is None:
             if not record.get("uid"):
@@ -481,29 +549,37 @@ class TaskHandler(EntityHandler):
                 record["uri"] = record["uid"] + ".ics"
             record["createdBy"] = str(ctx.uid)
             record["createdAt"] = now
-        progress_changed = old is None and record.get("progress") != "needs-action" or (
-            old is not None and old.get("progress") != record.get("progress")
-        )
+        # completed forces 100 %, but going back leaves 100 (08 #4, #5)
         if record.get("progress") == "completed":
             record["percentComplete"] = 100
-        if old is None or old.get("percentComplete") != record.get("percentComplete"):
+        # a changed percentComplete: 100 completes, > 0 starts a needs-action task (08 #9)
+        if (old or {}).get("percentComplete", 0) != record.get("percentComplete"):
             pct = record.get("percentComplete") or 0
             if pct == 100:
                 record["progress"] = "completed"
             elif pct > 0 and record.get("progress") == "needs-action":
                 record["progress"] = "in-progress"
+        # changing responsibleUserId alone resets progress, not with progress in the same
+        # patch (08 #10)
         if (
             old is not None
             and old.get("responsibleUserId") != record.get("responsibleUserId")
             and not ctx.extra.get("progress_in_patch")
         ):
             record["progress"] = "needs-action"
-        if (old is None and record.get("progress") != "needs-action") or (
-            old is not None and old.get("progress") != record.get("progress")
-        ) or progress_changed:
-            record["progressUpdated"] = now
-        record["modifiedAt"] = now
-        record["modifiedBy"] = str(ctx.uid)
+        if (old or {}).get("progress", "needs-action") != record.get("progress"):
+            record["progressUpdated"] = now  # 08 #3
+        # Only a save that changes something touches modifiedAt: an ignored progress value
+        # leaves the state where it was (08 #8).
+        if old is None or self.has_changed(record, old):
+            record["modifiedAt"] = now
+            record["modifiedBy"] = str(ctx.uid)
+
+    def after_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        if old is None:
+            # The creator's tasks_task_user row: newState "…:2:730:7" (08 #1), and the ids
+            # under ``changed`` a second time in Task/changes (08 #18).
+            self.touch_user_row(ctx, str(record["id"]))
 
     def update_one(self, ctx: Context, id_: str, patch: dict[str, Any]) -> Record | None:
         ctx.extra["progress_in_patch"] = "progress" in patch

@@ -1,0 +1,1 @@
+"""The ``go-support`` command (installed as ``go_support.cli``)."""

@@ -1,0 +1,145 @@
+"""Entry point of the ``go-support`` command.
+
+Every command turns the library's errors into one line on stderr and a documented exit code
+(:mod:`exitcodes`); a traceback is only shown with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+import click
+
+from go_support import __version__
+from go_support.errors import GoSupportError
+from go_support.jmap import GroupOfficeClient
+from go_support.jmap.errors import (
+    AuthenticationError,
+    JMAPError,
+    MethodError,
+    ProtocolError,
+    SetFailed,
+    TransportError,
+)
+
+from . import exitcodes
+from .check import check_command
+from .demo import demo_command
+from .emulator import emulator_command
+
+
+@dataclass
+class Connection:
+    """What the global options say about the Group-Office to talk to."""
+
+    url: str | None
+    api_key: str | None
+    timeout: float
+    verify: bool
+    as_json: bool
+
+    def client(self) -> GroupOfficeClient:
+        if not self.url:
+            raise click.UsageError(
+                "No Group-Office URL: pass --url or set GO_SUPPORT_URL "
+                "(e.g. https://go.example.com)."
+            )
+        if not self.api_key:
+            raise click.UsageError(
+                "No API key: set GO_SUPPORT_API_KEY (create one in Group-Office under "
+                "System settings > API keys)."
+            )
+        return GroupOfficeClient(
+            self.url, api_key=self.api_key, timeout=self.timeout, verify=self.verify
+        )
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=exitcodes.TABLE,
+)
+@click.version_option(__version__, prog_name="go-support")
+@click.option("--url", envvar="GO_SUPPORT_URL", help="Group-Office base URL (env GO_SUPPORT_URL).")
+@click.option(
+    "--api-key",
+    envvar="GO_SUPPORT_API_KEY",
+    help="API key; prefer the environment variable GO_SUPPORT_API_KEY, which stays out of "
+    "the shell history and the process list.",
+)
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per HTTP request.")
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Do not verify the server's TLS certificate (never in production).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--debug", is_flag=True, help="Log HTTP traffic (without secrets) and show tracebacks.")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    url: str | None,
+    api_key: str | None,
+    timeout: float,
+    insecure: bool,
+    as_json: bool,
+    debug: bool,
+) -> None:
+    """go-support: a help desk for Group-Office, on Group-Office's own tasks.
+
+    \b
+    Examples:
+      go-support demo                      # the embedded Group-Office emulator with demo data
+      GO_SUPPORT_URL=https://go.example.com GO_SUPPORT_API_KEY=... go-support check
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = Connection(url, api_key, timeout, not insecure, as_json)
+    ctx.meta["debug"] = debug
+
+
+cli.add_command(emulator_command)
+cli.add_command(demo_command)
+cli.add_command(check_command)
+
+
+def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, AuthenticationError):
+        return exitcodes.AUTHENTICATION
+    if isinstance(error, TransportError | ProtocolError):
+        return exitcodes.CONNECTION
+    if isinstance(error, MethodError | SetFailed):
+        return exitcodes.REFUSED
+    if isinstance(error, JMAPError):
+        return exitcodes.CONNECTION
+    return exitcodes.FAILURE
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; library errors become one line and an exit code, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="go-support", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(exitcodes.FAILURE)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except GoSupportError as e:
+        if "--debug" in (argv if argv is not None else sys.argv):
+            raise
+        click.echo(f"go-support: error: {e}", err=True)
+        sys.exit(exit_code_for(e))
+    except Exception as e:  # a bug: one line, unless the user asked for the traceback
+        if "--debug" in (argv if argv is not None else sys.argv):
+            raise
+        click.echo(
+            f"go-support: unexpected error ({type(e).__name__}: {e}); run again with --debug "
+            "and report it.",
+            err=True,
+        )
+        sys.exit(exitcodes.FAILURE)
+    sys.exit(exitcodes.OK)

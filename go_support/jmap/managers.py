@@ -1,0 +1,452 @@
+"""One manager per entity type: ``client.tasks.get(...)``, ``client.comments.set(...)``.
+
+Managers hide the limits: ``get`` splits ids into chunks of ``maxObjectsInGet`` and
+packs several ``Foo/get`` calls into one HTTP request; ``set`` splits into calls of at
+most ``maxObjectsInSet`` objects; ``query_all`` pages and packs pages into few requests.
+They return the typed results of :mod:`go_support.jmap.results`; objects stay plain
+dicts (the pydantic models of ``jmap_schema`` sit on top).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from go_support.jmap.errors import MethodError, SetError, SetFailed
+from go_support.jmap.request import Batch, Call
+from go_support.jmap.results import (
+    ChangesResult,
+    GetResult,
+    QueryGetResult,
+    QueryResult,
+    SetResult,
+    dedupe,
+)
+
+if TYPE_CHECKING:
+    from go_support.jmap.client import GroupOfficeClient
+
+__all__ = ["EntityManager", "ModuleManager", "SortSpec", "chunked", "normalise_sort"]
+
+SortSpec = Sequence[Mapping[str, Any] | str]
+DEFAULT_ID_PAGE = 1000
+
+
+def chunked(items: Sequence[Any], size: int) -> list[list[Any]]:
+    """Split ``items`` into consecutive lists of at most ``size`` items."""
+    if size < 1:
+        raise ValueError("chunk size must be at least 1")
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def normalise_sort(sort: SortSpec | None) -> list[dict[str, Any]] | None:
+    """Accept ``["title", "-createdAt"]`` as well as JMAP comparators."""
+    if sort is None:
+        return None
+    if isinstance(sort, str):
+        sort = [sort]
+    result: list[dict[str, Any]] = []
+    for item in sort:
+        if isinstance(item, str):
+            descending = item.startswith("-")
+            result.append({"property": item.lstrip("-+"), "isAscending": not descending})
+        else:
+            result.append(dict(item))
+    return result
+
+
+class EntityManager:
+    """Generic ``get``/``query``/``set``/``changes`` for one Group-Office entity type."""
+
+    def __init__(self, client: GroupOfficeClient, name: str) -> None:
+        if not name or "/" in name:
+            raise ValueError(f"not an entity name: {name!r}")
+        self._client = client
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    # --- get ----------------------------------------------------------------------------
+
+    def _get_args(
+        self, ids: list[str] | None, properties: Sequence[str] | None
+    ) -> dict[str, Any]:
+        args: dict[str, Any] = {"ids": ids}
+        if properties is not None:
+            args["properties"] = list(properties)
+        return args
+
+    def get(
+        self, ids: Iterable[str | int] | None, properties: Sequence[str] | None = None
+    ) -> GetResult:
+        """Fetch objects by id (``None``: every object the user can read).
+
+        Ids are de-duplicated, split into chunks of ``maxObjectsInGet`` and sent as
+        several ``Foo/get`` calls per HTTP request. ``state`` is the first chunk's.
+        """
+        if ids is None:
+            return GetResult.from_json(self._client.call(f"{self.name}/get",
+                                                         self._get_args(None, properties)))
+        wanted = dedupe(str(i) for i in ids if i is not None and str(i) != "")
+        if not wanted:
+            return GetResult()
+        limits = self._client.limits
+        batch = Batch()
+        handles = [
+            batch.call(f"{self.name}/get", self._get_args(chunk, properties))
+            for chunk in chunked(wanted, limits.max_objects_in_get)
+        ]
+        responses = self._client.execute(batch)
+        result = GetResult()
+        for handle in handles:
+            result.merge(GetResult.from_json(responses.get(handle)))
+        return result
+
+    def get_one(
+        self, id: str | int, properties: Sequence[str] | None = None
+    ) -> dict[str, Any] | None:
+        """One object, or ``None`` if it does not exist or the user cannot read it."""
+        found = self.get([id], properties).objects
+        return found[0] if found else None
+
+    def state(self) -> str | None:
+        """The current state string, cheaply (``Foo/get`` with no ids)."""
+        args = self._client.call(f"{self.name}/get", {"ids": []})
+        state = args.get("state")
+        return None if state is None else str(state)
+
+    # --- query --------------------------------------------------------------------------
+
+    def _query_args(
+        self,
+        filter: Mapping[str, Any] | None,
+        sort: SortSpec | None,
+        limit: int | None,
+        position: int | None,
+        calculate_total: bool,
+        calculate_has_more: bool = False,
+    ) -> dict[str, Any]:
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be >= 0 (0 means no limit)")
+        if position is not None and position < 0:
+            raise ValueError("Group-Office does not support negative positions")
+        args: dict[str, Any] = {}
+        if filter is not None:
+            args["filter"] = dict(filter)
+        comparators = normalise_sort(sort)
+        if comparators is not None:
+            args["sort"] = comparators
+        if limit is not None:
+            args["limit"] = limit
+        if position:
+            args["position"] = position
+        if calculate_total:
+            args["calculateTotal"] = True
+        if calculate_has_more:
+            args["calculateHasMore"] = True
+        return args
+
+    def query(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        sort: SortSpec | None = None,
+        limit: int | None = None,
+        position: int | None = None,
+        calculate_total: bool = False,
+        *,
+        calculate_has_more: bool = False,
+    ) -> QueryResult:
+        """One ``Foo/query``. ``limit`` 0 or ``None`` means no limit on Group-Office
+        (``position`` is then ignored by the server)."""
+        args = self._query_args(filter, sort, limit, position, calculate_total,
+                                calculate_has_more)
+        return QueryResult.from_json(
+            self._client.call(f"{self.name}/query", args), position=position or 0, limit=limit
+        )
+
+    def query_get(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        sort: SortSpec | None = None,
+        *,
+        limit: int | None = None,
+        position: int | None = None,
+        properties: Sequence[str] | None = None,
+        calculate_total: bool = False,
+    ) -> QueryGetResult:
+        """Query and get the matching objects in one request (a ``#ids`` reference).
+
+        ``limit`` defaults to ``maxObjectsInGet``; use :meth:`query_all_objects` for more.
+        """
+        if limit is None:
+            limit = self._client.limits.max_objects_in_get
+        batch = Batch()
+        query, get = self._add_query_get(batch, filter, sort, limit, position or 0,
+                                         properties, calculate_total)
+        responses = self._client.execute(batch)
+        return QueryGetResult(
+            query=QueryResult.from_json(responses.get(query), position=position or 0,
+                                        limit=limit),
+            get=GetResult.from_json(responses.get(get)),
+        )
+
+    def _add_query_get(
+        self,
+        batch: Batch,
+        filter: Mapping[str, Any] | None,
+        sort: SortSpec | None,
+        limit: int,
+        position: int,
+        properties: Sequence[str] | None,
+        calculate_total: bool,
+        *,
+        calculate_has_more: bool = False,
+    ) -> tuple[Call, Call]:
+        query = batch.call(
+            f"{self.name}/query",
+            self._query_args(filter, sort, limit, position, calculate_total, calculate_has_more),
+        )
+        get_args: dict[str, Any] = {"#ids": query.ref("/ids")}
+        if properties is not None:
+            get_args["properties"] = list(properties)
+        return query, batch.call(f"{self.name}/get", get_args)
+
+    def _pages(
+        self,
+        filter: Mapping[str, Any] | None,
+        sort: SortSpec | None,
+        page_size: int,
+        properties: Sequence[str] | None,
+        with_objects: bool,
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        objects: list[dict[str, Any]] = []
+        totals: list[int | None] = []
+
+        def run(positions: Sequence[int], first: bool) -> bool:
+            """Fetch the pages at ``positions`` in one batch; whether more rows follow."""
+            batch = Batch()
+            pairs: list[tuple[Call, Call | None]] = []
+            for pos in positions:
+                if with_objects:
+                    pairs.append(self._add_query_get(batch, filter, sort, page_size, pos,
+                                                     properties, first, calculate_has_more=True))
+                else:
+                    args = self._query_args(filter, sort, page_size, pos, first, True)
+                    pairs.append((batch.call(f"{self.name}/query", args), None))
+            responses = self._client.execute(batch)
+            more = False
+            for q, g in pairs:
+                page = QueryResult.from_json(responses.get(q))
+                ids.extend(page.ids)
+                if g is not None:
+                    objects.extend(GetResult.from_json(responses.get(g)).objects)
+                if first:
+                    totals.append(page.total)
+                # Without hasMore (older servers) a full page may hide more rows.
+                more = page.has_more or (len(page.ids) == page_size and page.total is None)
+            return more
+
+        more = run([0], first=True)
+        total = totals[0] if totals else None
+        position = page_size
+        if more and total is not None and total > page_size:
+            positions = list(range(page_size, total, page_size))
+            more = run(positions, first=False)
+            position = positions[-1] + page_size
+        while more:  # objects created meanwhile pushed rows further
+            more = run([position], first=False)
+            position += page_size
+        seen: set[str] = set()
+        unique_objects = []
+        for obj in objects:
+            key = str(obj.get("id"))
+            if key not in seen:
+                seen.add(key)
+                unique_objects.append(obj)
+        return dedupe(ids), unique_objects
+
+    def query_all(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        sort: SortSpec | None = None,
+        page_size: int | None = None,
+    ) -> list[str]:
+        """Every matching id, paged with ``position``/``limit``.
+
+        The first page also asks for ``total``; the remaining pages then go out together
+        in as few requests as ``maxCallInRequest`` allows. Pages are not a snapshot: sort
+        on something stable, and expect objects created meanwhile to be missed.
+        ``page_size=0`` fetches everything in one unlimited query instead.
+        """
+        if page_size == 0:
+            return self.query(filter, sort, limit=0).ids
+        ids, _ = self._pages(filter, sort, page_size or DEFAULT_ID_PAGE, None, False)
+        return ids
+
+    def query_all_objects(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        sort: SortSpec | None = None,
+        page_size: int | None = None,
+        properties: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every matching object: each page is a query plus a ``#ids`` get in one request.
+
+        ``page_size`` defaults to (and should not exceed) ``maxObjectsInGet``.
+        """
+        size = page_size or self._client.limits.max_objects_in_get
+        _, objects = self._pages(filter, sort, size, properties, True)
+        return objects
+
+    # --- set ----------------------------------------------------------------------------
+
+    def set(
+        self,
+        create: Mapping[str, Mapping[str, Any]] | None = None,
+        update: Mapping[str | int, Mapping[str, Any]] | None = None,
+        destroy: Iterable[str | int] | None = None,
+        *,
+        if_in_state: str | None = None,
+    ) -> SetResult:
+        """``Foo/set``, split into calls of at most ``maxObjectsInSet`` objects.
+
+        Creates go first, then updates, then destroys (the server's own order). The
+        calls share as few HTTP requests as possible; a set is never retried after an
+        unknown outcome (:class:`OutcomeUnknownError`). ``if_in_state`` goes on the first
+        call only. Per-object failures are in the result (``not_created``…); a failed
+        call raises its :class:`MethodError` with ``partial_result`` set.
+        """
+        entries: list[tuple[str, str, Any]] = []
+        entries += [("create", str(cid), dict(obj)) for cid, obj in (create or {}).items()]
+        entries += [("update", str(oid), dict(p)) for oid, p in (update or {}).items()]
+        entries += [("destroy", str(oid), None) for oid in (destroy or [])]
+        if not entries:
+            raise ValueError(f"{self.name}/set needs something to create, update or destroy")
+        limit = self._client.limits.max_objects_in_set
+        batch = Batch()
+        calls: list[tuple[Call, list[str], list[str]]] = []
+        for index, chunk in enumerate(chunked(entries, limit)):
+            args: dict[str, Any] = {}
+            creates = {oid: obj for op, oid, obj in chunk if op == "create"}
+            updates = {oid: obj for op, oid, obj in chunk if op == "update"}
+            destroys = [oid for op, oid, _ in chunk if op == "destroy"]
+            if creates:
+                args["create"] = creates
+            if updates:
+                args["update"] = updates
+            if destroys:
+                args["destroy"] = destroys
+            if index == 0 and if_in_state is not None:
+                args["ifInState"] = if_in_state
+            calls.append((batch.call(f"{self.name}/set", args), list(creates), list(updates)))
+        responses = self._client.execute(batch)
+        result = SetResult()
+        first_error: MethodError | None = None
+        for handle, create_ids, update_ids in calls:
+            error = responses.error(handle)
+            if error is not None:
+                first_error = first_error or error
+                continue
+            result.merge(SetResult.from_json(responses.get(handle), create_ids=create_ids,
+                                             update_ids=update_ids))
+        if first_error is not None:
+            first_error.partial_result = result
+            raise first_error
+        return result
+
+    def create_many(
+        self, objects: Sequence[Mapping[str, Any]], *, prefix: str = "new"
+    ) -> list[str]:
+        """Create objects; returns their ids in the same order.
+
+        Raises :class:`SetFailed` (with the whole result) if any object failed.
+        """
+        if not prefix or prefix[0].isdigit():
+            raise ValueError("the creation-id prefix must start with a letter")
+        cids = [f"{prefix}{i}" for i in range(1, len(objects) + 1)]
+        if not cids:
+            return []
+        result = self.set(create=dict(zip(cids, objects, strict=True)))
+        self._raise_for_errors(result)
+        missing = [cid for cid in cids if result.created.get(cid, {}).get("id") is None]
+        if missing:
+            self._raise(SetFailed(
+                method=f"{self.name}/set",
+                errors=[SetError(id=cid, operation="create", type="noId",
+                                 description="the server reported neither an id nor an error")
+                        for cid in missing],
+                result=result,
+            ))
+        return [result.created_id(cid) for cid in cids]
+
+    def _raise(self, error: SetFailed) -> None:
+        error.scrub(*self._client._secrets())
+        raise error
+
+    def _raise_for_errors(self, result: SetResult) -> None:
+        try:
+            result.raise_for_errors(f"{self.name}/set")
+        except SetFailed as error:
+            self._raise(error)
+
+    def create(self, obj: Mapping[str, Any]) -> str:
+        """Create one object; returns its id or raises :class:`SetFailed`."""
+        return self.create_many([obj])[0]
+
+    def update(self, id: str | int, patch: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Patch one object; returns what the server changed beyond the patch, if anything."""
+        result = self.set(update={str(id): patch})
+        self._raise_for_errors(result)
+        return result.updated.get(str(id))
+
+    def destroy(self, ids: Iterable[str | int]) -> list[str]:
+        """Destroy objects; returns the destroyed ids or raises :class:`SetFailed`."""
+        wanted = [str(i) for i in ids]
+        if not wanted:
+            return []
+        result = self.set(destroy=wanted)
+        self._raise_for_errors(result)
+        return result.destroyed
+
+    # --- changes ------------------------------------------------------------------------
+
+    def changes(self, since_state: str, max_changes: int | None = None) -> ChangesResult:
+        """What changed since ``since_state``, with ``changed``/``removed`` normalised.
+
+        Raises :class:`CannotCalculateChanges` when the state is too old or foreign
+        (e.g. after a custom field was created): the caller must resync.
+        """
+        args: dict[str, Any] = {"sinceState": since_state}
+        if max_changes is not None:
+            ceiling = self._client.limits.max_objects_in_get
+            if not 1 <= max_changes <= ceiling:
+                raise ValueError(f"max_changes must be between 1 and {ceiling}")
+            args["maxChanges"] = max_changes
+        return ChangesResult.from_json(self._client.call(f"{self.name}/changes", args))
+
+    def changes_all(self, since_state: str, *, max_pages: int = 100) -> ChangesResult:
+        """Follow ``hasMoreChanges`` until the end (or raise CannotCalculateChanges).
+
+        Group-Office's intermediate states lack the cacheClearedAt prefix and may be
+        refused; callers should treat CannotCalculateChanges as "resync".
+        """
+        result = self.changes(since_state)
+        pages = 1
+        while result.has_more_changes and result.new_state and pages < max_pages:
+            result.merge(self.changes(result.new_state))
+            pages += 1
+        return result
+
+
+class ModuleManager(EntityManager):
+    """``Module``: an explicit ``properties`` list must include ``package`` and ``name``,
+    otherwise Group-Office returns wrong answers (``settings`` null, ``notFound``)."""
+
+    def _get_args(
+        self, ids: list[str] | None, properties: Sequence[str] | None
+    ) -> dict[str, Any]:
+        if properties is not None:
+            properties = dedupe(["package", "name", *properties])
+        return super()._get_args(ids, properties)

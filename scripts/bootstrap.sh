@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Prepares .venv with go-support and its development tools. Safe to run again: it reinstalls
+# only when pyproject.toml changed. Sourced by scripts/demo and scripts/test.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "go-support needs Python 3.11 or newer ($python is $("$python" --version 2>&1))." >&2
+  exit 3
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=.venv/.go-support-installed
+want="$(sha1sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
