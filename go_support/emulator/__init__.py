@@ -5,6 +5,7 @@ included, so that go-support can be developed, demonstrated and tested without a
 It has no web UI. Start it in-process::
 
     emu = Emulator()                  # in memory; Emulator("desk.sqlite") keeps its data
+    emu = Emulator(admin_password="s3cret")   # the admin can also log in through auth.php
     server = emu.start()              # loopback, free port
     print(server.base_url, server.admin_api_key)
     emu.stop()
@@ -42,6 +43,9 @@ class Emulator:
         else:
             key = self.store.get("Key", "1")
             self._admin_key = str(key["accessToken"]) if key else ""
+            if admin_password is not None:
+                defaults.set_admin_password(self.store, admin_password)
+                self.store.commit()
         self.app = App(self.store, self.registry)
         self._server: HttpServer | None = None
 

@@ -63,9 +63,9 @@ def handle_auth(app: App, environ: Environ) -> tuple[str, dict[str, Any] | None]
     if not username or not password:
         message = "Missing arguments 'username' and 'password' for authentication."
         return f"400 {message}", {"error": message, **DEBUG}
+    wanted = username.lower()
     user = next(
-        (u for u in app.store.all("User") if str(u.get("username", "")).lower() == username.lower()),
-        None,
+        (u for u in app.store.all("User") if str(u.get("username", "")).lower() == wanted), None
     )
     if user is None or not check_password(user.get("password"), password):
         # An unknown user gets exactly the answer of a wrong password (02 steps 1-2).

@@ -40,6 +40,7 @@ from email.utils import formatdate
 from typing import Any
 
 from .context import Context
+from .filters import utc_now
 from .store import Blob
 
 MAX_UPLOAD = 67108864
@@ -120,7 +121,7 @@ def upload(
         error = {"error": f"File exceeds maximum size of {MAX_UPLOAD} bytes"}
         return Answer("413 Request Entity Too Large", [*UPLOAD_HEADERS, json_type], php_json(error))
     name = decode_file_name(headers.get("HTTP_X_FILE_NAME"))
-    now = time.time() if now is None else now
+    now = utc_now().timestamp() if now is None else now
     modified = _last_modified(headers.get("HTTP_X_FILE_LASTMODIFIED"), now)
     blob_id = hashlib.sha1(body).hexdigest()
     mime = content_type_of(body, name)
@@ -322,7 +323,7 @@ def download(
         # never render HTML on the server's own domain
         inline = False
         mime = "text/plain"
-    now = time.time() if now is None else now
+    now = utc_now().timestamp() if now is None else now
     name = blob.name if isinstance(blob.name, str) else ""  # PHP prints false as ""
     out: list[tuple[str, str]] = [("ETag", blob.id), _content_type_header(mime)]
     out.append(("Expires", _php_expires(now)))

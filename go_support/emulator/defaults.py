@@ -206,6 +206,15 @@ def install(store: Store, admin_password: str | None = None) -> str:
     return key
 
 
+def set_admin_password(store: Store, password: str) -> None:
+    """Let the admin (username ``admin``) log in through ``api/auth.php`` with ``password``."""
+    from .auth import hash_password
+
+    admin = store.get("User", acl.ADMIN_USER)
+    if admin is not None:
+        store.put("User", {**admin, "password": hash_password(password)})
+
+
 def new_profile_contact(
     contact_id: str, user_id: str, display_name: str, email: str, created_by: str, now: str,
     host: str,

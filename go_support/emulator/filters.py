@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -84,7 +84,7 @@ _RELATIVE = re.compile(r"^([+-]?\d+)\s*(day|days|week|weeks|hour|hours|minute|mi
 
 def parse_date_expression(text: str, now: datetime | None = None) -> tuple[datetime, bool]:
     """Parse a strtotime-like expression; the flag says whether it carried a time of day."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     t = text.strip().lower()
     if t in ("now", ""):
         return now, True
@@ -157,10 +157,28 @@ def any_id_in(values: Iterable[Any] | None, query: Any) -> bool:
     return any(str(v) in wanted for v in values or [])
 
 
+_clock: Callable[[], datetime] | None = None
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Replace the emulator's clock (``None``: the real one again); process-wide.
+
+    Group-Office reports ``modifiedAt`` in ``updated`` only when a save falls in a later second
+    than the previous one (08 #3-#10 all ran within one second). A test that compares answers
+    with a recording can freeze the clock so that a second boundary never shows.
+    """
+    global _clock
+    _clock = clock
+
+
+def utc_now() -> datetime:
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
 def now_iso() -> str:
     """Timestamps as Group-Office writes them: UTC, seconds, explicit offset (08, 09)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return utc_now().replace(microsecond=0).isoformat()
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return utc_now().date()

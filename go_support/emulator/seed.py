@@ -53,8 +53,8 @@ def apply_seed(store: Store, seed: dict[str, Any]) -> None:
     for path, fields in seed.get("modules", {}).items():
         package, _, name = path.partition("/")
         for module in store.all("Module"):
-            module_package = module.get("package") or ""
-            if module["name"] == name and module_package in (package, package.replace("legacy", "")):
+            module_package = module.get("package") or "legacy"
+            if module["name"] == name and module_package == (package or "legacy"):
                 module = {**module, **fields}
                 store.put("Module", module)
     store.meta.settings.update(seed.get("settings", {}))

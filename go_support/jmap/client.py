@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, NoReturn
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from go_support import __version__
 from go_support.jmap.errors import (
@@ -159,12 +159,27 @@ class BlobStream:
 
     @property
     def filename(self) -> str | None:
-        """The file name from ``Content-Disposition``, when sent."""
+        """The file name from ``Content-Disposition``, when sent.
+
+        Accepts RFC 5987 ``filename*=UTF-8''…`` and raw UTF-8 in ``filename="…"`` (which
+        HTTP libraries hand over decoded as Latin-1).
+        """
         disposition = self._header("Content-Disposition") or ""
-        marker = "filename="
-        if marker not in disposition:
+        params: dict[str, str] = {}
+        for part in disposition.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            params[key.strip().lower()] = value.strip().strip('"')
+        extended = params.get("filename*")
+        if extended and "''" in extended:
+            charset, _, encoded = extended.partition("''")
+            return unquote(encoded, encoding=charset or "utf-8", errors="replace") or None
+        name = params.get("filename")
+        if not name:
             return None
-        return disposition.split(marker, 1)[1].split(";", 1)[0].strip().strip('"') or None
+        try:
+            return name.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return name
 
     def iter_bytes(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
         """The body in chunks; a broken connection raises :class:`TransportError`."""

@@ -207,9 +207,9 @@ class EntityManager:
             f"{self.name}/query",
             self._query_args(filter, sort, limit, position, calculate_total, calculate_has_more),
         )
-        get_args: dict[str, Any] = {"#ids": query.ref("/ids")}
-        if properties is not None:
-            get_args["properties"] = list(properties)
+        get_args = self._get_args(None, properties)
+        del get_args["ids"]
+        get_args["#ids"] = query.ref("/ids")
         return query, batch.call(f"{self.name}/get", get_args)
 
     def _pages(

@@ -11,6 +11,7 @@ turns a working Bearer client into an "Unauthorized" one.
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -149,70 +150,87 @@ class _NoAuth(requests.auth.AuthBase):
         return r
 
 
-def _root_cause(exc: BaseException) -> BaseException:
-    """Dig through requests/urllib3 wrappers to the exception that says what happened."""
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (requests → urllib3 → socket/ssl)."""
+    links: list[BaseException] = []
     seen: set[int] = set()
-    current: BaseException = exc
-    while id(current) not in seen:
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
         seen.add(id(current))
-        inner: BaseException | None = None
+        links.append(current)
         if isinstance(current, urllib3.exceptions.MaxRetryError) and current.reason is not None:
-            inner = current.reason
-        elif current.args and isinstance(current.args[0], BaseException):
-            inner = current.args[0]
-        elif current.__cause__ is not None:
-            inner = current.__cause__
-        elif current.__context__ is not None and not isinstance(current, ssl.SSLError):
-            inner = current.__context__
-        if inner is None:
-            break
-        current = inner
-    return current
+            todo.append(current.reason)
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        for inner in (current.__cause__, current.__context__):
+            if inner is not None:
+                todo.append(inner)
+    return links
 
 
 def _describe_failure(
     exc: requests.RequestException, method: str, url: str, timeout: float
 ) -> TransportError:
-    """Turn a ``requests`` exception into a message that says what to check."""
+    """Turn a ``requests`` exception into a message that says what to check.
+
+    ``request_sent`` is ``False`` only for failures that happen before a byte of the
+    request leaves (DNS, refused or timed-out connect, TLS handshake). The connection
+    checks come before the timeout checks: urllib3's NewConnectionError subclasses
+    ConnectTimeoutError.
+    """
     shown = safe_url(url)
     host = urlsplit(url).hostname or "?"
-    root = _root_cause(exc)
+    links = _chain(exc)
+    root = links[-1]
+    texts = " | ".join(str(link) for link in links).lower()
+
+    def has(*kinds: type[BaseException]) -> bool:
+        return any(isinstance(link, kinds) for link in links)
+
     prefix = f"{method} {shown} failed"
     sent: bool | None = None
-    if isinstance(exc, requests.exceptions.SSLError) or isinstance(root, ssl.SSLError):
-        detail = getattr(root, "verify_message", None) or getattr(root, "reason", None) or root
+    if has(requests.exceptions.SSLError, ssl.SSLError, urllib3.exceptions.SSLError):
+        tls = next((link for link in links if isinstance(link, ssl.SSLError)), root)
+        detail = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or tls
         text = (
             f"{prefix}: TLS error ({detail}). Check the server's certificate and the URL's "
             "host name; for a private CA pass verify='/path/to/ca-bundle.pem'"
         )
         sent = False
-    elif isinstance(exc, requests.exceptions.ConnectTimeout):
-        text = (
-            f"{prefix}: no connection to {host} within {timeout:g} s. Check that the host "
-            "is reachable (firewall, VPN, port in the base URL)"
-        )
-        sent = False
-    elif isinstance(exc, requests.exceptions.Timeout):
-        text = (
-            f"{prefix}: no answer within {timeout:g} s. The server may be overloaded or the "
-            "request too large; check the server, or raise the client's timeout"
-        )
-    elif isinstance(root, urllib3.exceptions.NameResolutionError) or "resolve" in str(root).lower():
+    elif (
+        has(urllib3.exceptions.NameResolutionError, socket.gaierror)
+        or "failed to resolve" in texts
+        or "name or service not known" in texts
+    ):
         text = (
             f"{prefix}: the host name {host!r} could not be resolved. Check the spelling of "
             "the base URL and the DNS configuration"
         )
         sent = False
-    elif isinstance(root, ConnectionRefusedError) or "refused" in str(root).lower():
+    elif has(ConnectionRefusedError) or "connection refused" in texts:
         text = (
             f"{prefix}: connection refused by {host}. Check that Group-Office (the web "
             "server) is running and that the scheme, host and port of the base URL are right"
         )
         sent = False
-    elif isinstance(root, urllib3.exceptions.NewConnectionError):
+    elif has(urllib3.exceptions.NewConnectionError):
         text = f"{prefix}: could not connect to {host} ({root}). Check the base URL and the network"
         sent = False
-    elif isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+    elif has(requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+        text = (
+            f"{prefix}: no connection to {host} within {timeout:g} s. Check that the host "
+            "is reachable (firewall, VPN, port in the base URL)"
+        )
+        sent = False
+    elif has(requests.exceptions.Timeout, urllib3.exceptions.ReadTimeoutError, TimeoutError):
+        text = (
+            f"{prefix}: no answer within {timeout:g} s. The server may be overloaded or the "
+            "request too large; check the server, or raise the client's timeout"
+        )
+    elif has(requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+             requests.exceptions.InvalidSchema):
         text = f"{prefix}: invalid URL. Check the base URL (e.g. https://go.example.com)"
         sent = False
     else:

@@ -404,11 +404,11 @@ def frozen_clock() -> Iterator[None]:
         def now(cls, tz: tzinfo | None = None) -> Any:
             return instant.astimezone(tz) if tz else instant.astimezone().replace(tzinfo=None)
 
-    filters.datetime = FrozenDatetime  # type: ignore[misc]
+    setattr(filters, "datetime", FrozenDatetime)  # noqa: B010
     try:
         yield
     finally:
-        filters.datetime = real  # type: ignore[misc]
+        setattr(filters, "datetime", real)  # noqa: B010
 
 
 def replay_file(cf: CorpusFile, upto: int | None = None) -> list[StepResult]:

@@ -42,14 +42,18 @@ def replays() -> _Replays:
     return _Replays()
 
 
-@pytest.mark.parametrize(("stem", "index"), CASES, ids=[f"{stem}#{index}" for stem, index in CASES])
+CASE_IDS = [f"{stem}#{index}" if index >= 0 else stem for stem, index in CASES]
+
+
+@pytest.mark.parametrize(("stem", "index"), CASES, ids=CASE_IDS)
 def test_wire_step(stem: str, index: int, replays: _Replays) -> None:
     if index < 0:
+        message = "the corpus appeared after collection; run the tests again"
         try:
             corpus.corpus_dir()
         except corpus.CorpusMissing as exc:
-            pytest.fail(str(exc), pytrace=False)
-        pytest.fail("the corpus appeared after collection; run the tests again", pytrace=False)
+            message = str(exc)
+        pytest.fail(message, pytrace=False)
     result = replays.get(stem)[index]
     if not result.ok:
         pytest.fail(result.report(), pytrace=False)

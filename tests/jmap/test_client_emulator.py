@@ -266,7 +266,8 @@ def test_blob_upload_and_download(client: GroupOfficeClient, task_list: str, tag
     assert client.download_blob(blob.id) == data
     with client.download_blob_stream(blob.id) as stream:
         assert b"".join(stream.iter_bytes(4)) == data
-        assert stream.filename == "notes été 2024.txt" or stream.filename
+        assert stream.filename is not None and stream.filename.endswith(".txt")
+        assert (stream.content_type or "").startswith("text/plain")
     again = client.upload_blob(io.BytesIO(data), "copy.txt", "text/plain")
     assert again.id == blob.id  # content-addressed
     [task] = _make_tasks(client, task_list, 1, "blob")
@@ -312,3 +313,10 @@ def test_dates_are_sent_as_iso_8601(client: GroupOfficeClient, task_list: str) -
                                       "text": "<p>old mail</p>", "date": when})
     got = client.comments.get_one(comment, ["date"])
     assert got is not None and got["date"].startswith("2024-01-02T03:04:05")
+
+
+def test_module_get_always_asks_for_package_and_name(client: GroupOfficeClient) -> None:
+    found = client.modules.query_get({}, properties=["id", "permissions"], limit=0)
+    names = {(m.get("package"), m.get("name")) for m in found.objects}
+    assert ("community", "tasks") in names
+    assert found.get.not_found == []

@@ -1,43 +1,190 @@
 """The comments module: ``Comment`` and ``CommentLabel`` (09, 10, 16).
 
-Comments inherit permissions from the entity they are on; ``Comment/query`` applies no ACL (16);
-a query without a ``section`` filter only returns comments without a section (09); scripts and
-``on*`` attributes are stripped while a ``javascript:`` link is refused (09); every new comment
-on a task runs the task's ``onCommentAdded`` hook.
+Behaviour of the recorded server (``go\\modules\\community\\comments``) kept on purpose:
+
+- permissions come from the entity commented on: admins MANAGE, the author MANAGE, anyone else
+  who can read the parent CREATE (can read, cannot edit or delete: 09 #17); creating needs any
+  level on the parent (a READ user may comment: 09 #16); no access at all is ``notFound`` on
+  get and update and ``forbidden`` on create (16 #22, #23);
+- ``Comment/query`` applies no ACL (16 #22, #23) and, without a ``section`` filter, only returns
+  comments whose section is null (09 #3); the default order is ``date`` ascending;
+- ``text`` is sanitised (scripts, ``on*`` attributes, … removed silently) and what remains is
+  checked for XSS (a ``javascript:`` link: code 10), ``validateXSS: false`` only skips the check
+  and always reads back ``true`` (09 #5, #6);
+- ``mailStatus`` is an enum column (code 2, 09 #2), ``date`` is writable (09 #1), ``createdBy``
+  is ignored (16 #27);
+- ``labels`` are label ids as strings, replaced wholesale (16 #6, #7); attachments have integer
+  ids and a string ``commentId`` (10 #5); an unknown label or blob is a database error for the
+  whole call that still uses up the comment id (16 #9, #18; 10 #7);
+- every new comment runs the parent's ``onCommentAdded`` hook (tasks: ``TaskHandler``).
 """
 
 from __future__ import annotations
 
+import html
 import re
+import urllib.parse
+from datetime import UTC
 from typing import Any
 
 from .. import acl
 from ..context import Context
 from ..defaults import ENTITY_TYPE_IDS
-from ..entity import EntityHandler, FilterFn, Prop
-from ..errors import INVALID_INPUT, MALFORMED, REQUIRED, db_exception, forbidden
-from ..filters import date_filter, id_filter, now_iso, text_filter
+from ..entity import EntityHandler, FilterFn, Prop, SortKey
+from ..errors import (
+    INVALID_INPUT,
+    MALFORMED,
+    REQUIRED,
+    MethodError,
+    db_exception,
+)
+from ..filters import date_filter, id_filter, now_iso, parse_iso, text_filter
 from ..registry import Registry
-from ..store import Record
+from ..store import Record, Store
+
+MODEL = "go\\modules\\community\\comments\\model\\Comment"
+ATTACHMENT_MODEL = "go\\modules\\community\\comments\\model\\CommentAttachment"
+LABEL_MODEL = "go\\modules\\community\\comments\\model\\Label"
 
 MAIL_STATUSES = ("received", "pending", "sent", "senderror")
+# The column type as the validator prints it (09 #2).
+MAIL_STATUS_TYPE = "ENUM('RECEIVED','PENDING','SENT','SENDERROR')"
+ATTACHMENT_KEYS = ("id", "commentId", "blobId", "name")
 
-_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
-_EVENT_ATTR = re.compile(r"\s+on[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.IGNORECASE)
-_JS_URL = re.compile(r"javascript\s*:", re.IGNORECASE)
+# -- sanitising: StringUtil::sanitizeHtml($html, false) ------------------------------------
+
+_A = re.ASCII  # PCRE without UCP: \s and \w are ASCII only
+_CLOSING_TAG = re.compile(r"</[\s]*([\w]*)[\s]*>", _A)
+_STYLE_COMMENT_OPEN = re.compile(r"<style[^>]*>[\s]*<!--", _A)
+_STYLE_COMMENT_CLOSE = re.compile(r"-->[\s*]</style>", _A)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.I | re.S | _A)  # 'Uusi': the U makes it lazy
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_REMOVED = [
+    re.compile(p, re.I | re.S | _A)
+    for p in (
+        r"<!DOCTYPE[^>]*>", r"<html[^>]*>", r"</html>", r"<body[^>]*>", r"</body>",
+        r"<meta[^>]*>", r"<link\s[^>]*>", r"<title[^>]*>.*?</title>", r"<head[^>]*>",
+        r"</head[^>]*>", r"<base[^>]*>", r"<meta[^>]*>", r"<bgsound[^>]*>",
+        r"<xml[^>]*>.*?</xml>", r"<\/?o:[^>]*>", r"<\/?v:[^>]*>", r"<\/?st1:[^>]*>",
+        r"<\?xml[^>]*>", r"<style[^>]*>.*?</style>", r"<script[^>]*>.*?</script>",
+        r"<iframe[^>]*>.*?</iframe>", r"<object[^>]*>.*?</object>", r"<embed[^>]*>.*?</embed>",
+        r"<applet[^>]*>.*?</applet>", r"<form[^>]*>", r"</form>",
+    )
+]
+_TAG = re.compile(r"<([^>]+)>")
+_EVENT_ATTRIBUTE = re.compile(r"\s(?:on|xmlns)[^\s]+", re.I | _A)
+_Z_INDEX = re.compile(r"(z-index)[\s]*:[\s]*([0-9]+)[\s]*", _A)
 
 
-def sanitize(html: str) -> str:
-    return _EVENT_ATTR.sub("", _SCRIPT.sub("", html))
+def sanitize(text: str) -> str:
+    """What the server stores for ``text`` (``<script>`` and ``onerror`` gone: 09 #5).
+
+    A port of ``StringUtil::sanitizeHtml`` without style preservation, quirks included: a
+    ``on…``/``xmlns…`` attribute is cut at the first blank, and ``/* … */`` goes even in text.
+    """
+    text = _CLOSING_TAG.sub(r"</\1>", text)
+    text = _STYLE_COMMENT_OPEN.sub("<style>", text)
+    text = _STYLE_COMMENT_CLOSE.sub("</style>", text)
+    text = _HTML_COMMENT.sub("", text)
+    text = _CSS_COMMENT.sub("", text)
+    for pattern in _REMOVED:
+        text = pattern.sub("", text)
+    text = _TAG.sub(lambda m: "<" + _EVENT_ATTRIBUTE.sub("", m.group(1)) + ">", text)
+    for match in _Z_INDEX.finditer(text):
+        if int(match.group(2)) > 8000:
+            text = text.replace(match.group(0), "z-index:8000")
+    return text
+
+
+# -- XSS detection: StringUtil::detectXSS($text, false) ------------------------------------
+
+_HEX_ENTITY = re.compile(r"(&#|\\)[xX]([0-9a-fA-F]+);?")
+_DEC_ENTITY = re.compile(r"(&#+[0-9]+)")
+_WHITESPACE = re.compile(r"\s", _A)
+_XSS_TAGS = (
+    "applet|meta|xml|blink|link\\s|script|embed|object|iframe|frame|frameset|ilayer|layer|"
+    "bgsound|title|base"
+)
+_XSS_PATTERNS = [
+    # an attribute starting with "on" or xmlns
+    re.compile(r"(<[^>]+[\x00-\x20\"'/])(on|xmlns)[a-z]+\s?=[^>]*>?", re.I),
+    # javascript:, livescript:, vbscript: and mocha: protocols
+    re.compile(r"((java|live|vb)script|mocha):(\w)*", re.I),
+    re.compile(r"-moz-binding[\x00-\x20]*:"),
+    # style attributes with expression/behavior; PHP's "(<[^>]*+[…])*" prefix can never match
+    # (the possessive run eats what the class needs), so only the rest counts
+    re.compile(r"style=[^>]*(expression|behavior)[^>]*>?", re.I),
+    # tags nobody needs in a comment
+    re.compile(r"</*(" + _XSS_TAGS + r")[^>]*>?", re.I),
+]
+
+
+def detect_xss(text: str) -> bool:
+    """True for residual XSS after sanitising, e.g. a ``javascript:`` link (09 #5)."""
+    clean = urllib.parse.unquote_plus(text)
+    clean = _HEX_ENTITY.sub(lambda m: chr(int(m.group(2), 16) % 256), clean)
+    clean = _DEC_ENTITY.sub(r"\1;", clean)
+    clean = html.unescape(clean)
+    clean = _WHITESPACE.sub("", clean)
+    return any(p.search(clean) or p.search(text) for p in _XSS_PATTERNS)
+
+
+# -- the comments of an entity (an index, not a scan: 1,000 comments must stay fast) ---------
+
+
+def comments_of(store: Store, entity: str, entity_id: Any) -> list[Record]:
+    """Comments on one entity, every section, in id order (``Comment::findForEntity``)."""
+    return [
+        c
+        for c in store.find_by("Comment", "entityId", str(entity_id))
+        if (c.get("entity") or "Task") == entity
+    ]
+
+
+def comment_count(store: Store, entity: str, entity_id: Any) -> int:
+    return len(comments_of(store, entity, entity_id))
+
+
+def newest_comment_date(store: Store, entity: str, entity_id: Any) -> str | None:
+    """``MAX(comment.date)``, what the ``commentedAt`` filter compares (09 #19)."""
+    dates = [str(c["date"]) for c in comments_of(store, entity, entity_id) if c.get("date")]
+    return max(dates, key=parse_iso) if dates else None
+
+
+def _user_is(ctx: Context, value: Any, query: Any) -> bool:
+    """The text-typed ``createdBy``/``modifiedBy`` filters: ids, ``{{me}}`` or a display name."""
+    queries = query if isinstance(query, list) else [query]
+    queries = [ctx.user_id if q == "{{me}}" else q for q in queries]
+    if queries and str(queries[0]).isdigit():
+        return any(str(value) == str(q) for q in queries)
+    user = ctx.store.get("User", value)
+    return user is not None and text_filter(user.get("displayName"), queries)
+
+
+def _ci_equal(value: Any, query: Any) -> bool:
+    """``column = value`` (``IN`` for a list, ``IS NULL`` for null) under a _ci collation."""
+    if isinstance(query, list):
+        return any(_ci_equal(value, q) for q in query)
+    if query is None or value is None:
+        return query is None and value is None
+    return str(value).lower() == str(query).lower()
+
+
+def _search_words(ctx: Context, record: Record, query: Any) -> bool:
+    """The ``text`` filter goes through the search index: each word prefixes a keyword."""
+    words = " ".join(query if isinstance(query, list) else [str(query)]).lower().split()
+    plain = re.sub(r"<[^>]*>", " ", html.unescape(str(record.get("text") or ""))).lower()
+    keywords = re.findall(r"\w+", plain)
+    return all(any(k.startswith(w) for k in keywords) for w in re.findall(r"\w+", " ".join(words)))
 
 
 class CommentHandler(EntityHandler):
     name = "Comment"
-    model_class = "go\\modules\\community\\comments\\model\\Comment"
+    model_class = MODEL
     controller_class = "go\\modules\\community\\comments\\controller\\Comment"
     module = ("community", "comments")
     acl_state = True
-    default_filters = {"section": None}
+    default_filters = {"section": None}  # a query without section: section IS NULL (09 #3)
     props = {
         "entity": Prop(),
         "permissionLevel": Prop(stored=False),
@@ -48,7 +195,7 @@ class CommentHandler(EntityHandler):
         "entityTypeId": Prop(),
         "createdAt": Prop(readonly=True),
         "modifiedAt": Prop(readonly=True),
-        "createdBy": Prop(readonly=True),
+        "createdBy": Prop(readonly=True),  # ignored on create, even by an admin (16 #27)
         "modifiedBy": Prop(readonly=True),
         "date": Prop(),
         "validateXSS": Prop(stored=False),
@@ -58,51 +205,87 @@ class CommentHandler(EntityHandler):
         "mailStatus": Prop(),
     }
 
-    def _parent(self, ctx: Context, record: Record) -> tuple[EntityHandler, Record] | None:
-        entity = record.get("entity") or "Task"
-        handler = ctx.registry.find_entity(entity)
+    # -- the parent entity --------------------------------------------------------------------
+
+    def parent(self, ctx: Context, record: Record) -> tuple[EntityHandler, Record | None] | None:
+        """``findEntity()``: the handler (None: unknown entity type) and the parent record."""
+        entity = record.get("entity")
+        handler = ctx.registry.find_entity(str(entity)) if entity else None
         if handler is None:
             return None
-        parent = handler.find(ctx, record.get("entityId"))
-        return (handler, parent) if parent is not None else None
+        return handler, handler.find(ctx, record.get("entityId"))
 
     def permission_level(self, ctx: Context, record: Record) -> int:
+        """``Comment::internalGetPermissionLevel`` (09 #2, #16, #17; 16 #22)."""
         if ctx.is_admin:
             return acl.MANAGE
-        found = self._parent(ctx, record)
+        new = record.get("id") is None
+        if not new and str(record.get("createdBy")) == str(ctx.user_id):
+            return acl.MANAGE
+        found = self.parent(ctx, record)
         if found is None:
+            if new:  # PHP calls a method on the missing entity type
+                raise MethodError("error", "Call to a member function getClassName() on null")
             return 0
         handler, parent = found
-        level = handler.permission_level(ctx, parent)
-        if level <= 0:
+        if parent is None:
+            if new:  # ... or on the missing parent
+                raise MethodError(
+                    "error", "Call to a member function getPermissionLevel() on null"
+                )
             return 0
-        if str(record.get("createdBy")) == str(ctx.user_id):
-            return acl.MANAGE
-        return acl.CREATE
+        level = handler.permission_level(ctx, parent)
+        if new:
+            return acl.WRITE if level > 0 else 0
+        return acl.CREATE if level >= acl.READ else 0
 
     def can_create(self, ctx: Context, record: Record) -> bool:
-        found = self._parent(ctx, record)
-        return found is not None and found[0].permission_level(ctx, found[1]) > 0
+        return self.permission_level(ctx, record) >= acl.CREATE
 
     def query_applies_acl(self) -> bool:
-        return False
+        return False  # Comment::applyAclToQuery() returns the query as is (16 #22, #23)
 
     def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
         if prop == "validateXSS":
-            return True
+            return True  # not stored (09 #6)
+        if prop == "attachments":
+            return [
+                {k: a.get(k) for k in ATTACHMENT_KEYS} for a in record.get("attachments") or []
+            ]
         return super().read_property(ctx, record, prop)
 
+    # -- filters and sorting ------------------------------------------------------------------
+
     def filters(self) -> dict[str, FilterFn]:
+        def never(c: Context, r: Record, v: Any) -> bool:
+            return False  # commentedAt/comment: comments on comments, which do not exist
+
         return {
             **super().filters(),
             "entityId": lambda c, r, v: id_filter(r.get("entityId"), v),
-            "entity": lambda c, r, v: r.get("entity") == v,
-            "section": lambda c, r, v: r.get("section") == v,
-            "text": lambda c, r, v: text_filter(r.get("text"), f"%{v}%"),
+            "entity": lambda c, r, v: _ci_equal(r.get("entity"), v),
+            "section": lambda c, r, v: _ci_equal(r.get("section"), v),
+            "text": _search_words,
+            "permissionLevel": lambda c, r, v: True,  # applyAclToQuery does nothing
+            "permissionLevelUserId": lambda c, r, v: True,
+            "permissionLevelGroups": lambda c, r, v: True,
             "createdAt": lambda c, r, v: date_filter(r.get("createdAt"), v),
             "modifiedAt": lambda c, r, v: date_filter(r.get("modifiedAt"), v),
-            "createdBy": lambda c, r, v: id_filter(r.get("createdBy"), v),
+            "createdBy": lambda c, r, v: _user_is(c, r.get("createdBy"), v),
+            "modifiedBy": lambda c, r, v: _user_is(c, r.get("modifiedBy"), v),
+            "createdByMe": lambda c, r, v: str(r.get("createdBy")) == str(c.user_id),
+            "commentedAt": never,
+            "comment": never,
         }
+
+    def sort_rows(
+        self, ctx: Context, rows: list[Record], keys: list[tuple[SortKey, bool]]
+    ) -> list[Record]:
+        if not keys:  # Comment::sort: no sort means "c.date ASC"
+            keys = [(lambda c, r: r.get("date"), True)]
+        return super().sort_rows(ctx, rows, keys)
+
+    # -- writing ------------------------------------------------------------------------------
 
     def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
         for key, value in values.items():
@@ -110,84 +293,210 @@ class CommentHandler(EntityHandler):
             if spec.readonly or key in ("permissionLevel", "id"):
                 continue
             if key == "validateXSS":
-                ctx.extra["validateXSS"] = bool(value)
+                record["_validateXSS"] = bool(value)
             elif key == "entity":
-                record["entity"] = value
-                record["entityTypeId"] = ENTITY_TYPE_IDS.get(str(value))
-            elif key == "entityId":
-                record["entityId"] = str(value) if value is not None else None
+                self._set_entity(ctx, record, value)
+            elif key == "entityTypeId":
+                record["entityTypeId"] = value
+                names = [n for n, i in ENTITY_TYPE_IDS.items() if str(i) == str(value)]
+                record["entity"] = names[0] if names else None
+            elif key in ("entityId", "text"):
+                if value is None:
+                    raise MethodError(
+                        "typeError",
+                        f"Cannot assign null to property {MODEL}::${key} of type string",
+                    )
+                record[key] = str(value) if not isinstance(value, bool) else str(int(value))
             elif key == "labels":
-                record["labels"] = [str(v) for v in value or []]
+                if value is not None and not isinstance(value, list):
+                    raise MethodError(
+                        "invalidArgumentException",
+                        "Invalid value given to relation 'labels'. Should be an array",
+                    )
+                record["labels"] = list(value or [])
             elif key == "attachments":
-                record["attachments"] = [dict(a) for a in value or []]
+                record["attachments"] = self._merge_attachments(record, value)
+            elif key == "date":
+                record["date"] = _normalize_date(value)
+            elif key == "mailStatus" and isinstance(value, str):
+                # a MySQL enum stores its own spelling of a case-insensitive match
+                lowered = value.lower()
+                record["mailStatus"] = lowered if lowered in MAIL_STATUSES else value
             else:
                 record[key] = value
+
+    def _set_entity(self, ctx: Context, record: Record, value: Any) -> None:
+        """``setEntity``: the client name of a known entity type, else a PHP error."""
+        name = str(value)
+        if name not in ENTITY_TYPE_IDS and ctx.registry.find_entity(name) is None:
+            raise MethodError("error", "Call to a member function getName() on null")
+        record["entity"] = name
+        record["entityTypeId"] = ENTITY_TYPE_IDS.get(name)
+
+    @staticmethod
+    def _merge_attachments(record: Record, value: Any) -> list[dict[str, Any]]:
+        """An array relation: items with a known id are patched, others added, the rest go."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise MethodError(
+                "invalidArgumentException",
+                f"Invalid value given to relation 'attachments'. Should be an array or an object "
+                f"of type '{ATTACHMENT_MODEL}'",
+            )
+        existing = {str(a.get("id")): a for a in record.get("attachments") or []}
+        out: list[dict[str, Any]] = []
+        for item in value:
+            item = dict(item or {})
+            for key in item:
+                if key not in ATTACHMENT_KEYS:
+                    raise MethodError(
+                        "invalidArgumentException",
+                        f"Not existing property {key} for {ATTACHMENT_MODEL}",
+                    )
+            old = existing.get(str(item.get("id"))) if item.get("id") is not None else None
+            if old is not None:
+                merged = {**old, **{k: v for k, v in item.items() if k not in ("id", "commentId")}}
+                out.append(merged)
+            else:
+                item.pop("id", None)
+                item.pop("commentId", None)
+                out.append(item)
+        return out
 
     def validate(
         self, ctx: Context, record: Record, new: bool, old: Record | None
     ) -> dict[str, dict[str, Any]]:
+        validate_xss = record.pop("_validateXSS", True)
         errors: dict[str, dict[str, Any]] = {}
-        if not record.get("entityId"):
-            errors["entityId"] = {"code": REQUIRED, "description": "Property is required"}
+        text = record.get("text")
+        text_modified = old is None or text != old.get("text")
+        if text_modified and text not in (None, "", "0"):  # PHP's !empty()
+            # internalValidate: sanitise, then look for what is left (09 #5)
+            record["text"] = sanitize(str(text))
+            if validate_xss and detect_xss(record["text"]):
+                errors["text"] = {
+                    "code": INVALID_INPUT,
+                    "description": "You're not allowed to use scripts in the content",
+                }
+        if not record.get("date"):
+            record["date"] = now_iso()
+        # the table's own checks: NOT NULL columns, lengths, the enum
+        for column in ("entityId", "entityTypeId"):
+            if record.get(column) in (None, ""):
+                errors[column] = {"code": REQUIRED, "description": "Property is required"}
+        for column, length in (("section", 50), ("mimeMessageId", 255)):
+            value = record.get(column)
+            if isinstance(value, str) and len(value) > length:
+                errors[column] = {
+                    "code": MALFORMED,
+                    "description": f"Length can't be greater than {length}. Value given: {value}",
+                }
         status = record.get("mailStatus")
-        if status is not None and status not in MAIL_STATUSES:
+        if status is not None and str(status).lower() not in MAIL_STATUSES:
             errors["mailStatus"] = {
                 "code": MALFORMED,
-                "description": f"Invalid value ({status}) for "
-                "ENUM('RECEIVED','PENDING','SENT','SENDERROR')",
+                "description": f"Invalid value ({status}) for {MAIL_STATUS_TYPE}",
             }
-        text = record.get("text") or ""
-        if _JS_URL.search(text):
-            errors["text"] = {
-                "code": INVALID_INPUT,
-                "description": "You're not allowed to use scripts in the content",
-            }
+        if not errors and record.get("text") is None:
+            # a typed PHP property nobody set: the INSERT cannot even be built
+            raise MethodError(
+                "error", f"Typed property {MODEL}::$text must not be accessed before initialization"
+            )
         return errors
 
-    def check_create(self, ctx: Context, record: Record) -> None:
-        if not self.can_create(ctx, record):
-            raise forbidden()
-
     def before_save(self, ctx: Context, record: Record, old: Record | None) -> None:
+        if old is not None:
+            # an update: the relation rows are written (and fail) before anything else
+            self._check_labels(ctx, record)
+            self._insert_attachments(ctx, record, str(record["id"]))
         now = now_iso()
-        record["text"] = sanitize(record.get("text") or "")
-        for label in record.get("labels") or []:
-            if ctx.store.get("CommentLabel", label) is None:
-                raise db_exception()
-        for attachment in record.get("attachments") or []:
-            if ctx.store.get_blob(str(attachment.get("blobId"))) is None:
-                raise db_exception()
         if old is None:
             record["createdAt"] = now
             record["createdBy"] = str(ctx.uid)
-            if not record.get("date"):
-                record["date"] = now
-            if record.get("entity") is None:
-                record["entity"] = "Task"
-                record["entityTypeId"] = ENTITY_TYPE_IDS["Task"]
-        record["modifiedAt"] = now
-        record["modifiedBy"] = str(ctx.uid)
+            record["modifiedAt"] = now
+            record["modifiedBy"] = str(ctx.uid)
+        elif _differs(record, old):
+            # modifiedAt/modifiedBy only move when something else did (09 #4: updated null)
+            record["modifiedAt"] = now
+            record["modifiedBy"] = str(ctx.uid)
 
     def insert(self, ctx: Context, record: Record) -> None:
-        counter = ctx.store.meta.counters.get("CommentAttachment", 1)
+        """The INSERT happened (the id is used up); now the rows that can fail (16 #9, 10 #7)."""
+        self._check_labels(ctx, record)
+        self._insert_attachments(ctx, record, str(record["id"]))
+        found = self.parent(ctx, record)
+        if found is None:
+            raise MethodError("error", "Call to a member function getClassName() on null")
+        if found[1] is None:  # only admins get here: method_exists() on the missing parent
+            raise MethodError(
+                "typeError",
+                "method_exists(): Argument #1 ($object_or_class) must be of type object|string, "
+                "null given",
+            )
+
+    @staticmethod
+    def _check_labels(ctx: Context, record: Record) -> None:
+        """``comments_comment_label`` rows: an unknown label breaks the foreign key (16 #9)."""
+        labels: list[str] = []
+        for label in record.get("labels") or []:
+            if isinstance(label, bool) or ctx.store.get("CommentLabel", label) is None:
+                raise db_exception()
+            if str(label) not in labels:
+                labels.append(str(label))
+        # the rows come back in the primary key's order
+        record["labels"] = sorted(labels, key=lambda x: (len(x), x))
+
+    @staticmethod
+    def _insert_attachments(ctx: Context, record: Record, comment_id: str) -> None:
+        """New attachment rows get auto-increment ids; an unknown blob breaks the foreign key."""
         for attachment in record.get("attachments") or []:
-            if "id" not in attachment:
-                attachment["id"] = counter
-                counter += 1
-            attachment["commentId"] = str(record["id"])
-        ctx.store.meta.counters["CommentAttachment"] = counter
+            if attachment.get("id") is None:
+                attachment["id"] = int(ctx.store.next_id("CommentAttachment"))
+                attachment["commentId"] = comment_id
+            blob_id = attachment.get("blobId")
+            if blob_id is not None and ctx.store.get_blob(str(blob_id)) is None:
+                raise db_exception()  # 10 #7
+            attachment.setdefault("blobId", None)
+            attachment.setdefault("name", None)
+
+    def has_changed(self, new: Record, old: Record) -> bool:
+        return _differs(new, old)
 
     def after_save(self, ctx: Context, record: Record, old: Record | None) -> None:
-        if old is None and record.get("entity") == "Task":
-            tasks = ctx.handler("Task")
-            task = tasks.find(ctx, record.get("entityId"))
-            if task is not None:
-                tasks.on_comment_added(ctx, task, str(ctx.uid))  # type: ignore[attr-defined]
+        if old is not None:
+            return
+        found = self.parent(ctx, record)
+        if found is None or found[1] is None:
+            return
+        handler, parent = found
+        hook = getattr(handler, "on_comment_added", None)
+        if hook is not None:
+            hook(ctx, parent, str(record.get("createdBy")))
+
+
+def _differs(new: Record, old: Record) -> bool:
+    skip = ("modifiedAt", "modifiedBy")
+    return any(new.get(k) != old.get(k) for k in set(new) | set(old) if k not in skip)
+
+
+def _normalize_date(value: Any) -> Any:
+    """A DATETIME column: stored and returned in UTC, to the second (09 #1)."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        moment = parse_iso(value)
+    except ValueError:
+        return value
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 class CommentLabelHandler(EntityHandler):
+    """``CommentLabel`` (PHP ``Label``): names need not be unique, ``color`` defaults to
+    ``243a80``, ``createdBy`` has no column and is always null (16 #0-#2)."""
+
     name = "CommentLabel"
-    model_class = "go\\modules\\community\\comments\\model\\Label"
+    model_class = LABEL_MODEL
     controller_class = "go\\modules\\community\\comments\\controller\\Label"
     module = ("community", "comments")
     props = {
@@ -199,24 +508,55 @@ class CommentLabelHandler(EntityHandler):
     }
 
     def filters(self) -> dict[str, FilterFn]:
-        return {**super().filters(), "text": lambda c, r, v: text_filter(r.get("name"), f"%{v}%")}
+        # Label has neither textFilterColumns nor a search index: "text" only matches an id
+        # given as an integer token; any other text filters nothing out.
+        def text(c: Context, r: Record, v: Any) -> bool:
+            tokens = [t for t in " ".join(v if isinstance(v, list) else [str(v)]).split() if t]
+            ints = [t for t in tokens if re.fullmatch(r"-?\d+", t) and str(int(t)) == t]
+            return not ints or str(r["id"]) in ints
+
+        return {**super().filters(), "text": text}
 
     def can_create(self, ctx: Context, record: Record) -> bool:
-        return True
+        return True  # Label::canCreate()
 
     def validate(
         self, ctx: Context, record: Record, new: bool, old: Record | None
     ) -> dict[str, dict[str, Any]]:
-        if not record.get("name"):
-            return {"name": {"code": REQUIRED, "description": "Property is required"}}
-        return {}
+        errors: dict[str, dict[str, Any]] = {}
+        for column, length in (("name", 127), ("color", 6)):
+            value = record.get(column)
+            if isinstance(value, str) and len(value) > length:
+                errors[column] = {
+                    "code": MALFORMED,
+                    "description": f"Length can't be greater than {length}. Value given: {value}",
+                }
+        if record.get("color") is None:
+            record["color"] = "243a80"
+        if not errors and record.get("name") is None:
+            # the column has a default, so the validator lets it pass; the INSERT does not
+            raise MethodError(
+                "error",
+                f"Typed property {LABEL_MODEL}::$name must not be accessed before initialization",
+            )
+        return errors
 
     def after_destroy(self, ctx: Context, record: Record) -> None:
-        # A database cascade: comments lose the label without a change-log entry (16).
+        """A database cascade: comments lose the label, untouched otherwise (16 #11).
+
+        No change-log entry and no ``modifiedAt``; only the last (ACL) part of the Comment
+        state moves (``…:77:0:115`` -> ``…:77:0:116``).
+        """
+        label = str(record["id"])
+        carried = False
         for comment in list(ctx.store.all("Comment")):
-            if str(record["id"]) in (comment.get("labels") or []):
-                comment["labels"] = [x for x in comment["labels"] if x != str(record["id"])]
+            labels = comment.get("labels") or []
+            if label in labels:
+                comment["labels"] = [x for x in labels if x != label]
                 ctx.store.put("Comment", comment)
+                carried = True
+        if carried:
+            ctx.store.bump_acl()
 
 
 def register(registry: Registry) -> None:

@@ -419,7 +419,9 @@ class FieldSetHandler(EntityHandler):
             ctx.store.bump_acl()
 
     def before_destroy(self, ctx: Context, record: Record) -> None:
-        fields = [f for f in ctx.store.all("Field") if str(f.get("fieldSetId")) == str(record["id"])]
+        fields = [
+            f for f in ctx.store.all("Field") if str(f.get("fieldSetId")) == str(record["id"])
+        ]
         handler = ctx.handler("Field")
         for field in fields:
             ctx.store.delete("Field", str(field["id"]))

@@ -268,9 +268,9 @@ class KeyHandler(EntityHandler):
 
     def check_create(self, ctx: Context, record: Record) -> None:
         super().check_create(ctx, record)
-        if record.get("userId") is not None and not ctx.is_admin:
-            if str(record["userId"]) != str(ctx.user_id):
-                raise forbidden()
+        owner = record.get("userId")
+        if owner is not None and not ctx.is_admin and str(owner) != str(ctx.user_id):
+            raise forbidden()
 
     def before_save(self, ctx: Context, record: Record, old: Record | None) -> None:
         if old is None:

@@ -596,33 +596,50 @@ class TaskHandler(EntityHandler):
         return result
 
     def on_comment_added(self, ctx: Context, task: Record, author: str) -> None:
-        """``Task::onCommentAdded`` (09, 16): auto-assign an agent, then move progress."""
+        """``Task::onCommentAdded`` (09, 16): auto-assign an agent, then move progress.
+
+        - someone other than the task's creator who comments on an unassigned task becomes its
+          responsible user if the list gives them WRITE (09 #9, #13), a READ user not (09 #16);
+          the author is always the caller, ``createdBy`` being ignored (16 #27);
+        - progress becomes in-progress when the author is the responsible user and the task has
+          more than one comment, the new one included (09 #10; 16 #20, #28: assigned and
+          in-progress in one step), needs-action otherwise, the creator's comments too (09 #11,
+          16 #29);
+        - ``modifiedAt`` is set to now and the task saved. Like every save, nothing is written
+          when no column differs at second precision (09 #16: a reader's comment in the second
+          the task was created keeps modifiedBy "1" and the Task state), but the save listener
+          still reports the task to a Comment/set that follows a Task/set in the request (09 #1).
+
+        The comments are counted through the store's index, not by a scan (1,000 comments on
+        1,000 tasks in one call).
+        """
+        from .comments import comment_count, newest_comment_date
+
         old = ctx.store.snapshot(task)
-        level = self.permission_level(ctx, task)
         if (
             str(task.get("createdBy")) != author
             and not task.get("responsibleUserId")
-            and level >= acl.WRITE
+            and author.isdigit()
+            and self.permission_level(ctx, task) >= acl.WRITE
         ):
             task["responsibleUserId"] = author
-        count = len(self._comments(ctx, task))
+        count = comment_count(ctx.store, "Task", task["id"])
         if str(task.get("responsibleUserId")) == author and count > 1:
             task["progress"] = "in-progress"
         else:
             task["progress"] = "needs-action"
         now = now_iso()
-        if task.get("progress") != old.get("progress"):
-            task["progressUpdated"] = now
-        task["commentedAt"] = now
         task["modifiedAt"] = now
-        task["modifiedBy"] = author
-        if {k: v for k, v in task.items() if k != "commentedAt"} != {
-            k: v for k, v in old.items() if k != "commentedAt"
-        }:
+        # what the commentedAt filter compares: MAX(comment.date) (09 #19)
+        task["commentedAt"] = newest_comment_date(ctx.store, "Task", task["id"])
+        if any(task.get(k) != old.get(k) for k in set(task) | set(old) if k != "commentedAt"):
+            if task.get("progress") != old.get("progress"):
+                task["progressUpdated"] = now
+            task["modifiedBy"] = author
             self.save(ctx, task, old)
         else:
             ctx.store.put("Task", task)
-
+            ctx.saved(self, task, created=False)
 
 def register(registry: Registry) -> None:
     registry.add(TaskListHandler())

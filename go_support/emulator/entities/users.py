@@ -18,7 +18,7 @@ import shutil
 from typing import Any
 
 from .. import acl, defaults
-from ..auth import hash_password
+from ..auth import check_password, hash_password
 from ..context import Context
 from ..entity import EntityHandler, FilterFn, Prop
 from ..errors import (
@@ -107,7 +107,10 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _sorted_ids(ids: Any) -> list[str]:
-    return sorted({str(i) for i in ids or []}, key=lambda i: (not i.isdigit(), int(i) if i.isdigit() else 0, i))
+    def order(i: str) -> tuple[bool, int, str]:
+        return (not i.isdigit(), int(i) if i.isdigit() else 0, i)
+
+    return sorted({str(i) for i in ids or []}, key=order)
 
 
 class UserHandler(EntityHandler):
@@ -370,6 +373,8 @@ class UserHandler(EntityHandler):
             spec = self.props[key]
             if key == "password":
                 record["passwordPlain"] = value
+            elif key == "currentPassword":
+                record["currentPasswordPlain"] = value
             elif key == "groups":
                 record["groups"] = [g for g in (value or [])]
             elif key == "customFields":
@@ -421,6 +426,16 @@ class UserHandler(EntityHandler):
                 errors["password"] = {
                     "code": INVALID_INPUT,
                     "description": f"Maximum password length is {maximum} chars",
+                }
+        current = record.pop("currentPasswordPlain", None)
+        own = old is not None and str(record.get("id")) == str(ctx.user_id)
+        if password is not None and own and not ctx.is_admin:
+            # Changing your own password needs the current one (User.php).
+            if not current:
+                errors["currentPassword"] = {"code": REQUIRED, "description": "Required"}
+            elif not check_password(old.get("password") if old else None, str(current)):
+                errors["currentPassword"] = {
+                    "code": INVALID_INPUT, "description": "Your current password was incorrect",
                 }
         if old is not None and "groups" in record and acl.EVERYONE_GROUP not in {
             int(g) for g in record.get("groups") or []

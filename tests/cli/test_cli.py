@@ -1,0 +1,153 @@
+"""The go-support command: output, --json, and one clear line plus an exit code on bad input."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from go_support.cli import exitcodes
+from go_support.cli.main import main
+from go_support.emulator import Emulator
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    code = exc.value.code
+    return int(code if isinstance(code, int) else 1), out, err
+
+
+@pytest.fixture
+def emulator() -> Iterator[tuple[str, str]]:
+    emu = Emulator()
+    server = emu.start()
+    yield server.base_url, server.admin_api_key
+    emu.stop()
+
+
+class _Canned(BaseHTTPRequestHandler):
+    body = b""
+    content_type = "text/html"
+    declared_length: int | None = None
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.send_response(200)
+        self.send_header("Content-Type", self.content_type)
+        length = self.declared_length if self.declared_length is not None else len(self.body)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(body: bytes, content_type: str, declared_length: int | None = None) -> Iterator[str]:
+    handler = type(
+        "H", (_Canned,),
+        {"body": body, "content_type": content_type, "declared_length": declared_length},
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def html_server() -> Iterator[str]:
+    yield from _serve(b"<html><body>Welcome to nginx!</body></html>", "text/html")
+
+
+@pytest.fixture
+def truncated_server() -> Iterator[str]:
+    yield from _serve(b'{"version": "26.0.42", "capabil', "application/json", 500)
+
+
+def test_demo_lists_tickets_with_their_messages(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo")
+    assert code == exitcodes.OK
+    assert "Printer on floor 2 is jammed" in out
+    assert "needs-action" in out
+    assert "received: Hi, the printer" in out
+
+
+def test_demo_json_is_parseable_and_complete(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--json", "demo")
+    assert code == exitcodes.OK
+    data = json.loads(out)
+    assert [len(t["messages"]) for t in data["tickets"]] == [1, 1, 1]
+    assert data["tickets"][0]["messages"][0]["mailStatus"] == "received"
+
+
+def test_check_reports_version_and_rights(
+    capsys: pytest.CaptureFixture[str], emulator: tuple[str, str]
+) -> None:
+    url, key = emulator
+    code, out, _ = run(capsys, "--url", url, "--api-key", key, "--json", "check")
+    assert code == exitcodes.OK
+    data = json.loads(out)
+    assert data["version"] == "26.0.42"
+    assert data["rights"]["community/tasks"]["mayChangeTasklists"] is True
+    assert key not in out
+
+
+def test_bad_api_key_exits_5_without_echoing_it(
+    capsys: pytest.CaptureFixture[str], emulator: tuple[str, str]
+) -> None:
+    url, _ = emulator
+    code, out, err = run(capsys, "--url", url, "--api-key", "not-a-real-key-123", "check")
+    assert code == exitcodes.AUTHENTICATION
+    assert err.startswith("go-support: error:")
+    assert len(err.strip().splitlines()) == 1
+    assert "not-a-real-key-123" not in out + err
+
+
+def test_refused_connection_exits_4(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--url", "http://127.0.0.1:9", "--api-key", "k", "--timeout", "2",
+                       "check")
+    assert code == exitcodes.CONNECTION
+    assert "refused" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_html_instead_of_json_exits_4(
+    capsys: pytest.CaptureFixture[str], html_server: str
+) -> None:
+    code, _, err = run(capsys, "--url", html_server, "--api-key", "k", "check")
+    assert code == exitcodes.CONNECTION
+    assert "Group-Office" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_truncated_answer_exits_4(
+    capsys: pytest.CaptureFixture[str], truncated_server: str
+) -> None:
+    code, _, err = run(capsys, "--url", truncated_server, "--api-key", "k", "--timeout", "2",
+                       "check")
+    assert code == exitcodes.CONNECTION
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_url_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GO_SUPPORT_URL", raising=False)
+    code, _, err = run(capsys, "check")
+    assert code == exitcodes.USAGE
+    assert "GO_SUPPORT_URL" in err
+
+
+@pytest.mark.parametrize("command", ["demo", "emulator", "check"])
+def test_every_command_has_help_with_an_example(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, out, _ = run(capsys, command, "--help")
+    assert code == exitcodes.OK
+    assert "Example" in out
