@@ -75,7 +75,9 @@ class Connection:
     help="Do not verify the server's TLS certificate (never in production).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--debug", is_flag=True, help="Log HTTP traffic (without secrets) and show tracebacks.")
+@click.option(
+    "--debug", is_flag=True, help="Log HTTP traffic (without secrets) and show tracebacks."
+)
 @click.pass_context
 def cli(
     ctx: click.Context,

@@ -442,10 +442,16 @@ class EntityHandler:
             destroyed, not_destroyed = self.destroy_many(ctx, list(destroy or []))
         finally:
             ctx.request.current_set, ctx.request.current_primary = outer_effects, outer_primary
+        # EntityController::mergeOtherSaves drops side-effect saves whose id (of whatever
+        # type) equals the id of an object this call created or updated.
+        own_ids = {str(v["id"]) for v in created.values() if isinstance(v, dict) and "id" in v}
+        own_ids |= set(updated)
         for key, obj in effects.created.items():
-            created.setdefault(key, obj)
+            if key not in own_ids:
+                created.setdefault(key, obj)
         for key, obj in effects.updated.items():
-            updated.setdefault(key, obj)
+            if key not in own_ids:
+                updated.setdefault(key, obj)
         return {
             "accountId": args.get("accountId"),
             "created": _php_map(created),

@@ -7,8 +7,12 @@ restarts (``go-support emulator --data FILE``); ``:memory:`` keeps nothing.
 
 Besides records the store keeps what Group-Office keeps beside its tables: id counters (failed
 inserts use up ids too, 16-labels-and-access.json), per-entity modification sequences and their
-change log (for ``Foo/changes`` and state strings), the global ACL modseq, ``cacheClearedAt``,
-blobs and login tokens.
+change log (for ``Foo/changes`` and state strings), the per-user change log, the global ACL
+modseq, ``cacheClearedAt``, blobs and login tokens. The change logs only grow, so they live in
+tables of their own that a commit appends to.
+
+Nothing is O(n) per record: ``all`` caches its id order, ``next_id`` the highest id, and
+``find_by`` answers from an index kept up to date by ``put``/``delete`` (e.g. a task's comments).
 """
 
 from __future__ import annotations
@@ -76,6 +80,12 @@ class Store:
             CREATE TABLE IF NOT EXISTS blob (
                 id TEXT PRIMARY KEY, data BLOB NOT NULL, meta TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS change (
+                entity TEXT NOT NULL, modseq INTEGER NOT NULL, id TEXT NOT NULL,
+                destroyed INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS user_change (
+                entity TEXT NOT NULL, user TEXT NOT NULL, id TEXT NOT NULL,
+                modseq INTEGER NOT NULL, PRIMARY KEY (entity, user, id));
             """
         )
         self._records: dict[str, dict[str, Record]] = {}
@@ -89,6 +99,13 @@ class Store:
         self._indexes: dict[tuple[str, str], _Index] = {}
         # entity -> modseq allocated by the running method call (see begin_call)
         self._call_modseq: dict[str, int] | None = None
+        # The change logs grow with every write, so commit appends to them instead of
+        # rewriting them: entries of meta.changes already written, user rows to write, and
+        # whether clear_cache emptied both; plus the meta JSON last written.
+        self._changes_saved: dict[str, int] = {}
+        self._dirty_user_changes: set[tuple[str, str, str]] = set()
+        self._changes_reset = False
+        self._last_meta: str | None = None
         self.meta = _Meta(cache_cleared_at=int(time.time()))
         self.is_new = not self._load()
 
@@ -99,19 +116,34 @@ class Store:
         if row is None:
             return False
         raw = json.loads(row[0])
+        changes: dict[str, list[Change]] = {}
+        for entity, seq, id_, destroyed in self._db.execute(
+            "SELECT entity, modseq, id, destroyed FROM change ORDER BY rowid"
+        ):
+            changes.setdefault(entity, []).append(Change(seq, id_, bool(destroyed)))
+        self._changes_saved = {entity: len(items) for entity, items in changes.items()}
+        user_changes: dict[str, dict[str, dict[str, int]]] = {}
+        for entity, user, id_, seq in self._db.execute(
+            "SELECT entity, user, id, modseq FROM user_change"
+        ):
+            user_changes.setdefault(entity, {}).setdefault(user, {})[id_] = seq
+        if "changes" in raw:  # a data file written before the change log had its own table
+            changes = {
+                entity: [Change(c[0], c[1], c[2]) for c in items]
+                for entity, items in raw["changes"].items()
+            }
+            user_changes = raw.get("user_changes", user_changes)
+            self._changes_reset = True
         self.meta = _Meta(
             cache_cleared_at=raw["cache_cleared_at"],
             counters=raw["counters"],
             modseq=raw["modseq"],
             acl_modseq=raw["acl_modseq"],
-            changes={
-                entity: [Change(c[0], c[1], c[2]) for c in items]
-                for entity, items in raw["changes"].items()
-            },
+            changes=changes,
             tokens=raw["tokens"],
             settings=raw["settings"],
             user_modseq=raw.get("user_modseq", 0),
-            user_changes=raw.get("user_changes", {}),
+            user_changes=user_changes,
         )
         for entity, id_, data in self._db.execute("SELECT entity, id, data FROM record"):
             self._records.setdefault(entity, {})[id_] = json.loads(data)
@@ -142,25 +174,57 @@ class Store:
                     (b.id, b.data, json.dumps(meta)),
                 )
             m = self.meta
+            self._commit_changes()
             raw = {
                 "cache_cleared_at": m.cache_cleared_at,
                 "counters": m.counters,
                 "modseq": m.modseq,
                 "acl_modseq": m.acl_modseq,
-                "changes": {
-                    e: [[c.modseq, c.id, c.destroyed] for c in items]
-                    for e, items in m.changes.items()
-                },
                 "tokens": m.tokens,
                 "settings": m.settings,
                 "user_modseq": m.user_modseq,
-                "user_changes": m.user_changes,
             }
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('meta', ?)", (json.dumps(raw),)
-            )
+            text = json.dumps(raw)
+            if text != self._last_meta:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('meta', ?)", (text,)
+                )
+                self._last_meta = text
         self._dirty.clear()
         self._dirty_blobs.clear()
+
+    def _commit_changes(self) -> None:
+        """Append the new change-log entries (inside commit's transaction)."""
+        m = self.meta
+        if self._changes_reset:
+            self._db.execute("DELETE FROM change")
+            self._db.execute("DELETE FROM user_change")
+            self._changes_saved = {}
+            self._dirty_user_changes = {
+                (entity, user, id_)
+                for entity, users in m.user_changes.items()
+                for user, rows in users.items()
+                for id_ in rows
+            }
+            self._changes_reset = False
+        for entity, items in m.changes.items():
+            done = self._changes_saved.get(entity, 0)
+            if len(items) > done:
+                self._db.executemany(
+                    "INSERT INTO change (entity, modseq, id, destroyed) VALUES (?, ?, ?, ?)",
+                    [(entity, c.modseq, c.id, int(c.destroyed)) for c in items[done:]],
+                )
+                self._changes_saved[entity] = len(items)
+        rows = []
+        for entity, user, id_ in self._dirty_user_changes:
+            seq = m.user_changes.get(entity, {}).get(user, {}).get(id_)
+            if seq is not None:
+                rows.append((entity, user, id_, seq))
+        self._db.executemany(
+            "INSERT OR REPLACE INTO user_change (entity, user, id, modseq) VALUES (?, ?, ?, ?)",
+            rows,
+        )
+        self._dirty_user_changes.clear()
 
     def close(self) -> None:
         self._db.close()
@@ -285,6 +349,7 @@ class Store:
         self.meta.user_modseq += 1
         rows = self.meta.user_changes.setdefault(entity, {}).setdefault(str(user_id), {})
         rows[str(id_)] = self.meta.user_modseq
+        self._dirty_user_changes.add((entity, str(user_id), str(id_)))
         return self.meta.user_modseq
 
     def user_changes_since(self, entity: str, user_id: str | None, modseq: int) -> list[str]:
@@ -311,6 +376,7 @@ class Store:
         self.meta.modseq = {}
         self.meta.changes = {}
         self.meta.user_changes = {}
+        self._changes_reset = True
         self.meta.acl_modseq = 0  # "1795650665:0:0:0" (07 #4)
         if self._call_modseq is not None:
             self._call_modseq = {}

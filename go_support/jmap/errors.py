@@ -34,6 +34,9 @@ __all__ = [
     "IncompleteBatchError",
     "InvalidArgumentException",
     "InvalidArguments",
+    "InvalidObject",
+    "InvalidObjectError",
+    "InvalidProperty",
     "InvalidResultReference",
     "JMAPError",
     "JsonPointerException",
@@ -282,6 +285,102 @@ class BlobTooLargeError(JMAPError):
         super().__init__(message)
         self.size = size
         self.limit = limit
+
+
+# --- objects refused before sending ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvalidProperty:
+    """One reason why an object was refused.
+
+    ``path`` names the property as it was given: ``"progress"``, ``"#tasklistId"``,
+    ``"acl/31"`` (a JSON-pointer patch key), ``"attachments.0.blobId"`` for a nested
+    value, or ``""`` for a rule about the whole object (``start`` after ``due``).
+    ``message`` never quotes the value (it may be a password). ``kind`` is the pydantic
+    error type (``"enum"``, ``"missing"``, ``"extra_forbidden"``...).
+    """
+
+    path: str
+    message: str
+    kind: str = "value_error"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@dataclass(frozen=True)
+class InvalidObject:
+    """An object of a ``Foo/set`` that failed client-side validation.
+
+    ``id`` is the creation id (``operation == "create"``) or the object id (``"update"``);
+    ``model`` the name of the write model it was checked against (``"TaskPatch"``).
+    """
+
+    operation: Literal["create", "update"]
+    id: str
+    model: str
+    problems: tuple[InvalidProperty, ...]
+
+    @property
+    def properties(self) -> dict[str, str]:
+        """``{path: message}``; several messages for one path are joined with ``"; "``."""
+        found: dict[str, list[str]] = {}
+        for problem in self.problems:
+            found.setdefault(problem.path, []).append(problem.message)
+        return {path: "; ".join(messages) for path, messages in found.items()}
+
+    def __str__(self) -> str:
+        details = "; ".join(str(p) for p in self.problems)
+        return f"{self.operation} {self.id} ({self.model}): {details}"
+
+
+class InvalidObjectError(JMAPError):
+    """Objects of a ``Foo/set`` broke the strict write model of ``jmap_schema``.
+
+    Raised **before anything is sent**: Group-Office would silently drop such values
+    (Task ``progress: "done"``, TaskList ``role: "nonsense"``) or fail the whole call,
+    sometimes with raw SQL. ``entity`` is the entity (``"Task"``), ``objects`` lists every
+    refused object with its creation or object id and each bad property. The message
+    never contains a value, so a password cannot leak through it. Pass
+    ``validate=False`` to the manager method to send such objects anyway.
+    """
+
+    def __init__(self, entity: str, objects: Iterable[InvalidObject]) -> None:
+        self.entity = entity
+        self.objects = tuple(objects)
+        listed = "; ".join(str(o) for o in self.objects[:_MAX_LISTED])
+        extra = len(self.objects) - _MAX_LISTED
+        more = f"; and {extra} more" if extra > 0 else ""
+        super().__init__(
+            f"{entity}/set was not sent: {len(self.objects)} invalid object(s): {listed}{more}. "
+            "Group-Office would silently ignore such values or fail the whole call; fix "
+            "the object (or pass validate=False to send it unchecked)"
+        )
+
+    @property
+    def method(self) -> str:
+        """The ``Foo/set`` method that was not sent."""
+        return f"{self.entity}/set"
+
+    @property
+    def ids(self) -> list[str]:
+        """Creation ids and object ids of the refused objects, in order."""
+        return [o.id for o in self.objects]
+
+    def scrub(self, *secrets: str | None) -> None:
+        """Also redact the per-property messages."""
+        self.objects = tuple(
+            InvalidObject(
+                operation=o.operation, id=o.id, model=o.model,
+                problems=tuple(
+                    InvalidProperty(p.path, redact(p.message, *secrets), p.kind)
+                    for p in o.problems
+                ),
+            )
+            for o in self.objects
+        )
+        super().scrub(*secrets)
 
 
 # --- method errors --------------------------------------------------------------------

@@ -3,8 +3,16 @@
 Managers hide the limits: ``get`` splits ids into chunks of ``maxObjectsInGet`` and
 packs several ``Foo/get`` calls into one HTTP request; ``set`` splits into calls of at
 most ``maxObjectsInSet`` objects; ``query_all`` pages and packs pages into few requests.
-They return the typed results of :mod:`go_support.jmap.results`; objects stay plain
-dicts (the pydantic models of ``jmap_schema`` sit on top).
+They return the typed results of :mod:`go_support.jmap.results`; objects read stay
+plain dicts (parse them with the read models of ``jmap_schema``).
+
+Writes are checked first: ``create``, ``create_many``, ``update`` and ``set`` validate
+every object against the strict write model of ``jmap_schema`` (``TaskCreate``,
+``TaskPatch``...) and raise :class:`~go_support.jmap.errors.InvalidObjectError` before
+anything is sent, because Group-Office silently ignores many bad values. They take dicts
+in wire form or the write models themselves. ``validate=False`` sends the objects
+unchecked; see :mod:`go_support.jmap.validation` for the rules (result-reference keys,
+JSON-pointer patch keys, entities without a model).
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ from go_support.jmap.results import (
     SetResult,
     dedupe,
 )
+from go_support.jmap.validation import WriteObject, validate_set, write_model
 
 if TYPE_CHECKING:
     from go_support.jmap.client import GroupOfficeClient
+    from jmap_schema import WireInput
 
 __all__ = ["EntityManager", "ModuleManager", "SortSpec", "chunked", "normalise_sort"]
 
@@ -66,6 +76,16 @@ class EntityManager:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def create_model(self) -> type[WireInput] | None:
+        """The write model new objects are checked against (``TaskCreate``), if any."""
+        return write_model(self.name, "create")
+
+    @property
+    def patch_model(self) -> type[WireInput] | None:
+        """The write model patches are checked against (``TaskPatch``), if any."""
+        return write_model(self.name, "update")
 
     # --- get ----------------------------------------------------------------------------
 
@@ -304,13 +324,19 @@ class EntityManager:
 
     def set(
         self,
-        create: Mapping[str, Mapping[str, Any]] | None = None,
-        update: Mapping[str | int, Mapping[str, Any]] | None = None,
+        create: Mapping[str, WriteObject] | None = None,
+        update: Mapping[str | int, WriteObject] | None = None,
         destroy: Iterable[str | int] | None = None,
         *,
         if_in_state: str | None = None,
+        validate: bool = True,
     ) -> SetResult:
         """``Foo/set``, split into calls of at most ``maxObjectsInSet`` objects.
+
+        Every object of ``create`` and ``update`` (a dict in wire form or a ``jmap_schema``
+        write model) is first checked against the entity's write model; if any is
+        refused, :class:`InvalidObjectError` names them all and **nothing is sent**.
+        ``validate=False`` skips the check (models still go through ``to_wire()``).
 
         Creates go first, then updates, then destroys (the server's own order). The
         calls share as few HTTP requests as possible; a set is never retried after an
@@ -318,9 +344,16 @@ class EntityManager:
         call only. Per-object failures are in the result (``not_created``…); a failed
         call raises its :class:`MethodError` with ``partial_result`` set.
         """
+        with self._client._guard():
+            creates, updates = validate_set(
+                self.name,
+                create=create,
+                update={str(oid): patch for oid, patch in (update or {}).items()},
+                validate=validate,
+            )
         entries: list[tuple[str, str, Any]] = []
-        entries += [("create", str(cid), dict(obj)) for cid, obj in (create or {}).items()]
-        entries += [("update", str(oid), dict(p)) for oid, p in (update or {}).items()]
+        entries += [("create", cid, obj) for cid, obj in creates.items()]
+        entries += [("update", oid, patch) for oid, patch in updates.items()]
         entries += [("destroy", str(oid), None) for oid in (destroy or [])]
         if not entries:
             raise ValueError(f"{self.name}/set needs something to create, update or destroy")
@@ -329,18 +362,19 @@ class EntityManager:
         calls: list[tuple[Call, list[str], list[str]]] = []
         for index, chunk in enumerate(chunked(entries, limit)):
             args: dict[str, Any] = {}
-            creates = {oid: obj for op, oid, obj in chunk if op == "create"}
-            updates = {oid: obj for op, oid, obj in chunk if op == "update"}
+            chunk_creates = {oid: obj for op, oid, obj in chunk if op == "create"}
+            chunk_updates = {oid: obj for op, oid, obj in chunk if op == "update"}
             destroys = [oid for op, oid, _ in chunk if op == "destroy"]
-            if creates:
-                args["create"] = creates
-            if updates:
-                args["update"] = updates
+            if chunk_creates:
+                args["create"] = chunk_creates
+            if chunk_updates:
+                args["update"] = chunk_updates
             if destroys:
                 args["destroy"] = destroys
             if index == 0 and if_in_state is not None:
                 args["ifInState"] = if_in_state
-            calls.append((batch.call(f"{self.name}/set", args), list(creates), list(updates)))
+            calls.append((batch.call(f"{self.name}/set", args), list(chunk_creates),
+                          list(chunk_updates)))
         responses = self._client.execute(batch)
         result = SetResult()
         first_error: MethodError | None = None
@@ -357,18 +391,21 @@ class EntityManager:
         return result
 
     def create_many(
-        self, objects: Sequence[Mapping[str, Any]], *, prefix: str = "new"
+        self, objects: Sequence[WriteObject], *, prefix: str = "new", validate: bool = True
     ) -> list[str]:
         """Create objects; returns their ids in the same order.
 
-        Raises :class:`SetFailed` (with the whole result) if any object failed.
+        Objects are dicts or write models (``TaskCreate``). Raises
+        :class:`InvalidObjectError` before sending if any object breaks the write model
+        (unless ``validate=False``; creation ids are ``<prefix>1``, ``<prefix>2``...),
+        and :class:`SetFailed` (with the whole result) if the server refused any.
         """
         if not prefix or prefix[0].isdigit():
             raise ValueError("the creation-id prefix must start with a letter")
         cids = [f"{prefix}{i}" for i in range(1, len(objects) + 1)]
         if not cids:
             return []
-        result = self.set(create=dict(zip(cids, objects, strict=True)))
+        result = self.set(create=dict(zip(cids, objects, strict=True)), validate=validate)
         self._raise_for_errors(result)
         missing = [cid for cid in cids if result.created.get(cid, {}).get("id") is None]
         if missing:
@@ -391,13 +428,25 @@ class EntityManager:
         except SetFailed as error:
             self._raise(error)
 
-    def create(self, obj: Mapping[str, Any]) -> str:
-        """Create one object; returns its id or raises :class:`SetFailed`."""
-        return self.create_many([obj])[0]
+    def create(self, obj: WriteObject, *, validate: bool = True) -> str:
+        """Create one object; returns its id.
 
-    def update(self, id: str | int, patch: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Patch one object; returns what the server changed beyond the patch, if anything."""
-        result = self.set(update={str(id): patch})
+        Raises :class:`InvalidObjectError` (nothing sent; creation id ``new1``) or
+        :class:`SetFailed`. ``validate=False`` skips the client-side check.
+        """
+        return self.create_many([obj], validate=validate)[0]
+
+    def update(
+        self, id: str | int, patch: WriteObject, *, validate: bool = True
+    ) -> dict[str, Any] | None:
+        """Patch one object; returns what the server changed beyond the patch, if anything.
+
+        ``patch`` is a dict (JSON-pointer keys such as ``"acl/31"`` allowed) or a write
+        model (``TaskPatch``). Raises :class:`InvalidObjectError` before sending if it
+        breaks the patch model, unless ``validate=False``; :class:`SetFailed` if the
+        server refused it.
+        """
+        result = self.set(update={str(id): patch}, validate=validate)
         self._raise_for_errors(result)
         return result.updated.get(str(id))
 

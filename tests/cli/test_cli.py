@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from go_support.cli import exitcodes
 from go_support.cli.main import main
+
 from go_support.emulator import Emulator
 
 
@@ -35,7 +35,7 @@ class _Canned(BaseHTTPRequestHandler):
     content_type = "text/html"
     declared_length: int | None = None
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", self.content_type)
         length = self.declared_length if self.declared_length is not None else len(self.body)

@@ -82,3 +82,27 @@ def test_user_changes_are_per_user_and_survive_a_reload(tmp_path: object) -> Non
     again.clear_cache()
     assert again.user_changes_since("Task", "1", 0) == []
     again.close()
+
+
+def test_change_log_is_appended_and_reloaded(tmp_path: object) -> None:
+    path = f"{tmp_path}/data.sqlite"
+    store = Store(path)
+    store.log_change("Task", "1")
+    store.commit()
+    store.log_change("Task", "2")
+    store.log_change("Task", "1", destroyed=True)
+    store.commit()
+    store.commit()  # nothing new: nothing written twice
+    store.close()
+    again = Store(path)
+    assert [(c.modseq, c.id, c.destroyed) for c in again.meta.changes["Task"]] == [
+        (1, "1", False), (2, "2", False), (3, "1", True),
+    ]
+    assert again.modseq("Task") == 3
+    again.clear_cache()
+    again.log_change("Task", "9")
+    again.commit()
+    again.close()
+    third = Store(path)
+    assert [(c.modseq, c.id) for c in third.meta.changes["Task"]] == [(1, "9")]
+    third.close()

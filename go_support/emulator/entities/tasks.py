@@ -2,8 +2,13 @@
 
 Quirks kept on purpose (groupoffice-wire/README.md): invalid ``progress`` and ``role`` values
 are silently ignored (04, 08); tasks in ``support`` lists are invisible (04); a new task list's
-ACL never gets the super-admin's group (04); changing ``responsibleUserId`` alone resets
-progress (08); ``Task/query`` defaults to subscribed lists (08).
+ACL never gets the super-admin's group (04); ``acl`` writes merge and an empty ``acl`` is always
+reported as changed (04, 05); per-user TaskList values read null without a row (16); a default
+TaskCategory owner is ``"1"`` in ``created`` and ``1`` afterwards (06); changing
+``responsibleUserId`` alone resets progress (08); ``Task/query`` defaults to subscribed lists
+(08); creating a Task or TaskList writes the creator's per-user row, which ``Foo/changes`` and
+the request's state strings show (08); a comment that changes nothing on its task leaves the
+task's state alone but is still reported by a later /set of the request (09).
 """
 
 from __future__ import annotations
@@ -305,12 +310,12 @@ class TaskCategoryHandler(EntityHandler):
 _LIST_MEMO = "tasks.list_facts"
 
 
-@dataclass(frozen=True)
+@dataclass
 class _ListFacts:
     record: Record | None
     visible: bool
     level: int
-    subscribed: bool
+    subscribed: bool | None = None  # computed when a query asks
 
 
 def _uid(ctx: Context) -> str:
@@ -382,7 +387,6 @@ class TaskHandler(EntityHandler):
             # tasks in support lists are hidden from Task entirely (04 #9)
             visible=tl is not None and tl.get("role") != "support",
             level=ctx.acl_level(tl.get("acl") if tl else None),
-            subscribed=tl is not None and bool(_list_user(ctx, tl).get("isSubscribed")),
         )
         if memo is not None:
             memo[key] = facts
@@ -412,7 +416,13 @@ class TaskHandler(EntityHandler):
         def tasklist(c: Context, r: Record, v: Any) -> bool:
             # The default "subscribedOnly": a writer who is not subscribed gets [] (08 #16).
             if v in (None, "", "subscribedOnly"):
-                return self._facts(c, r).subscribed
+                facts = self._facts(c, r)
+                if facts.subscribed is None:
+                    tl = facts.record
+                    facts.subscribed = tl is not None and bool(
+                        _list_user(c, tl).get("isSubscribed")
+                    )
+                return facts.subscribed
             if v == "any":
                 return True
             return id_filter(r.get("tasklistId"), v)
@@ -615,7 +625,7 @@ class TaskHandler(EntityHandler):
         """
         from .comments import comment_count, newest_comment_date
 
-        old = ctx.store.snapshot(task)
+        old = dict(task)  # shallow is enough: only top-level values change below
         if (
             str(task.get("createdBy")) != author
             and not task.get("responsibleUserId")
@@ -640,6 +650,7 @@ class TaskHandler(EntityHandler):
         else:
             ctx.store.put("Task", task)
             ctx.saved(self, task, created=False)
+
 
 def register(registry: Registry) -> None:
     registry.add(TaskListHandler())
