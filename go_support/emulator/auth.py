@@ -1,7 +1,10 @@
 """``api/auth.php``: login, logout and self-registration, with Group-Office's answers (02, 11).
 
 Messages travel in the HTTP reason phrase; bodies always carry ``"debug": []``. A wrong password
-and an unknown user get the same 401 (02).
+and an unknown user get the same 401 (02). A user seeded with ``"otp": true`` has a pending second
+factor: the right password gets 200 "Success, but more authorization required." with
+``{"loginToken", "authenticators": ["otpauthenticator"], "debug": []}`` (protocol §2.4) and no
+access token; completing the second factor is not emulated.
 """
 
 from __future__ import annotations
@@ -73,6 +76,15 @@ def handle_auth(app: App, environ: Environ) -> tuple[str, dict[str, Any] | None]
         return "401 Bad username or password", {"errors": {"username": error}, **DEBUG}
     if not user.get("enabled", True):
         return "403 You're account has been disabled.", dict(DEBUG)
+    factors = user.get("secondFactors")
+    if factors:
+        # A pending second factor (seed flag "otp"): no access token yet, only a login token
+        # to complete the login with (protocol §2.4). Completing it is not emulated.
+        return "200 Success, but more authorization required.", {
+            "loginToken": new_token(),
+            "authenticators": [str(f) for f in factors],
+            **DEBUG,
+        }
     _record_login(app, user)
     return _login_answer(app, environ, str(user["id"]), _base_url(environ))
 

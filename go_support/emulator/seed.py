@@ -13,7 +13,10 @@ Seed keys (all optional):
   ``groups`` (default ``[2, 3]``; Everyone is always added), ``personalGroupId`` (default: the
   user id), ``enabled``, ``apiKey`` (a Key owned by the user), ``contactId`` (creates the
   profile Contact), ``addressBookId``, ``calendarId``, ``noteBookId``, ``tasklistId`` (shown in
-  the user's settings objects); every seeded user gets its personal group, readable by Everyone;
+  the user's settings objects), ``otp`` (``true``: the user has a pending second factor, so a
+  password login through ``api/auth.php`` answers 200 "Success, but more authorization
+  required." with ``authenticators: ["otpauthenticator"]`` instead of a token, see auth.py);
+  every seeded user gets its personal group, readable by Everyone;
 - ``groups``: groups in wire form (``id``, ``name``, ``acl``, ``isUserGroupFor``, ``createdBy``);
   members are the users whose ``groups`` list them;
 - ``records``: entity -> list of records in wire form;
@@ -95,6 +98,8 @@ def _seed_user(store: Store, user: dict[str, Any]) -> None:
     for key in ("addressBookId", "calendarId", "noteBookId", "tasklistId"):
         if user.get(key) is not None:
             record[key] = str(user[key])
+    if user.get("otp"):
+        record["secondFactors"] = ["otpauthenticator"]  # read by auth.py, never sent
     store.put("User", record)
     # A personal group gives Everyone read access (11 step 7), so every user sees it.
     store.put("Group", {

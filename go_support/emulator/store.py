@@ -95,6 +95,10 @@ class Store:
         # Derived data kept beside the records so that nothing is O(n) per record:
         # the id order ``all`` answers, the highest numeric id, and lazily built field indexes.
         self._order: dict[str, list[str]] = {}
+        #: bumped on every put/delete of an entity: a cheap key for memoised derived data
+        self._versions: dict[str, int] = {}
+        #: derived data cached by callers, keyed by name (see :meth:`version`)
+        self.memo: dict[str, Any] = {}
         self._max_id: dict[str, int] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
         # entity -> modseq allocated by the running method call (see begin_call)
@@ -285,6 +289,10 @@ class Store:
             self._max_id[entity] = highest
         return highest
 
+    def version(self, entity: str) -> int:
+        """Changes whenever a record of ``entity`` is stored or deleted (not persisted)."""
+        return self._versions.get(entity, 0)
+
     def put(self, entity: str, record: Record) -> None:
         """Store a record as is (no change log); the caller logs the change."""
         key = str(record["id"])
@@ -295,11 +303,13 @@ class Store:
                 self._max_id[entity] = int(key)
         table[key] = record
         self._dirty.add((entity, key))
+        self._versions[entity] = self._versions.get(entity, 0) + 1
         for (ent, _), index in self._indexes.items():
             if ent == entity:
                 index.add(key, record)
 
     def delete(self, entity: str, id_: str) -> Record | None:
+        self._versions[entity] = self._versions.get(entity, 0) + 1
         rec = self._records.get(entity, {}).pop(str(id_), None)
         self._dirty.add((entity, str(id_)))
         for (ent, _), index in self._indexes.items():

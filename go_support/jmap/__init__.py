@@ -3,8 +3,10 @@
 Group-Office speaks a JMAP-like protocol, not RFC 8620: bare JSON arrays, flat limits
 in the session, ``message`` instead of ``description`` in errors, no creation-id
 back-references. This package is go-support's own client for it; see
-``reference/groupoffice-jmap-protocol.md`` for the protocol and
-:mod:`go_support.jmap.retry` for retries and idempotency.
+``reference/groupoffice-jmap-protocol.md`` for the protocol,
+:mod:`go_support.jmap.retry` for retries and idempotency, and
+:mod:`go_support.jmap.validation` for the checks every write goes through before it is
+sent (``InvalidObjectError``; ``validate=False`` to skip them).
 """
 
 from go_support.jmap.client import BlobStream, GroupOfficeClient
@@ -19,6 +21,9 @@ from go_support.jmap.errors import (
     IncompleteBatchError,
     InvalidArgumentException,
     InvalidArguments,
+    InvalidObject,
+    InvalidObjectError,
+    InvalidProperty,
     InvalidResultReference,
     JMAPError,
     JsonPointerException,
@@ -68,8 +73,10 @@ from go_support.jmap.transport import (
     StreamingTransport,
     Transport,
 )
+from go_support.jmap.validation import WRITE_MODELS, WriteObject, validate_set, write_model
 
 __all__ = [
+    "WRITE_MODELS",
     "AuthenticationError",
     "Batch",
     "Blob",
@@ -89,6 +96,9 @@ __all__ = [
     "IncompleteBatchError",
     "InvalidArgumentException",
     "InvalidArguments",
+    "InvalidObject",
+    "InvalidObjectError",
+    "InvalidProperty",
     "InvalidResultReference",
     "Invocation",
     "JMAPError",
@@ -122,9 +132,12 @@ __all__ = [
     "Unauthorized",
     "UnsupportedFilter",
     "UnsupportedSort",
+    "WriteObject",
     "created_ref",
     "is_read_only_method",
     "is_transient",
     "method_error",
     "plan_chunks",
+    "validate_set",
+    "write_model",
 ]

@@ -24,8 +24,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, BinaryIO, NoReturn
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, NoReturn, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from go_support import __version__
@@ -58,6 +58,7 @@ from go_support.jmap.transport import (
 __all__ = ["BlobStream", "GroupOfficeClient"]
 
 log = logging.getLogger("go_support.jmap")
+T = TypeVar("T")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UPLOAD_AUTH_DETAIL = "go\\core\\http\\Exception"
@@ -288,6 +289,16 @@ class GroupOfficeClient:
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._api_key, self._password, self._access_token)
 
+    def _retry(
+        self,
+        fn: Callable[[], T],
+        *,
+        retryable: Callable[[BaseException], bool] = is_transient,
+        what: str,
+    ) -> T:
+        """``self.retry.run`` with the credentials redacted from its log lines."""
+        return self.retry.run(fn, retryable=retryable, what=what, secrets=self._secrets())
+
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
         """Scrub credentials from anything that leaves the client."""
@@ -380,7 +391,7 @@ class GroupOfficeClient:
                 raise self._status_error("POST", url, resp, hint="the login failed on the server")
             return resp
 
-        resp = self.retry.run(attempt, what=f"login at {url}")
+        resp = self._retry(attempt, what=f"login at {url}")
         data = _json_or_none(resp.content)
         obj: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
         who = f"user {self._username!r}"
@@ -492,12 +503,12 @@ class GroupOfficeClient:
                 raise self._status_error("GET", url, resp)
             return resp
 
-        resp = self.retry.run(attempt, what=f"session GET {url}")
+        resp = self._retry(attempt, what=f"session GET {url}")
         if resp.status == 401 and self._can_relogin():
             self._relogin()
             if self._session is not None:
                 return self._session
-            resp = self.retry.run(attempt, what=f"session GET {url}")
+            resp = self._retry(attempt, what=f"session GET {url}")
         if resp.status == 401:
             how = "API key" if self._api_key else f"login token of {self._username!r}"
             raise AuthenticationError(
@@ -667,7 +678,7 @@ class GroupOfficeClient:
                     raise
                 unknown(str(exc), exc, resp.status)
 
-        return self.retry.run(
+        return self._retry(
             attempt,
             retryable=lambda e: is_transient(e)
             and (read_only or isinstance(e, TransportError) or getattr(e, "status", 0) == 429),
@@ -745,12 +756,12 @@ class GroupOfficeClient:
                 return self._read_upload(resp, url, name, len(payload), limit)
 
             try:
-                return self.retry.run(attempt, what=f"upload of {name!r}")
+                return self._retry(attempt, what=f"upload of {name!r}")
             except AuthenticationError:
                 if not self._can_relogin():
                     raise
                 self._relogin()
-                return self.retry.run(attempt, what=f"upload of {name!r}")
+                return self._retry(attempt, what=f"upload of {name!r}")
 
     def _read_upload(
         self, resp: HttpResponse, url: str, name: str, size: int, limit: int | None
@@ -832,12 +843,12 @@ class GroupOfficeClient:
                 )
 
             try:
-                response = self.retry.run(attempt, what=f"download of blob {blob_id}")
+                response = self._retry(attempt, what=f"download of blob {blob_id}")
             except AuthenticationError:
                 if not self._can_relogin():
                     raise
                 self._relogin()
-                response = self.retry.run(attempt, what=f"download of blob {blob_id}")
+                response = self._retry(attempt, what=f"download of blob {blob_id}")
             try:
                 yield BlobStream(blob_id, response)
             finally:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from go_support.jmap.errors import MethodError, PendingWrite, ProtocolError, method_error
+from go_support.jmap.validation import WriteObject, validate_set
 
 __all__ = [
     "Batch",
@@ -171,6 +172,44 @@ class Batch:
         self._calls.append(handle)
         self._by_id[handle.call_id] = handle
         return handle
+
+    def set(
+        self,
+        entity: str,
+        *,
+        create: Mapping[str, WriteObject] | None = None,
+        update: Mapping[str | int, WriteObject] | None = None,
+        destroy: Iterable[str | int] | None = None,
+        if_in_state: str | None = None,
+        validate: bool = True,
+        call_id: str | None = None,
+    ) -> Call:
+        """Append an ``<entity>/set`` call whose objects are checked first.
+
+        Like the managers' ``set``: each object (a dict in wire form, with ``#prop``
+        result references allowed, or a ``jmap_schema`` write model) is validated
+        against the entity's write model, and :class:`InvalidObjectError` is raised
+        before the call is added (``validate=False`` skips the check). Unlike
+        :meth:`EntityManager.set` it does not split by ``maxObjectsInSet``.
+        """
+        creates, updates = validate_set(
+            entity,
+            create=create,
+            update={str(oid): patch for oid, patch in (update or {}).items()},
+            validate=validate,
+        )
+        args: dict[str, Any] = {}
+        if creates:
+            args["create"] = creates
+        if updates:
+            args["update"] = updates
+        if destroy is not None:
+            args["destroy"] = [str(oid) for oid in destroy]
+        if if_in_state is not None:
+            args["ifInState"] = if_in_state
+        if not args.keys() & {"create", "update", "destroy"}:
+            raise ValueError(f"{entity}/set needs something to create, update or destroy")
+        return self.call(f"{entity}/set", args, call_id=call_id)
 
     def _check_set(self, method: str, args: Mapping[str, Any]) -> None:
         create = args.get("create")

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -49,6 +49,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
+from go_support.errors import redact
 from go_support.jmap.errors import HTTPStatusError, OutcomeUnknownError, TransportError
 
 __all__ = ["RetryPolicy", "is_transient"]
@@ -113,15 +114,21 @@ class RetryPolicy:
         *,
         retryable: Callable[[BaseException], bool] = is_transient,
         what: str = "request",
+        secrets: Sequence[str | None] = (),
     ) -> T:
-        """Call ``fn``, retrying while ``retryable(exc)``; the last failure is re-raised."""
+        """Call ``fn``, retrying while ``retryable(exc)``; the last failure is re-raised.
+
+        Each retry is logged as a warning; ``secrets`` are redacted from that line, since
+        the failure may quote what the server sent back.
+        """
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome is not None else None
             wait = state.next_action.sleep if state.next_action is not None else 0.0
             log.warning(
                 "%s failed (attempt %d of %d), retrying in %.1f s: %s",
-                what, state.attempt_number, self.max_attempts, wait, exc,
+                redact(what, *secrets), state.attempt_number, self.max_attempts, wait,
+                redact(str(exc), *secrets),
             )
 
         retrying = Retrying(

@@ -256,6 +256,7 @@ def _check_dict(
     problems: list[InvalidProperty] = []
     plain: dict[str, Any] = {}
     references: dict[str, ResultReference] = {}
+    referenced: set[str] = set()  # every "#name" given, also those whose reference is bad
     pointers: dict[str, Any] = {}
     fields = model.model_fields
     for key, value in obj.items():
@@ -272,6 +273,7 @@ def _check_dict(
                 problems.append(InvalidProperty(key, f"both {name!r} and {key!r} given",
                                                 "duplicate"))
             else:
+                referenced.add(name)
                 try:
                     references[name] = ResultReference.model_validate(value)
                 except ValidationError as exc:
@@ -288,12 +290,17 @@ def _check_dict(
     try:
         instance = checked.model_validate(data)
     except ValidationError as exc:
-        problems += _problems(exc, data, entity)
+        # a bad "#name" was reported above: don't also call "name" missing
+        problems += [
+            p for p in _problems(exc, data, entity)
+            if not (p.kind == "missing" and p.path in referenced)
+        ]
     except TypeError:
+        names = ", ".join("#" + n for n in sorted(unresolved))
         problems.append(InvalidProperty(
-            "", f"cannot check the rules of {model.__name__} while "
-            f"{', '.join('#' + n for n in sorted(unresolved))} come from result references; "
-            "pass validate=False for this object", "reference"))
+            "", f"cannot check the object-wide rules of {model.__name__} (such as start "
+            f"before due) when {names} will only be known on the server; pass "
+            "validate=False for this object", "reference"))
     else:
         wire = instance.to_wire()
         for name in unresolved:

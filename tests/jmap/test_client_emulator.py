@@ -1,7 +1,9 @@
 """End-to-end tests of the client against Group-Office.
 
-They run against the emulator, or against a real Group-Office when
-GO_SUPPORT_TEST_URL and GO_SUPPORT_TEST_TOKEN are set (an admin API key).
+Each test runs against the emulator (``[emulator]``) and again against a real
+Group-Office (``[live]``) when GO_SUPPORT_TEST_URL and GO_SUPPORT_TEST_TOKEN (an admin
+API key) are set; otherwise the live runs are reported as skipped (``pytest -ra``).
+Everything a test creates is destroyed afterwards (the ``cleanup`` fixture).
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 from typing import Any
 
 import pytest
+import requests
 
 from go_support.jmap import (
     AuthenticationError,
@@ -20,7 +24,9 @@ from go_support.jmap import (
     CannotCalculateChanges,
     GroupOfficeClient,
     InvalidArgumentException,
+    InvalidObjectError,
     MethodError,
+    SecondFactorRequired,
     SetFailed,
     SetResult,
     StateMismatch,
@@ -28,6 +34,7 @@ from go_support.jmap import (
 )
 
 RecordingTransport = Any  # the `recorder` fixture of conftest.py
+Cleanup = Any  # the `cleanup` fixture of conftest.py
 
 pytestmark = pytest.mark.live
 
@@ -104,7 +111,7 @@ def test_manual_batch_with_flattening_reference(
 
 
 def test_tasklist_tasks_and_first_comments_in_one_request(
-    client: GroupOfficeClient, recorder: RecordingTransport, tag: str
+    client: GroupOfficeClient, recorder: RecordingTransport, tag: str, cleanup: Cleanup
 ) -> None:
     batch = Batch()
     lists = batch.call("TaskList/set", {"create": {"l": {"name": f"{tag} desk"}}})
@@ -119,23 +126,19 @@ def test_tasklist_tasks_and_first_comments_in_one_request(
     recorder.clear()
     responses = client.execute(batch)
     assert len(recorder.api_requests()) == 1
-    list_id = SetResult.from_json(responses[lists], create_ids=["l"]).created_id("l")
-    try:
-        task_result = SetResult.from_json(responses[tasks], create_ids=["t0", "t1", "t2"])
-        assert task_result.ok
-        task_ids = [task_result.created_id(f"t{i}") for i in range(3)]
-        comment_result = SetResult.from_json(responses[comments],
-                                             create_ids=["m0", "m1", "m2"])
-        assert comment_result.ok, comment_result.errors
-        # Comment/set reports the re-saved tasks too: they are side effects, not comments
-        assert set(comment_result.side_effects) <= set(task_ids)
-        comment_ids = [comment_result.created_id(f"m{i}") for i in range(3)]
-        got = client.comments.get(comment_ids, ["entityId", "mimeMessageId", "mailStatus"])
-        assert [str(c["entityId"]) for c in got.objects] == task_ids
-        assert got.objects[0]["mimeMessageId"] == f"<{tag}-0@example.com>"
-        assert got.objects[0]["mailStatus"] == "received"
-    finally:
-        client.task_lists.destroy([list_id])
+    cleanup("TaskList", SetResult.from_json(responses[lists], create_ids=["l"]).created_id("l"))
+    task_result = SetResult.from_json(responses[tasks], create_ids=["t0", "t1", "t2"])
+    assert task_result.ok
+    task_ids = [task_result.created_id(f"t{i}") for i in range(3)]
+    comment_result = SetResult.from_json(responses[comments], create_ids=["m0", "m1", "m2"])
+    assert comment_result.ok, comment_result.errors
+    comment_ids = [cleanup("Comment", comment_result.created_id(f"m{i}")) for i in range(3)]
+    # Comment/set reports the re-saved tasks too: they are side effects, not comments
+    assert set(comment_result.side_effects) <= set(task_ids)
+    got = client.comments.get(comment_ids, ["entityId", "mimeMessageId", "mailStatus"])
+    assert [str(c["entityId"]) for c in got.objects] == task_ids
+    assert got.objects[0]["mimeMessageId"] == f"<{tag}-0@example.com>"
+    assert got.objects[0]["mailStatus"] == "received"
 
 
 # --- splitting -----------------------------------------------------------------------------
@@ -222,17 +225,22 @@ def test_unknown_filter(client: GroupOfficeClient) -> None:
 
 
 def test_unknown_property_fails_the_whole_call(
-    client: GroupOfficeClient, task_list: str
+    client: GroupOfficeClient, task_list: str, recorder: RecordingTransport
 ) -> None:
+    bad = {"tasklistId": task_list, "title": "x", "notAProperty": "y"}
+    recorder.clear()
+    with pytest.raises(InvalidObjectError, match="notAProperty"):
+        client.tasks.create(bad)  # refused by the client ...
+    assert recorder.sent == []
     with pytest.raises(InvalidArgumentException, match="notAProperty") as info:
-        client.tasks.create({"tasklistId": task_list, "title": "x", "notAProperty": "y"})
+        client.tasks.create(bad, validate=False)  # ... because the server fails the call
     assert info.value.partial_result is not None
 
 
 def test_per_object_errors_raise_set_failed(client: GroupOfficeClient, task_list: str) -> None:
     with pytest.raises(SetFailed) as info:
         client.tasks.create_many([{"tasklistId": task_list, "title": "ok"},
-                                  {"title": "no list given"}])
+                                  {"title": "no list given"}], validate=False)
     err = info.value
     assert err.ids == ["new2"]
     assert err.errors[0].type == "invalidProperties" and "tasklistId" in str(err)
@@ -258,7 +266,9 @@ def test_unknown_method_and_entity(client: GroupOfficeClient) -> None:
 # --- blobs ---------------------------------------------------------------------------------
 
 
-def test_blob_upload_and_download(client: GroupOfficeClient, task_list: str, tag: str) -> None:
+def test_blob_upload_and_download(
+    client: GroupOfficeClient, task_list: str, tag: str, cleanup: Cleanup
+) -> None:
     data = f"hello from {tag}\n".encode()
     blob = client.upload_blob(data, "notes été 2024.txt", "text/plain")
     assert blob.id == hashlib.sha1(data).hexdigest()
@@ -271,9 +281,9 @@ def test_blob_upload_and_download(client: GroupOfficeClient, task_list: str, tag
     again = client.upload_blob(io.BytesIO(data), "copy.txt", "text/plain")
     assert again.id == blob.id  # content-addressed
     [task] = _make_tasks(client, task_list, 1, "blob")
-    comment = client.comments.create({
+    comment = cleanup("Comment", client.comments.create({
         "entity": "Task", "entityId": task, "text": "<p>see attachment</p>",
-        "attachments": [{"blobId": blob.id, "name": "notes.txt"}]})
+        "attachments": [{"blobId": blob.id, "name": "notes.txt"}]}))
     got: dict[str, Any] | None = client.comments.get_one(comment, ["attachments"])
     assert got is not None and got["attachments"][0]["blobId"] == blob.id
 
@@ -304,13 +314,70 @@ def test_password_login_against_the_emulator() -> None:
         emu.stop()
 
 
-def test_dates_are_sent_as_iso_8601(client: GroupOfficeClient, task_list: str) -> None:
+def test_second_factor_is_refused_clearly() -> None:
+    from go_support.emulator import Emulator
+
+    password = "hunter2-secret"
+    emu = Emulator()
+    emu.seed({"users": [{"id": 60, "username": "otpuser", "password": password, "otp": True},
+                        {"id": 61, "username": "plainuser", "password": password}]})
+    server = emu.start()
+    try:
+        # what auth.php answers for a pending second factor (protocol §2.4)
+        raw = requests.post(f"{server.base_url}/api/auth.php", timeout=10,
+                            json={"username": "otpuser", "password": password})
+        assert (raw.status_code, raw.reason) == (200, "Success, but more authorization required.")
+        assert set(raw.json()) == {"loginToken", "authenticators", "debug"}
+        assert raw.json()["authenticators"] == ["otpauthenticator"]
+
+        client = GroupOfficeClient(server.base_url, username="otpuser", password=password)
+        with pytest.raises(SecondFactorRequired, match="API key") as info:
+            _ = client.session
+        err = info.value
+        assert err.authenticators == ("otpauthenticator",)
+        assert "second factor" in str(err) and "otpauthenticator" in str(err)
+        assert "api_key=" in str(err)
+        assert password not in str(err) + repr(err.args)
+        assert raw.json()["loginToken"] not in str(err)
+        # the same password without a second factor logs in
+        with GroupOfficeClient(server.base_url, username="plainuser", password=password) as ok:
+            assert ok.session.user_id == "61"
+    finally:
+        emu.stop()
+
+
+def test_upload_without_authentication(
+    go_server: tuple[str, str], recorder: RecordingTransport, tag: str
+) -> None:
+    url, token = go_server
+    with GroupOfficeClient(url, api_key=token) as admin:
+        created = admin.keys.set(create={"k": {"name": f"{tag} doomed key"}}).created["k"]
+        key_id, doomed = str(created["id"]), str(created["accessToken"])
+        try:
+            client = GroupOfficeClient(url, api_key=doomed, transport=recorder)
+            upload_url = client.session.upload_url  # the key still works here
+        finally:
+            admin.keys.destroy([key_id])
+    recorder.clear()
+    # upload.php answers a token it does not accept with 500 problem JSON (corpus 10)
+    with pytest.raises(AuthenticationError, match="not authenticated") as info:
+        client.upload_blob(b"x", "x.txt", "text/plain")
+    assert [(m, u) for m, u, _ in recorder.sent] == [("POST", upload_url)]  # not retried
+    [answer] = recorder.received
+    assert answer.status == 500 and answer.reason == "Upload failed"
+    assert json.loads(answer.content)["detail"] == "go\\core\\http\\Exception"
+    assert doomed not in str(info.value) and token not in str(info.value)
+
+
+def test_dates_are_sent_as_iso_8601(
+    client: GroupOfficeClient, task_list: str, cleanup: Cleanup
+) -> None:
     import datetime
 
     [task] = _make_tasks(client, task_list, 1, "date")
     when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
-    comment = client.comments.create({"entity": "Task", "entityId": task,
-                                      "text": "<p>old mail</p>", "date": when})
+    comment = cleanup("Comment", client.comments.create(
+        {"entity": "Task", "entityId": task, "text": "<p>old mail</p>", "date": when}))
     got = client.comments.get_one(comment, ["date"])
     assert got is not None and got["date"].startswith("2024-01-02T03:04:05")
 

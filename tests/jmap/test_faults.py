@@ -3,12 +3,15 @@
 ``responses`` only injects the faults here; every normal exchange passes through to a
 real Group-Office-compatible server (the ``go_server`` fixture: the emulator, or a real
 Group-Office when GO_SUPPORT_TEST_URL/TOKEN are set). Tests that need no normal
-exchange at all use an unreachable ``.invalid`` base URL.
+exchange at all use an unreachable ``.invalid`` base URL. Normal answers, even unusual
+ones (a pending second factor, an unauthenticated upload), are tested against the
+emulator in ``test_client_emulator.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import socket
 from collections.abc import Iterator
 
@@ -25,7 +28,6 @@ from go_support.jmap import (
     OutcomeUnknownError,
     ProtocolError,
     RetryPolicy,
-    SecondFactorRequired,
     TransportError,
 )
 
@@ -146,19 +148,6 @@ def test_session_404_hints_at_the_base_url(rsps: responses.RequestsMock) -> None
     assert info.value.status == 404
 
 
-def test_second_factor_is_refused_clearly(rsps: responses.RequestsMock) -> None:
-    # the answer auth.php gives when the account has a pending second factor
-    rsps.post(f"{FAKE}/api/auth.php", status=200,
-              json={"loginToken": KEY, "authenticators": ["otpauthenticator"], "debug": []})
-    client = GroupOfficeClient(FAKE, username="admin", password="hunter2-secret",
-                               retry=FAST_RETRY)
-    with pytest.raises(SecondFactorRequired, match="API key") as info:
-        _ = client.session
-    assert info.value.authenticators == ("otpauthenticator",)
-    assert "second factor" in str(info.value)
-    _assert_clean(info.value, "hunter2-secret")
-
-
 def test_cookies_are_never_kept(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{FAKE}/api/download.php", status=200, body=b"x",
              headers={"Set-Cookie": "accessToken=abc123; Path=/; HttpOnly"})
@@ -244,6 +233,24 @@ def test_429_for_a_set_is_retried(
     live.task_lists.destroy([list_id])
 
 
+def test_retry_warnings_never_show_the_key(
+    live: GroupOfficeClient, rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a broken proxy that echoes the request headers in its error page
+    url = api_url(live)
+    token = live._api_key
+    assert token
+    rsps.post(url, status=503, body=f"upstream failed; request had Authorization: {token}")
+    rsps.add(responses.PassthroughResponse(responses.POST, url))
+    with caplog.at_level(logging.DEBUG):
+        assert live.tasks.get(["987654321"]).not_found == ["987654321"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings and "retrying" in warnings[0].getMessage()
+    assert "<redacted>" in warnings[0].getMessage()
+    for record in caplog.records:
+        assert token not in record.getMessage()
+
+
 def test_html_answer_to_a_get(live: GroupOfficeClient, rsps: responses.RequestsMock) -> None:
     rsps.post(api_url(live), status=200, content_type="text/html",
               body="<html><body><h1>502 Bad Gateway</h1></body></html>")
@@ -320,22 +327,6 @@ def test_outcome_unknown_in_a_later_chunk_reports_unsent_calls(
     assert info.value.unsent == ("c2",)
     assert info.value.completed is not None and len(info.value.completed) == 1
     assert info.value.writes[0].destroy == ("987654321",)
-
-
-def test_upload_without_authentication(
-    go_server: tuple[str, str], rsps: responses.RequestsMock
-) -> None:
-    url, token = go_server
-    rsps.add_passthru(url)
-    client = GroupOfficeClient(url, api_key=token, retry=FAST_RETRY)
-    upload_url = client.session.upload_url
-    # what upload.php answers when the token is not accepted (corpus 10)
-    rsps.post(upload_url, status=500, content_type="application/problem+json",
-              json={"title": "Upload failed", "detail": "go\\core\\http\\Exception", "status": 500})
-    with pytest.raises(AuthenticationError, match="not authenticated") as info:
-        client.upload_blob(b"x", "x.txt", "text/plain")
-    assert len([c for c in rsps.calls if c.request.method == "POST"]) == 1
-    _assert_clean(info.value, token)
 
 
 def test_redirect_of_a_post_is_not_followed(

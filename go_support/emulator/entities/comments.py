@@ -245,6 +245,8 @@ class CommentHandler(EntityHandler):
     def query_applies_acl(self) -> bool:
         return False  # Comment::applyAclToQuery() returns the query as is (16 #22, #23)
 
+    computed = frozenset({"validateXSS", "attachments", "permissionLevel"})
+
     def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
         if prop == "validateXSS":
             return True  # not stored (09 #6)

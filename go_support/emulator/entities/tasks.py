@@ -405,6 +405,8 @@ class TaskHandler(EntityHandler):
         finally:
             ctx.extra.pop(_LIST_MEMO, None)
 
+    computed = frozenset({"customFields", "permissionLevel"})
+
     def read_property(self, ctx: Context, record: Record, prop: str) -> Any:
         if prop == "customFields":
             return customfields.values_for(ctx, "Task", record)
@@ -642,7 +644,7 @@ class TaskHandler(EntityHandler):
         task["modifiedAt"] = now
         # what the commentedAt filter compares: MAX(comment.date) (09 #19)
         task["commentedAt"] = newest_comment_date(ctx.store, "Task", task["id"])
-        if any(task.get(k) != old.get(k) for k in set(task) | set(old) if k != "commentedAt"):
+        if _without(task, "commentedAt") != _without(old, "commentedAt"):
             if task.get("progress") != old.get("progress"):
                 task["progressUpdated"] = now
             task["modifiedBy"] = author
@@ -650,6 +652,12 @@ class TaskHandler(EntityHandler):
         else:
             ctx.store.put("Task", task)
             ctx.saved(self, task, created=False)
+
+
+def _without(record: Record, key: str) -> Record:
+    copy = dict(record)
+    copy.pop(key, None)
+    return copy
 
 
 def register(registry: Registry) -> None:
