@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -383,32 +383,17 @@ def frozen_clock() -> Iterator[None]:
     Every corpus file was recorded within one second (all server timestamps of 08 read
     23:51:06, of 16 00:03:24, ...), and some answers depend on that: ``createdAt`` sorts are
     ties broken by id (08 #17), and ``Task/set`` does not echo a ``progressUpdated`` that did
-    not change (08 #9). The emulator runs in this process and takes "now" from
-    ``go_support.emulator.filters.datetime``; while a file is replayed that name is replaced by a
-    ``datetime`` whose ``now()`` is the second the replay started. Only this function knows that
-    detail of the emulator; without it, the replay runs on the real clock.
+    not change (08 #9). The emulator's clock hook (``filters.set_clock``) holds the second the
+    replay started.
     """
-    try:
-        from go_support.emulator import filters
-    except ImportError:
-        yield
-        return
-    real = getattr(filters, "datetime", None)
-    if not (isinstance(real, type) and issubclass(real, datetime)):
-        yield
-        return
-    instant = real.now(UTC).replace(microsecond=0)
+    from go_support.emulator import filters
 
-    class FrozenDatetime(real):  # type: ignore[misc, valid-type]
-        @classmethod
-        def now(cls, tz: tzinfo | None = None) -> Any:
-            return instant.astimezone(tz) if tz else instant.astimezone().replace(tzinfo=None)
-
-    setattr(filters, "datetime", FrozenDatetime)  # noqa: B010
+    instant = datetime.now(UTC).replace(microsecond=0)
+    filters.set_clock(lambda: instant)
     try:
         yield
     finally:
-        setattr(filters, "datetime", real)  # noqa: B010
+        filters.set_clock(None)
 
 
 def replay_file(cf: CorpusFile, upto: int | None = None) -> list[StepResult]:
