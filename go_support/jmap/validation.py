@@ -112,6 +112,7 @@ _REFUSED_POINTERS: Mapping[tuple[str, str], str] = {
 }
 
 _SECRET_WORDS = ("password", "token", "secret")
+_MIN_SECRET = 4  # messages never quote values; redacting "a" would only garble them
 
 
 def write_model(entity: str, operation: Operation) -> type[WireInput] | None:
@@ -174,7 +175,10 @@ def _secret_values(value: Any, key: str = "") -> list[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             found += _secret_values(item, key)
-    elif isinstance(value, str) and any(w in key.lower() for w in _SECRET_WORDS):
+    elif (
+        isinstance(value, str) and len(value) >= _MIN_SECRET
+        and any(w in key.lower() for w in _SECRET_WORDS)
+    ):
         found.append(value)
     return found
 
@@ -206,11 +210,11 @@ def _path(loc: tuple[int | str, ...], data: Any, kind: str) -> tuple[str, bool]:
     return ".".join(parts), about_key
 
 
-def _message(error: Mapping[str, Any], entity: str, about_key: bool) -> str:
+def _message(error: Mapping[str, Any], owner: str, about_key: bool) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return (
-            f"not a property of {entity} (Group-Office would fail the whole call with "
+            f"not a property of {owner} (Group-Office would fail the whole call with "
             "invalidArgumentException)"
         )
     if kind == "missing":
@@ -226,19 +230,16 @@ def _problems(
     entity: str,
     *,
     prefix: str = "",
-    skip: frozenset[str] = frozenset(),
 ) -> list[InvalidProperty]:
     problems: list[InvalidProperty] = []
     seen: set[tuple[str, str]] = set()
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
         loc = tuple(error["loc"])
-        if loc and loc[0] in skip:
-            continue
         kind = str(error.get("type", "value_error"))
         path, about_key = _path(loc, data, kind)
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
-        message = _message(error, entity, about_key)
+        message = _message(error, entity if "." not in path else "this object", about_key)
         if (path, message) in seen:
             continue
         seen.add((path, message))

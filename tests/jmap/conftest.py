@@ -84,12 +84,6 @@ def go_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         emu.stop()
 
 
-@pytest.fixture
-def is_live(request: pytest.FixtureRequest, go_server: tuple[str, str]) -> bool:
-    """Whether this run talks to a real Group-Office."""
-    return bool(request.node.callspec.params.get("go_server") == "live")
-
-
 @dataclass
 class RecordingTransport:
     """The real transport, plus a log of what went over the wire (to count requests).
