@@ -42,6 +42,19 @@ def level_in(acl: dict[str, Any] | list[Any] | None, groups: set[int], admin: bo
     return max((int(lvl) for gid, lvl in acl.items() if int(gid) in groups and lvl), default=0)
 
 
+def merge_acl(current: Any, value: Any) -> dict[str, Any]:
+    """``acl`` writes merge into the ACL; a group set to null (or 0) is removed (04 #3-#5)."""
+    merged = dict(current) if isinstance(current, dict) else {}
+    if not isinstance(value, dict):
+        return merged
+    for gid, level in value.items():
+        if level is None or level == 0:
+            merged.pop(str(gid), None)
+        else:
+            merged[str(gid)] = level
+    return merged
+
+
 def find_module(store: Store, package: str | None, name: str) -> dict[str, Any] | None:
     for module in store.all("Module"):
         if module.get("name") == name and module.get("package") == package:

@@ -38,19 +38,6 @@ PROGRESS = ("needs-action", "in-progress", "completed", "failed", "cancelled")
 ROLES = ("list", "board", "project", "support")
 
 
-def _merge_acl(current: Any, value: Any) -> Any:
-    """``acl`` writes merge; ``{gid: null}`` removes one group (04)."""
-    merged = dict(current) if isinstance(current, dict) else {}
-    if not isinstance(value, dict):
-        return merged
-    for gid, level in value.items():
-        if level is None or level == 0:
-            merged.pop(str(gid), None)
-        else:
-            merged[str(gid)] = level
-    return merged
-
-
 _LIST_USER_PROPS = ("color", "sortOrder", "isVisible", "isSubscribed", "syncToDevice")
 
 
@@ -154,7 +141,7 @@ class TaskListHandler(EntityHandler):
                 if value in ROLES:  # the setter's error is cleared by validate() (04)
                     record["role"] = value
             elif key == "acl":
-                record["acl"] = _merge_acl(record.get("acl") if not new else {}, value)
+                record["acl"] = acl.merge_acl(record.get("acl") if not new else {}, value)
             elif key == "groupingId":
                 record["groupingId"] = int(value) if value not in (None, "") else None
             elif key == "createdBy":

@@ -623,15 +623,7 @@ class GroupHandler(EntityHandler):
         return ctx.is_admin and record.get("isUserGroupFor") is None
 
     def merge_patch(self, ctx: Context, key: str, current: Any, value: Any) -> Any:
-        if key != "acl":
-            return value
-        merged = dict(current) if isinstance(current, dict) else {}
-        for gid, level in (value or {}).items():
-            if not level:
-                merged.pop(str(gid), None)
-            else:
-                merged[str(gid)] = level
-        return merged
+        return acl.merge_acl(current, value) if key == "acl" else value
 
     def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
         for key, value in values.items():
