@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import click
+from go_support.migrations import MigrationError
 
 from go_support import __version__
 from go_support.errors import GoSupportError
@@ -23,11 +25,14 @@ from go_support.jmap.errors import (
     SetFailed,
     TransportError,
 )
+from go_support.settings import ConfigError, Settings, load_settings
 
 from . import exitcodes
 from .check import check_command
+from .config import command_line_overrides, config_group
 from .demo import demo_command
 from .emulator import emulator_command
+from .install import install_command
 
 
 @dataclass
@@ -35,25 +40,34 @@ class Connection:
     """What the global options say about the Group-Office to talk to."""
 
     url: str | None
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     timeout: float
     verify: bool
     as_json: bool
+    config: str | None = None
+    overrides: dict[str, tuple[Any, str]] = field(default_factory=dict, repr=False)
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        """The configuration file and the environment, under the command-line options."""
+        if self._settings is None:
+            self._settings = load_settings(self.config, overrides=self.overrides)
+        return self._settings
 
     def client(self) -> GroupOfficeClient:
-        if not self.url:
+        go = self.settings().groupoffice
+        if not go.url:
             raise click.UsageError(
-                "No Group-Office URL: pass --url or set GO_SUPPORT_URL "
-                "(e.g. https://go.example.com)."
+                "No Group-Office URL: pass --url, set GO_SUPPORT_URL or set url in "
+                "[groupoffice] of the configuration file (e.g. https://go.example.com)."
             )
-        if not self.api_key:
+        if not go.api_key:
             raise click.UsageError(
-                "No API key: set GO_SUPPORT_API_KEY (create one in Group-Office under "
-                "System settings > API keys)."
+                "No API key: set GO_SUPPORT_API_KEY or groupoffice.api_key_file (create one "
+                "in Group-Office under System settings > API keys)."
             )
-        return GroupOfficeClient(
-            self.url, api_key=self.api_key, timeout=self.timeout, verify=self.verify
-        )
+        return GroupOfficeClient(go.url, api_key=go.api_key, timeout=go.timeout,
+                                 verify=go.verify)
 
 
 @click.group(
@@ -61,6 +75,13 @@ class Connection:
     epilog=exitcodes.TABLE,
 )
 @click.version_option(__version__, prog_name="go-support")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (TOML). Default: $GO_SUPPORT_CONFIG, else the first of "
+    "./go-support.toml, ~/.config/go-support/config.toml, /etc/go-support/config.toml.",
+)
 @click.option("--url", envvar="GO_SUPPORT_URL", help="Group-Office base URL (env GO_SUPPORT_URL).")
 @click.option(
     "--api-key",
@@ -68,7 +89,9 @@ class Connection:
     help="API key; prefer the environment variable GO_SUPPORT_API_KEY, which stays out of "
     "the shell history and the process list.",
 )
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds per HTTP request.")
+@click.option(
+    "--timeout", default=30.0, help="Seconds per HTTP request [default: the file's, else 30]."
+)
 @click.option(
     "--insecure",
     is_flag=True,
@@ -81,6 +104,7 @@ class Connection:
 @click.pass_context
 def cli(
     ctx: click.Context,
+    config_path: str | None,
     url: str | None,
     api_key: str | None,
     timeout: float,
@@ -99,16 +123,23 @@ def cli(
         level=logging.DEBUG if debug else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    ctx.obj = Connection(url, api_key, timeout, not insecure, as_json)
+    ctx.obj = Connection(url, api_key, timeout, not insecure, as_json, config_path,
+                         command_line_overrides(ctx))
     ctx.meta["debug"] = debug
 
 
 cli.add_command(emulator_command)
 cli.add_command(demo_command)
 cli.add_command(check_command)
+cli.add_command(config_group)
+cli.add_command(install_command)
 
 
 def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, ConfigError):
+        return exitcodes.CONFIG
+    if isinstance(error, MigrationError):
+        return exitcodes.REFUSED
     if isinstance(error, AuthenticationError):
         return exitcodes.AUTHENTICATION
     if isinstance(error, TransportError | ProtocolError):

@@ -11,6 +11,11 @@ The session (``GET <base>/api/jmap.php``) is fetched once, lazily, and its ``api
 credentials to another host or from HTTPS to HTTP (a reverse proxy that does not pass
 ``X-Forwarded-Host``/``-Proto`` makes Group-Office advertise its internal address).
 
+:meth:`GroupOfficeClient.defer_session` lets API calls go out before the session is known
+(to ``<base>/api/jmap.php``, the address every Group-Office advertises, with Group-Office's
+default limits): a caller that does not need the user id or the module rights saves the
+session GET, one round trip. The help desk uses it (``go_support.desk``).
+
 Requests go out as Group-Office's bare JSON array; see :mod:`go_support.jmap.retry` for
 what is retried and how a caller stays idempotent when a write's outcome is unknown.
 """
@@ -258,6 +263,7 @@ class GroupOfficeClient:
         self.timeout = timeout
         self.retry = retry if retry is not None else RetryPolicy()
         self._session: Session | None = None
+        self._defer_session = False
         self._lock = threading.RLock()
 
         self.tasks = EntityManager(self, "Task")
@@ -549,9 +555,25 @@ class GroupOfficeClient:
             self._session = self._fetch_session()
             return self._session
 
+    def defer_session(self, defer: bool = True) -> None:
+        """Send API calls without fetching the session first, until something needs it.
+
+        Until the session is loaded (by :attr:`session`, :attr:`user_id`, a blob upload or
+        download, or a password login, which delivers it), :meth:`execute` posts to
+        ``<base>/api/jmap.php`` and :attr:`limits` are Group-Office's defaults
+        (``maxCallInRequest`` 10, ``maxObjectsInGet`` 100, ``maxObjectsInSet`` 1000). If
+        that address answers HTTP 404 (nothing was executed), the session is fetched and
+        the request is sent to the ``apiUrl`` it advertises.
+        """
+        with self._lock:
+            self._defer_session = defer
+
     @property
     def limits(self) -> Limits:
-        """The session's request limits."""
+        """The session's request limits (Group-Office's defaults while the session is
+        deferred and not loaded yet, see :meth:`defer_session`)."""
+        if self._defer_session and self._session is None:
+            return Limits()
         return self.session.limits
 
     @property
@@ -575,17 +597,17 @@ class GroupOfficeClient:
         errors do not raise here: :meth:`Responses.get` raises them per call.
         """
         with self._guard():
-            session = self.session
+            api_url, limits = self._api_endpoint()
             responses = Responses(
-                batch.calls, url=safe_url(session.api_url), secrets=self._secrets()
+                batch.calls, url=safe_url(api_url), secrets=self._secrets()
             )
             if not len(batch):
                 return responses
-            chunks = plan_chunks(batch.calls, session.limits.max_call_in_request)
+            chunks = plan_chunks(batch.calls, limits.max_call_in_request)
             for index, chunk in enumerate(chunks):
                 unsent = [c.call_id for later in chunks[index + 1 :] for c in later]
                 try:
-                    invocations = self._execute_chunk(chunk, session, timeout)
+                    invocations = self._execute_chunk(chunk, api_url, timeout)
                 except OutcomeUnknownError as exc:
                     exc.completed = responses if index else None
                     exc.unsent = tuple(unsent)
@@ -612,14 +634,33 @@ class GroupOfficeClient:
         with self._guard():
             return responses.get(handle)
 
+    def _api_endpoint(self) -> tuple[str, Limits]:
+        """Where API calls go, and the limits that apply (see :meth:`defer_session`)."""
+        if self._defer_session and self._session is None:
+            if self._api_key is None:
+                self._token()  # a password login delivers the session
+            if self._session is None:
+                return f"{self.base_url}/api/jmap.php", Limits()
+        session = self.session
+        return session.api_url, session.limits
+
     def _execute_chunk(
-        self, calls: Sequence[Call], session: Session, timeout: float | None
+        self, calls: Sequence[Call], api_url: str, timeout: float | None
     ) -> list[Invocation]:
-        invocations = self._post_calls(calls, session.api_url, timeout)
+        try:
+            invocations = self._post_calls(calls, api_url, timeout)
+        except HTTPStatusError as exc:
+            # A deferred session guessed the address; 404 means nothing was executed.
+            if exc.status != 404 or self._session is not None or not self._defer_session:
+                raise
+            api_url = self.session.api_url
+            if api_url == f"{self.base_url}/api/jmap.php":
+                raise
+            invocations = self._post_calls(calls, api_url, timeout)
         if self._can_relogin() and self._all_unauthorized(invocations):
             # Nothing ran (the token is checked before each method): resending is safe.
             self._relogin()
-            invocations = self._post_calls(calls, session.api_url, timeout)
+            invocations = self._post_calls(calls, api_url, timeout)
         return invocations
 
     @staticmethod

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from go_support.emulator import Emulator, blobs, filters
+from go_support.emulator import blobs
+
+from ._http import WRITER_KEY, clock_at, running
 
 META_KEYS = [
     "blobId", "title", "author", "description", "keywords", "copyright", "uri", "creator",
@@ -78,21 +80,14 @@ class Raw:
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [datetime(2026, 11, 25, 23, 51, 7, tzinfo=UTC)]
-    filters.set_clock(lambda: now[0])
-    yield now
-    filters.set_clock(None)
+    with clock_at(datetime(2026, 11, 25, 23, 51, 7, tzinfo=UTC)) as now:
+        yield now
 
 
 @pytest.fixture
 def raw(clock: Any) -> Iterator[Raw]:
-    emu = Emulator()
-    emu.seed({"users": [{"id": 34, "username": "writer", "apiKey": "w" * 45}]})
-    server = emu.start()
-    try:
-        yield Raw(server.base_url, server.admin_api_key)
-    finally:
-        emu.stop()
+    with running({"users": [{"id": 34, "username": "writer", "apiKey": WRITER_KEY}]}) as go:
+        yield Raw(go.base_url, go.admin_key)
 
 
 def png() -> bytes:
@@ -181,7 +176,7 @@ def test_upload_errors(raw: Raw, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_non_admin_upload_reads_level_10(raw: Raw) -> None:
-    writer = Raw(f"http://{raw.host}:{raw.port}", "w" * 45)
+    writer = Raw(f"http://{raw.host}:{raw.port}", WRITER_KEY)
     assert writer.upload(b"mine", "UTF-8''m.txt")["permissionLevel"] == 10
 
 

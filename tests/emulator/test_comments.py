@@ -5,74 +5,33 @@ Each test names the corpus step (``shared/groupoffice-wire``) whose behaviour it
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 
-from go_support.emulator import Emulator, filters
 from go_support.emulator.entities.comments import detect_xss, sanitize
 
-WRITER_KEY = "w" * 45
-READER_KEY = "r" * 45
-OUTSIDER_KEY = "o" * 45
-CREATOR_KEY = "c" * 45
+from ._http import (
+    CREATOR_KEY,
+    DB_ERROR,
+    FORBIDDEN,
+    NOT_FOUND,
+    OUTSIDER_KEY,
+    READER_KEY,
+    WRITER_KEY,
+    Go,
+    clock_at,
+    running,
+)
+
 WRITER, READER, OUTSIDER, CREATOR = "34", "35", "36", "46"
-DB_ERROR = {"message": "Database exception. Check server logs for details.", "type": "dbException"}
-FORBIDDEN = {
-    "type": "forbidden", "description": "Permission denied", "properties": None,
-    "validationErrors": None,
-}
-NOT_FOUND = {
-    "type": "notFound", "description": "Item not found", "properties": None,
-    "validationErrors": None,
-}
-
-_names = itertools.count(1)
-
-
-class Api:
-    def __init__(self, base_url: str, token: str) -> None:
-        self.url = base_url + "/api/jmap.php"
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, *calls: list[Any]) -> list[list[Any]]:
-        resp = self.session.post(self.url, json=list(calls), timeout=30)
-        assert resp.status_code == 200, resp.text
-        answer: list[list[Any]] = resp.json()
-        return answer
-
-    def one(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        [(name, result, _)] = self.call([method, args, "c"])
-        assert name == method, result
-        return dict(result)
-
-    def error(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        [(name, result, _)] = self.call([method, args, "c"])
-        assert name == "error", result
-        return dict(result)
-
-    def comment(self, task_id: str, text: str = "<p>hi</p>", **extra: Any) -> dict[str, Any]:
-        values = {"entity": "Task", "entityId": task_id, "text": text, **extra}
-        created = self.one("Comment/set", {"create": {"m": values}})["created"]
-        assert created and "m" in created, created
-        return dict(created["m"])
-
-    def task(self, task_id: str, *props: str) -> dict[str, Any]:
-        args = {"ids": [task_id], "properties": ["id", *props]}
-        [task] = self.one("Task/get", args)["list"]
-        return dict(task)
 
 
 @pytest.fixture
-def emulator() -> Iterator[tuple[Emulator, str]]:
-    emu = Emulator()
-    emu.seed({
+def admin() -> Iterator[Go]:
+    with running({
         "users": [
             {"id": 34, "username": "writer9", "personalGroupId": 34, "apiKey": WRITER_KEY},
             {"id": 35, "username": "reader9", "personalGroupId": 35, "apiKey": READER_KEY},
@@ -81,70 +40,50 @@ def emulator() -> Iterator[tuple[Emulator, str]]:
         ],
         # comment ids apart from task ids, as on the recorded server (09 #1: task 71, comment 31)
         "counters": {"Comment": 31},
-    })
-    server = emu.start()
-    try:
-        yield emu, server.base_url
-    finally:
-        emu.stop()
+    }) as go:
+        yield go
 
 
 @pytest.fixture
-def admin(emulator: tuple[Emulator, str]) -> Api:
-    return Api(emulator[1], emulator[0].admin_api_key)
+def writer(admin: Go) -> Go:
+    return admin.as_user(WRITER_KEY)
 
 
 @pytest.fixture
-def writer(emulator: tuple[Emulator, str]) -> Api:
-    return Api(emulator[1], WRITER_KEY)
+def reader(admin: Go) -> Go:
+    return admin.as_user(READER_KEY)
 
 
 @pytest.fixture
-def reader(emulator: tuple[Emulator, str]) -> Api:
-    return Api(emulator[1], READER_KEY)
+def outsider(admin: Go) -> Go:
+    return admin.as_user(OUTSIDER_KEY)
 
 
 @pytest.fixture
-def outsider(emulator: tuple[Emulator, str]) -> Api:
-    return Api(emulator[1], OUTSIDER_KEY)
-
-
-@pytest.fixture
-def creator(emulator: tuple[Emulator, str]) -> Api:
-    return Api(emulator[1], CREATOR_KEY)
+def creator(admin: Go) -> Go:
+    return admin.as_user(CREATOR_KEY)
 
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [datetime(2026, 11, 25, 23, 51, 7, tzinfo=UTC)]
-    filters.set_clock(lambda: now[0])
-    yield now
-    filters.set_clock(None)
+    with clock_at(datetime(2026, 11, 25, 23, 51, 7, tzinfo=UTC)) as now:
+        yield now
 
 
 @pytest.fixture
-def tasklist(admin: Api) -> str:
+def tasklist(admin: Go) -> str:
     """A list where the writer has WRITE, the reader READ and the creator CREATE (09 #0, 16 #3)."""
-    acl = {"34": 30, "35": 10, "45": 20}
-    created = admin.one("TaskList/set", {"create": {"l": {"name": "tickets", "acl": acl}}})
-    return str(created["created"]["l"]["id"])
-
-
-def new_task(api: Api, tasklist: str, **extra: Any) -> str:
-    values = {"tasklistId": tasklist, "title": f"Ticket {next(_names)}", **extra}
-    created = api.one("Task/set", {"create": {"t": values}})["created"]
-    assert created, "task not created"
-    return str(created["t"]["id"])
+    return admin.new_list(name="tickets", acl={"34": 30, "35": 10, "45": 20})
 
 
 # -- Task/set + Comment/set in one request -----------------------------------------------------
 
 
 def test_comment_set_reports_the_task_after_a_task_set_in_the_same_request(
-    admin: Api, tasklist: str, clock: Any
+    admin: Go, tasklist: str, clock: Any
 ) -> None:
     # 09 #1: entityId from /created/t/id; the commented Task under Comment/set's updated
-    answer = admin.call(
+    answer = admin.post(
         ["Task/set", {"create": {"t": {"tasklistId": tasklist, "title": "Ticket"}}}, "c1"],
         ["Comment/set", {"create": {"m": {
             "entity": "Task", "#entityId": {"resultOf": "c1", "path": "/created/t/id"},
@@ -175,7 +114,7 @@ def test_comment_set_reports_the_task_after_a_task_set_in_the_same_request(
         {"id": task_id, "progress": "needs-action", "responsibleUserId": None}
     ]
     # in a request of its own the same Comment/set reports no task (09 #9)
-    assert admin.one("Comment/set", {"create": {"x": {
+    assert admin.ok("Comment/set", {"create": {"x": {
         "entity": "Task", "entityId": task_id, "text": "<p>again</p>",
     }}})["updated"] is None
 
@@ -184,15 +123,15 @@ def test_comment_set_reports_the_task_after_a_task_set_in_the_same_request(
 
 
 def test_mail_status_section_date_and_the_default_section_filter(
-    admin: Api, tasklist: str
+    admin: Go, tasklist: str
 ) -> None:
-    task = new_task(admin, tasklist)
+    task = admin.new_task(tasklist)
     mail = admin.comment(task, mailStatus="received", date="2024-01-02T05:04:05+02:00")
     assert mail["date"] == "2024-01-02T03:04:05+00:00"  # writable, stored in UTC (09 #1)
     private = admin.comment(task, section="private")
     assert "section" not in private and private["mimeMessageId"] is None  # 09 #2
     queued = admin.comment(task, mailStatus="PENDING")
-    result = admin.one("Comment/set", {"create": {"bad": {
+    result = admin.ok("Comment/set", {"create": {"bad": {
         "entity": "Task", "entityId": task, "text": "<p>x</p>", "mailStatus": "bogus-status",
     }}})
     assert result["notCreated"]["bad"] == {
@@ -202,21 +141,21 @@ def test_mail_status_section_date_and_the_default_section_filter(
         )}},
     }
     # 09 #3: without a section filter only section null; date order by default
-    assert admin.one("Comment/query", {"filter": {"entityId": task}})["ids"] == [
+    assert admin.ok("Comment/query", {"filter": {"entityId": task}})["ids"] == [
         mail["id"], queued["id"]
     ]
-    assert admin.one("Comment/query", {"filter": {"entityId": task, "section": "private"}})[
+    assert admin.ok("Comment/query", {"filter": {"entityId": task, "section": "private"}})[
         "ids"
     ] == [private["id"]]
-    descending = admin.one("Comment/query", {
+    descending = admin.ok("Comment/query", {
         "filter": {"entity": "Task", "entityId": task, "section": None},
         "sort": [{"property": "date", "isAscending": False}],
     })
     assert descending["ids"] == [queued["id"], mail["id"]]
-    [got] = admin.one("Comment/get", {"ids": [queued["id"]], "properties": ["mailStatus"]})["list"]
+    [got] = admin.ok("Comment/get", {"ids": [queued["id"]], "properties": ["mailStatus"]})["list"]
     assert got == {"id": queued["id"], "mailStatus": "pending"}
     # 09 #4: mailStatus and mimeMessageId can be updated; nothing else changes
-    updated = admin.one("Comment/set", {"update": {mail["id"]: {
+    updated = admin.ok("Comment/set", {"update": {mail["id"]: {
         "mailStatus": "sent", "mimeMessageId": "<out@example.com>",
     }}})
     assert updated["updated"] == {mail["id"]: None}
@@ -228,17 +167,17 @@ def test_mail_status_section_date_and_the_default_section_filter(
     }
 
 
-def test_created_by_is_ignored(admin: Api, tasklist: str) -> None:
+def test_created_by_is_ignored(admin: Go, tasklist: str) -> None:
     # 16 #27: the comment is always the caller's
-    task = new_task(admin, tasklist)
+    task = admin.new_task(tasklist)
     created = admin.comment(task, createdBy=WRITER)
     assert created["createdBy"] == "1" and created["modifiedBy"] == "1"
 
 
-def test_xss_is_stripped_or_refused(admin: Api, tasklist: str) -> None:
+def test_xss_is_stripped_or_refused(admin: Go, tasklist: str) -> None:
     # 09 #5, #6
-    task = new_task(admin, tasklist)
-    result = admin.one("Comment/set", {"create": {
+    task = admin.new_task(tasklist)
+    result = admin.ok("Comment/set", {"create": {
         "s": {"entity": "Task", "entityId": task, "text": "<p>hi</p><script>alert(1)</script>"},
         "e": {"entity": "Task", "entityId": task,
               "text": '<p>img <img src="x" onerror="alert(1)"></p>'},
@@ -275,35 +214,35 @@ def test_sanitize_and_detect_xss_follow_group_office() -> None:
 
 
 def test_permission_levels_of_comments(
-    admin: Api, reader: Api, outsider: Api, tasklist: str
+    admin: Go, reader: Go, outsider: Go, tasklist: str
 ) -> None:
-    task = new_task(admin, tasklist)
+    task = admin.new_task(tasklist)
     admins = admin.comment(task)
     # a READ user may comment and owns the comment (09 #16)
     own = reader.comment(task)
     assert own["permissionLevel"] == 50 and own["createdBy"] == READER
-    got = reader.one("Comment/get", {"ids": [admins["id"], own["id"]],
+    got = reader.ok("Comment/get", {"ids": [admins["id"], own["id"]],
                                      "properties": ["permissionLevel"]})
     assert [c["permissionLevel"] for c in got["list"]] == [20, 50]
     # ... but may not edit or delete other people's comments (09 #17)
-    result = reader.one("Comment/set", {"update": {admins["id"]: {"text": "<p>mine</p>"}}})
+    result = reader.ok("Comment/set", {"update": {admins["id"]: {"text": "<p>mine</p>"}}})
     assert result["notUpdated"] == {admins["id"]: FORBIDDEN}
     assert result["oldState"] == result["newState"]
-    result = reader.one("Comment/set", {"destroy": [admins["id"]]})
+    result = reader.ok("Comment/set", {"destroy": [admins["id"]]})
     assert result["notDestroyed"] == {admins["id"]: FORBIDDEN}
-    assert reader.one("Comment/set", {"destroy": [own["id"]]})["destroyed"] == [own["id"]]
+    assert reader.ok("Comment/set", {"destroy": [own["id"]]})["destroyed"] == [own["id"]]
     # no access at all (16 #22, #23): query works, get/update notFound, create forbidden
-    query = outsider.one("Comment/query", {"filter": {"entityId": task}})
+    query = outsider.ok("Comment/query", {"filter": {"entityId": task}})
     assert query["ids"] == [admins["id"]]
-    assert outsider.one("Comment/query", {"filter": {"entity": "Task"}, "limit": 1,
+    assert outsider.ok("Comment/query", {"filter": {"entity": "Task"}, "limit": 1,
                                           "calculateTotal": True})["total"] == 1
-    got = outsider.one("Comment/get", {"ids": [admins["id"]]})
+    got = outsider.ok("Comment/get", {"ids": [admins["id"]]})
     assert got["list"] == [] and got["notFound"] == [admins["id"]]
-    result = outsider.one("Comment/set", {"create": {"m": {
+    result = outsider.ok("Comment/set", {"create": {"m": {
         "entity": "Task", "entityId": task, "text": "<p>outsider</p>",
     }}})
     assert result["notCreated"] == {"m": FORBIDDEN}
-    result = outsider.one("Comment/set", {"update": {admins["id"]: {"text": "<p>x</p>"}}})
+    result = outsider.ok("Comment/set", {"update": {admins["id"]: {"text": "<p>x</p>"}}})
     assert result["notUpdated"] == {admins["id"]: NOT_FOUND}
 
 
@@ -311,90 +250,90 @@ def test_permission_levels_of_comments(
 
 
 def test_admin_and_writer_comments_assign_and_move_progress(
-    admin: Api, writer: Api, tasklist: str, clock: Any
+    admin: Go, writer: Go, tasklist: str, clock: Any
 ) -> None:
     props = ("progress", "responsibleUserId", "modifiedBy")
     # the creator's own comment does not assign (09 #1, 16 #27)
-    task = new_task(admin, tasklist)
+    task = admin.new_task(tasklist)
     admin.comment(task)
-    assert admin.task(task, *props) == {
+    assert admin.get("Task", task, *props) == {
         "id": task, "progress": "needs-action", "responsibleUserId": None, "modifiedBy": "1",
     }
     # a writer's first reply on a task that already has a comment: assigned AND in-progress
     # in one step (16 #28)
     writer.comment(task)
-    assert admin.task(task, *props) == {
+    assert admin.get("Task", task, *props) == {
         "id": task, "progress": "in-progress", "responsibleUserId": WRITER, "modifiedBy": WRITER,
     }
     # the creator (not the responsible user) comments: back to needs-action (16 #29)
     admin.comment(task)
-    assert admin.task(task, *props) == {
+    assert admin.get("Task", task, *props) == {
         "id": task, "progress": "needs-action", "responsibleUserId": WRITER, "modifiedBy": "1",
     }
     # an admin commenting on someone else's task is auto-assigned; the first comment leaves
     # needs-action, the second sets in-progress (09 #9, #10)
-    other = new_task(writer, tasklist)
+    other = writer.new_task(tasklist)
     admin.comment(other)
-    assert admin.task(other, *props) == {
+    assert admin.get("Task", other, *props) == {
         "id": other, "progress": "needs-action", "responsibleUserId": "1", "modifiedBy": "1",
     }
     admin.comment(other)
-    assert admin.task(other, "progress")["progress"] == "in-progress"
+    assert admin.get("Task", other, "progress")["progress"] == "in-progress"
     # the writer, its creator, comments: needs-action again, still assigned to the admin (09 #11)
     writer.comment(other)
-    assert admin.task(other, *props) == {
+    assert admin.get("Task", other, *props) == {
         "id": other, "progress": "needs-action", "responsibleUserId": "1", "modifiedBy": WRITER,
     }
 
 
 def test_a_readers_comment_never_assigns_and_unchanged_tasks_are_not_saved(
-    admin: Api, reader: Api, creator: Api, tasklist: str, clock: list[datetime]
+    admin: Go, reader: Go, creator: Go, tasklist: str, clock: list[datetime]
 ) -> None:
-    task = new_task(admin, tasklist)
-    state = admin.one("Task/get", {"ids": []})["state"]
+    task = admin.new_task(tasklist)
+    state = admin.state("Task")
     # 09 #16: same second, nothing differs: no save, modifiedBy stays "1", the state stays
     reader.comment(task)
-    assert admin.task(task, "progress", "responsibleUserId", "modifiedBy") == {
+    assert admin.get("Task", task, "progress", "responsibleUserId", "modifiedBy") == {
         "id": task, "progress": "needs-action", "responsibleUserId": None, "modifiedBy": "1",
     }
-    assert admin.one("Task/get", {"ids": []})["state"] == state
+    assert admin.state("Task") == state
     # a second later modifiedAt differs, so the task is saved as the commenter
     clock[0] += timedelta(seconds=1)
     reader.comment(task)
-    after = admin.task(task, "responsibleUserId", "modifiedBy", "modifiedAt")
+    after = admin.get("Task", task, "responsibleUserId", "modifiedBy", "modifiedAt")
     assert after["responsibleUserId"] is None and after["modifiedBy"] == READER
     assert after["modifiedAt"] == "2026-11-25T23:51:08+00:00"
-    assert admin.one("Task/get", {"ids": []})["state"] != state
+    assert admin.state("Task") != state
     # CREATE (20) is not WRITE either: no auto-assign (16 #18, #20)
-    own = new_task(creator, tasklist)
+    own = creator.new_task(tasklist)
     creator.comment(own)
     admin.comment(own)
-    assert admin.task(own, "progress", "responsibleUserId") == {
+    assert admin.get("Task", own, "progress", "responsibleUserId") == {
         "id": own, "progress": "in-progress", "responsibleUserId": "1",
     }
 
 
-def test_commented_at_and_comment_filters_on_tasks(admin: Api, writer: Api, tasklist: str) -> None:
+def test_commented_at_and_comment_filters_on_tasks(admin: Go, writer: Go, tasklist: str) -> None:
     # 09 #19
-    quiet = new_task(admin, tasklist)
-    busy = new_task(admin, tasklist)
+    quiet = admin.new_task(tasklist)
+    busy = admin.new_task(tasklist)
     writer.comment(busy, "<p>agent picks it up</p>", date="2024-01-02T03:04:05+00:00")
     query = {"tasklistId": tasklist, "commentedAt": ">2000-01-01"}
-    assert admin.one("Task/query", {"filter": query})["ids"] == [busy]
+    assert admin.ok("Task/query", {"filter": query})["ids"] == [busy]
     query = {"tasklistId": tasklist, "commentedAt": "<2025-01-01"}
-    assert admin.one("Task/query", {"filter": query})["ids"] == [busy]
-    assert admin.one("Task/query", {"filter": {"tasklistId": tasklist, "comment": "%agent%"}})[
+    assert admin.ok("Task/query", {"filter": query})["ids"] == [busy]
+    assert admin.ok("Task/query", {"filter": {"tasklistId": tasklist, "comment": "%agent%"}})[
         "ids"
     ] == [busy]
-    assert admin.one("Task/query", {"filter": {"tasklistId": tasklist}})["ids"] == [quiet, busy]
+    assert admin.ok("Task/query", {"filter": {"tasklistId": tasklist}})["ids"] == [quiet, busy]
 
 
 # -- labels -----------------------------------------------------------------------------------
 
 
-def test_comment_labels(admin: Api, tasklist: str) -> None:
+def test_comment_labels(admin: Go, tasklist: str) -> None:
     # 16 #0-#2: default colour, createdBy null, names need not be unique
-    created = admin.one("CommentLabel/set", {"create": {
+    created = admin.ok("CommentLabel/set", {"create": {
         "p": {"name": "Private", "color": "C62828"},
         "e": {"name": "Escalated"},
         "d": {"name": "Private", "color": "C62828"},
@@ -402,20 +341,20 @@ def test_comment_labels(admin: Api, tasklist: str) -> None:
     assert created["p"] == {"permissionLevel": 50, "id": "1", "createdBy": None}
     assert created["e"] == {"permissionLevel": 50, "id": "2", "color": "243a80", "createdBy": None}
     assert created["d"]["id"] == "3"
-    by_name = admin.one("CommentLabel/query", {"sort": [{"property": "name"}]})
+    by_name = admin.ok("CommentLabel/query", {"sort": [{"property": "name"}]})
     assert by_name["ids"] == ["2", "1", "3"]
     # 16 #5-#7: ids as strings, an update replaces the whole list
-    task = new_task(admin, tasklist)
+    task = admin.new_task(tasklist)
     a = admin.comment(task, labels=["1"])
     assert "labels" not in a
     b = admin.comment(task)
     assert b["labels"] == []
-    assert admin.one("Comment/set", {"update": {a["id"]: {"labels": ["1", "2"]},
+    assert admin.ok("Comment/set", {"update": {a["id"]: {"labels": ["1", "2"]},
                                                 b["id"]: {"labels": [2]}}})["updated"] == {
         a["id"]: None, b["id"]: {"labels": ["2"]},
     }
-    admin.one("Comment/set", {"update": {b["id"]: {"labels": ["1"]}}})
-    got = admin.one("Comment/get", {"ids": [a["id"], b["id"]], "properties": ["labels"]})
+    admin.ok("Comment/set", {"update": {b["id"]: {"labels": ["1"]}}})
+    got = admin.ok("Comment/get", {"ids": [a["id"], b["id"]], "properties": ["labels"]})
     assert [c["labels"] for c in got["list"]] == [["1", "2"], ["1"]]
     # 16 #9: an unknown label fails the whole call, and the failed insert uses up an id
     assert admin.error("Comment/set", {"create": {"x": {
@@ -424,10 +363,10 @@ def test_comment_labels(admin: Api, tasklist: str) -> None:
     assert admin.error("Comment/set", {"update": {b["id"]: {"labels": ["987654321"]}}}) == DB_ERROR
     assert admin.comment(task)["id"] == str(int(b["id"]) + 2)
     # 16 #10, #11: destroying a label cascades without touching the comments
-    comment_state = admin.one("Comment/get", {"ids": []})["state"]
-    label_state = admin.one("CommentLabel/get", {"ids": []})["state"]
-    before = admin.one("Comment/get", {"ids": [a["id"]], "properties": ["modifiedAt"]})["list"]
-    answer = admin.call(
+    comment_state = admin.state("Comment")
+    label_state = admin.state("CommentLabel")
+    before = admin.ok("Comment/get", {"ids": [a["id"]], "properties": ["modifiedAt"]})["list"]
+    answer = admin.post(
         ["CommentLabel/set", {"destroy": ["1"]}, "c1"],
         ["Comment/get", {"ids": [a["id"], b["id"]], "properties": ["labels", "modifiedAt"]}, "c2"],
         ["Comment/changes", {"sinceState": comment_state}, "c3"],
@@ -443,7 +382,7 @@ def test_comment_labels(admin: Api, tasklist: str) -> None:
     assert answer[3][1]["removed"] == ["1"]
 
 
-def test_a_label_without_name_fails_like_php(admin: Api) -> None:
+def test_a_label_without_name_fails_like_php(admin: Go) -> None:
     error = admin.error("CommentLabel/set", {"create": {"x": {"color": "112233"}}})
     assert error["type"] == "error"
     assert "Label::$name must not be accessed before initialization" in error["message"]
@@ -452,22 +391,11 @@ def test_a_label_without_name_fails_like_php(admin: Api) -> None:
 # -- attachments ------------------------------------------------------------------------------
 
 
-def upload(emulator: tuple[Emulator, str], data: bytes, name: str) -> str:
-    resp = requests.post(
-        emulator[1] + "/api/upload.php", data=data, timeout=10,
-        headers={"Authorization": f"Bearer {emulator[0].admin_api_key}",
-                 "Content-Type": "text/plain", "X-File-Name": f"UTF-8''{name}"},
-    )
-    assert resp.status_code == 201, resp.text
-    blob_id: str = resp.json()["id"]
-    return blob_id
-
-
-def test_attachments(admin: Api, tasklist: str, emulator: tuple[Emulator, str]) -> None:
+def test_attachments(admin: Go, tasklist: str) -> None:
     # 10 #5-#7
-    task = new_task(admin, tasklist)
-    one = upload(emulator, b"one\n", "one.txt")
-    two = upload(emulator, b"two\n", "two.txt")
+    task = admin.new_task(tasklist)
+    one = admin.upload(b"one\n", "one.txt")
+    two = admin.upload(b"two\n", "two.txt")
     created = admin.comment(task, attachments=[{"blobId": one, "name": "one.txt"},
                                                {"blobId": two, "name": "two.txt"}])
     cid = created["id"]
@@ -476,10 +404,10 @@ def test_attachments(admin: Api, tasklist: str, emulator: tuple[Emulator, str]) 
         {"id": 2, "commentId": cid, "blobId": two, "name": "two.txt"},
     ]
     # an array relation: known ids are patched, new items added, the rest removed
-    admin.one("Comment/set", {"update": {cid: {"attachments": [
+    admin.ok("Comment/set", {"update": {cid: {"attachments": [
         {"id": 2, "name": "renamed.txt"}, {"blobId": one, "name": "again.txt"},
     ]}}})
-    [got] = admin.one("Comment/get", {"ids": [cid], "properties": ["attachments"]})["list"]
+    [got] = admin.ok("Comment/get", {"ids": [cid], "properties": ["attachments"]})["list"]
     assert got["attachments"] == [
         {"id": 2, "commentId": cid, "blobId": two, "name": "renamed.txt"},
         {"id": 3, "commentId": cid, "blobId": one, "name": "again.txt"},
@@ -496,31 +424,27 @@ def test_attachments(admin: Api, tasklist: str, emulator: tuple[Emulator, str]) 
     assert error["message"].startswith("Not existing property size for ")
 
 
-def test_many_comments_in_one_call(admin: Api, tasklist: str) -> None:
+def test_many_comments_in_one_call(admin: Go, tasklist: str) -> None:
     # the hook counts through an index: 300 comments on 300 tasks stay quick and correct
-    tasks = admin.one("Task/set", {"create": {
+    tasks = admin.ok("Task/set", {"create": {
         f"t{i}": {"tasklistId": tasklist, "title": f"t{i}"} for i in range(300)
     }})["created"]
     ids = [t["id"] for t in tasks.values()]
-    created = admin.one("Comment/set", {"create": {
+    created = admin.ok("Comment/set", {"create": {
         f"c{i}": {"entity": "Task", "entityId": tid, "text": "<p>x</p>"}
         for i, tid in enumerate(ids)
     }})["created"]
     assert len(created) == 300
-    progress = admin.one("Task/get", {"ids": ids, "properties": ["progress"]})["list"]
+    progress = admin.ok("Task/get", {"ids": ids, "properties": ["progress"]})["list"]
     assert {t["progress"] for t in progress} == {"needs-action"}
 
 
 def test_a_side_effect_save_with_the_id_of_a_created_object_is_dropped() -> None:
     # EntityController::mergeOtherSaves filters the collected saves by id only: a Task whose id
     # equals the new comment's id is not reported (compare 09 #1, where the ids differ)
-    emu = Emulator()
-    emu.seed({"counters": {"Task": 500, "Comment": 500}})
-    server = emu.start()
-    try:
-        api = Api(server.base_url, emu.admin_api_key)
-        tasklist = api.one("TaskList/set", {"create": {"l": {"name": "l"}}})["created"]["l"]["id"]
-        answer = api.call(
+    with running({"counters": {"Task": 500, "Comment": 500}}) as api:
+        tasklist = api.new_list(name="l")
+        answer = api.post(
             ["Task/set", {"create": {"t": {"tasklistId": tasklist, "title": "t"}}}, "c1"],
             ["Comment/set", {"create": {"m": {
                 "entity": "Task", "#entityId": {"resultOf": "c1", "path": "/created/t/id"},
@@ -530,5 +454,4 @@ def test_a_side_effect_save_with_the_id_of_a_created_object_is_dropped() -> None
         assert answer[0][1]["created"]["t"]["id"] == "500"
         assert answer[1][1]["created"]["m"]["id"] == "500"
         assert answer[1][1]["updated"] is None
-    finally:
-        emu.stop()
+

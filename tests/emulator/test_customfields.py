@@ -18,7 +18,7 @@ def go() -> Iterator[Go]:
 
 def _setup(go: Go) -> dict[str, Any]:
     """A task list, a field set for Task and three fields: Text, Number, User."""
-    tasklist = go.ok("TaskList/set", {"create": {"l": {"name": "cf list"}}})["created"]["l"]["id"]
+    tasklist = go.new_list(name="cf list")
     fs = go.ok("FieldSet/set", {"create": {"fs": {"name": "Support", "entity": "Task"}}})
     fs_id = fs["created"]["fs"]["id"]
     fields = go.ok("Field/set", {"create": {
@@ -32,13 +32,6 @@ def _setup(go: Go) -> dict[str, Any]:
     return {"tasklist": tasklist, "fieldset": fs_id, "set": fs, "fields": fields}
 
 
-def _task(go: Go, tasklist: str, title: str, cf: dict[str, Any] | None = None) -> str:
-    values: dict[str, Any] = {"tasklistId": tasklist, "title": title}
-    if cf is not None:
-        values["customFields"] = cf
-    return str(go.ok("Task/set", {"create": {"t": values}})["created"]["t"]["id"])
-
-
 def test_field_creation_answers_and_defaults(go: Go) -> None:
     s = _setup(go)
     assert s["set"]["created"]["fs"]["acl"] == {"2": 30}
@@ -49,22 +42,22 @@ def test_field_creation_answers_and_defaults(go: Go) -> None:
     ids = [created[k]["id"] for k in ("ft", "fn", "fu")]
     got = go.ok("Field/get", {"ids": ids})["list"]
     assert [f["default"] for f in got] == ["", None, None]  # ... "" once read back
-    task = _task(go, s["tasklist"], "plain")
+    task = go.new_task(s["tasklist"], title="plain")
     values = go.ok("Task/get", {"ids": [task], "properties": ["customFields"]})["list"][0]
     assert values["customFields"] == {"legacyId": "", "score": None, "requesterId": None}
 
 
 def test_field_create_changes_every_state_prefix_after_the_request(go: Go) -> None:
-    tasklist = go.ok("TaskList/set", {"create": {"l": {"name": "states"}}})["created"]["l"]["id"]
-    _task(go, tasklist, "before")
+    tasklist = go.new_list(name="states")
+    go.new_task(tasklist, title="before")
     old = go.ok("Task/get", {"ids": []})["state"]
     fs = go.ok("FieldSet/set", {"create": {"fs": {"name": "S", "entity": "Task"}}})
     fs_id = fs["created"]["fs"]["id"]
-    responses = go.post([
+    responses = go.post(
         ["Field/set", {"create": {"f": {"fieldSetId": fs_id, "name": "F", "databaseName": "ff",
                                          "type": "Text"}}}, "c1"],
         ["Task/get", {"ids": []}, "c2"],
-    ])
+    )
     prefix = old.split(":")[0]
     assert responses[1][1]["state"].split(":")[0] == prefix  # same request: the old prefix
     new = go.ok("Task/get", {"ids": []})["state"]
@@ -79,9 +72,10 @@ def test_field_create_changes_every_state_prefix_after_the_request(go: Go) -> No
 def test_values_filters_and_sort(go: Go) -> None:
     s = _setup(go)
     tl = s["tasklist"]
-    a = _task(go, tl, "A", {"legacyId": "LEG-100", "score": 7, "requesterId": 1})
-    b = _task(go, tl, "B", {"legacyId": "LEG-200", "score": "3"})
-    c = _task(go, tl, "C")
+    a = go.new_task(tl, title="A",
+                    customFields={"legacyId": "LEG-100", "score": 7, "requesterId": 1})
+    b = go.new_task(tl, title="B", customFields={"legacyId": "LEG-200", "score": "3"})
+    c = go.new_task(tl, title="C")
     got = go.ok("Task/get", {"ids": [a, b], "properties": ["customFields"]})["list"]
     assert got[0]["customFields"] == {"legacyId": "LEG-100", "score": 7, "requesterId": 1}
     assert got[1]["customFields"]["score"] == 3  # Number with 0 decimals is an int
@@ -106,7 +100,7 @@ def test_values_filters_and_sort(go: Go) -> None:
 
 def test_updates_merge(go: Go) -> None:
     s = _setup(go)
-    a = _task(go, s["tasklist"], "A", {"legacyId": "X-1", "score": 7})
+    a = go.new_task(s["tasklist"], title="A", customFields={"legacyId": "X-1", "score": 7})
     res = go.ok("Task/set", {"update": {a: {"customFields": {"score": 1}}}})
     assert res["updated"][a]["customFields"] == {"legacyId": "X-1", "score": 1, "requesterId": None}
     res = go.ok("Task/set", {"update": {a: {"customFields/legacyId": "X-2"}}})
@@ -118,7 +112,7 @@ def test_updates_merge(go: Go) -> None:
 def test_value_errors(go: Go) -> None:
     s = _setup(go)
     tl = s["tasklist"]
-    first = int(_task(go, tl, "first"))
+    first = int(go.new_task(tl, title="first"))
     unknown = go.call("Task/set", {"create": {"x": {"tasklistId": tl, "title": "x",
                                                      "customFields": {"nope": 1}}}})
     assert unknown == {"message": "Property 'nope' doesn't exist", "type": "logicException"}
@@ -139,7 +133,7 @@ def test_value_errors(go: Go) -> None:
         "for column 'legacyId' at row 1, Full SQL: INSERT INTO"
     )
     assert f"'value' => '{first + 2}'" in too_long["message"]
-    assert int(_task(go, tl, "next")) == first + 3
+    assert int(go.new_task(tl, title="next")) == first + 3
     assert go.ok("Task/query", {"filter": {"tasklistId": tl}})["ids"] == [str(first),
                                                                            str(first + 3)]
 
@@ -161,13 +155,13 @@ def test_duplicate_database_name(go: Go) -> None:
 
 def test_destroying_fields(go: Go) -> None:
     s = _setup(go)
-    a = _task(go, s["tasklist"], "A", {"legacyId": "L1", "score": 2})
+    a = go.new_task(s["tasklist"], title="A", customFields={"legacyId": "L1", "score": 2})
     field_ids = [s["fields"]["created"][k]["id"] for k in ("ft", "fn", "fu")]
-    responses = go.post([
+    responses = go.post(
         ["Field/set", {"destroy": field_ids}, "c1"],
         ["FieldSet/set", {"destroy": [s["fieldset"]]}, "c2"],
         ["Task/get", {"ids": [a], "properties": ["id", "customFields"]}, "c3"],
-    ])
+    )
     assert responses[0][1]["destroyed"] == field_ids
     assert responses[2][1]["list"] == [] and responses[2][1]["notFound"] == [a]
     again = go.ok("Task/get", {"ids": [a], "properties": ["id", "customFields"]})

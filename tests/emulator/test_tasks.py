@@ -5,104 +5,41 @@ Each test names the corpus step (``shared/groupoffice-wire``) whose behaviour it
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 
-from go_support.emulator import Emulator, filters
+from ._http import READER_KEY, WRITER_KEY, Go, clock_at, running, unique
 
-WRITER_KEY = "w" * 45
-READER_KEY = "r" * 45
 WRITER_GROUP = 33  # the writer's personal group, as in 08
 READER_GROUP = 32
 
-_names = itertools.count(1)
-
-
-class Api:
-    def __init__(self, base_url: str, token: str) -> None:
-        self.url = base_url + "/api/jmap.php"
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, *calls: list[Any]) -> list[list[Any]]:
-        resp = self.session.post(self.url, json=list(calls), timeout=30)
-        assert resp.status_code == 200, resp.text
-        answer: list[list[Any]] = resp.json()
-        return answer
-
-    def one(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        [(name, result, _)] = self.call([method, args, "c"])
-        assert name == method, result
-        out: dict[str, Any] = result
-        return out
-
-    # shortcuts
-    def new_list(self, **values: Any) -> str:
-        values.setdefault("name", f"list {next(_names)}")
-        res = self.one("TaskList/set", {"create": {"l": values}})
-        return str(res["created"]["l"]["id"])
-
-    def new_task(self, tasklist_id: str, **values: Any) -> str:
-        values.setdefault("title", f"task {next(_names)}")
-        res = self.one("Task/set", {"create": {"t": {"tasklistId": tasklist_id, **values}}})
-        assert res["notCreated"] is None, res
-        return str(res["created"]["t"]["id"])
-
-    def get(self, entity: str, id_: str, *props: str) -> dict[str, Any]:
-        args: dict[str, Any] = {"ids": [id_]}
-        if props:
-            args["properties"] = ["id", *props]
-        [obj] = self.one(f"{entity}/get", args)["list"]
-        out: dict[str, Any] = obj
-        return out
-
-    def update(self, entity: str, id_: str, patch: dict[str, Any]) -> dict[str, Any]:
-        return self.one(f"{entity}/set", {"update": {id_: patch}})
-
-    def state(self, entity: str) -> str:
-        return str(self.one(f"{entity}/get", {"ids": []})["state"])
-
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[tuple[Emulator, str]]:
-    emu = Emulator()
-    emu.seed({"users": [
+def admin() -> Iterator[Go]:
+    with running({"users": [
         {"id": 33, "username": "writer", "apiKey": WRITER_KEY, "personalGroupId": WRITER_GROUP},
         {"id": 32, "username": "reader", "apiKey": READER_KEY, "personalGroupId": READER_GROUP},
-    ]})
-    server = emu.start()
-    yield emu, server.base_url
-    emu.stop()
+    ]}) as go:
+        yield go
 
 
 @pytest.fixture
-def admin(emulator: tuple[Emulator, str]) -> Api:
-    emu, base = emulator
-    return Api(base, emu.admin_api_key)
+def writer(admin: Go) -> Go:
+    return admin.as_user(WRITER_KEY)
 
 
 @pytest.fixture
-def writer(emulator: tuple[Emulator, str]) -> Api:
-    return Api(emulator[1], WRITER_KEY)
-
-
-@pytest.fixture
-def reader(emulator: tuple[Emulator, str]) -> Api:
-    return Api(emulator[1], READER_KEY)
+def reader(admin: Go) -> Go:
+    return admin.as_user(READER_KEY)
 
 
 @pytest.fixture
 def frozen_clock() -> Iterator[list[datetime]]:
-    now = [datetime(2026, 11, 25, 23, 51, 6, tzinfo=UTC)]
-    filters.set_clock(lambda: now[0])
-    yield now
-    filters.set_clock(None)
+    with clock_at(datetime(2026, 11, 25, 23, 51, 6, tzinfo=UTC)) as now:
+        yield now
 
 
 def modseq(state: str) -> int:
@@ -112,8 +49,8 @@ def modseq(state: str) -> int:
 # -- TaskList -------------------------------------------------------------------------------------
 
 
-def test_tasklist_created_reports_server_values_but_not_what_was_sent(admin: Api) -> None:
-    res = admin.one("TaskList/set", {"create": {"l": {
+def test_tasklist_created_reports_server_values_but_not_what_was_sent(admin: Go) -> None:
+    res = admin.ok("TaskList/set", {"create": {"l": {
         "name": "helpdesk", "role": "list", "description": "d", "acl": {str(WRITER_GROUP): 30},
     }}})
     created = res["created"]["l"]
@@ -125,13 +62,13 @@ def test_tasklist_created_reports_server_values_but_not_what_was_sent(admin: Api
     assert isinstance(created["aclId"], int)
 
 
-def test_tasklist_invalid_role_is_silently_list(admin: Api) -> None:
-    res = admin.one("TaskList/set", {"create": {"l": {"name": "bad role", "role": "nonsense"}}})
+def test_tasklist_invalid_role_is_silently_list(admin: Go) -> None:
+    res = admin.ok("TaskList/set", {"create": {"l": {"name": "bad role", "role": "nonsense"}}})
     assert res["created"]["l"]["role"] == "list"  # 04 #10
     assert res["created"]["l"]["acl"] == {}  # the admin is never added to the acl (04 #8)
 
 
-def test_tasklist_acl_merge_remove_and_pointer(admin: Api) -> None:
+def test_tasklist_acl_merge_remove_and_pointer(admin: Go) -> None:
     lid = admin.new_list(acl={"31": 30})
     # merge: the answer reports the merged acl because the client expected only {"32": 10}
     res = admin.update("TaskList", lid, {"acl": {"32": 10}})
@@ -144,7 +81,7 @@ def test_tasklist_acl_merge_remove_and_pointer(admin: Api) -> None:
     assert admin.get("TaskList", lid, "acl")["acl"] == {"31": 30, "32": 10}
 
 
-def test_tasklist_acl_changes_move_the_acl_part_of_states(admin: Api) -> None:
+def test_tasklist_acl_changes_move_the_acl_part_of_states(admin: Go) -> None:
     def acl_part() -> str:
         return admin.state("TaskList").split(":")[3]
 
@@ -158,16 +95,16 @@ def test_tasklist_acl_changes_move_the_acl_part_of_states(admin: Api) -> None:
     assert acl_part() == after
 
 
-def test_tasklist_empty_acl_is_always_reported(admin: Api) -> None:
+def test_tasklist_empty_acl_is_always_reported(admin: Go) -> None:
     lid = admin.new_list()
-    grouping = admin.one("TaskListGrouping/set", {"create": {"g": {"name": "grp"}}})
+    grouping = admin.ok("TaskListGrouping/set", {"create": {"g": {"name": "grp"}}})
     gid = grouping["created"]["g"]["id"]
     res = admin.update("TaskList", lid, {"groupingId": gid})
     # 05 #4: the empty acl (a PHP object) and the integer groupingId
     assert res["updated"] == {lid: {"acl": {}, "groupingId": int(gid)}}
 
 
-def test_tasklist_user_properties_are_null_without_a_row(admin: Api, writer: Api) -> None:
+def test_tasklist_user_properties_are_null_without_a_row(admin: Go, writer: Go) -> None:
     lid = admin.new_list(acl={str(WRITER_GROUP): 20})
     mine = admin.get("TaskList", lid)
     assert mine["isSubscribed"] is True and isinstance(mine["color"], str)
@@ -177,56 +114,56 @@ def test_tasklist_user_properties_are_null_without_a_row(admin: Api, writer: Api
         assert theirs[prop] is None, prop  # 16 #14
 
 
-def test_tasklist_read_only_user_cannot_update(admin: Api, reader: Api) -> None:
+def test_tasklist_read_only_user_cannot_update(admin: Go, reader: Go) -> None:
     lid = admin.new_list(acl={str(READER_GROUP): 10})
     assert reader.get("TaskList", lid, "permissionLevel")["permissionLevel"] == 10  # 04 #6
     res = reader.update("TaskList", lid, {"name": "renamed by reader"})
     assert res["notUpdated"][lid]["type"] == "forbidden"  # 04 #7
 
 
-def test_no_groupingid_filter_but_sort_by_group(admin: Api) -> None:
-    res = admin.call(["TaskList/query", {"filter": {"groupingId": "3"}}, "c"])
+def test_no_groupingid_filter_but_sort_by_group(admin: Go) -> None:
+    res = admin.post(["TaskList/query", {"filter": {"groupingId": "3"}}, "c"])
     assert res[0][1]["type"] == "unsupportedFilter"  # 05 #5
     gids = []
     for name in ("B grouping", "A grouping"):
-        g = admin.one("TaskListGrouping/set", {"create": {"g": {"name": name}}})
+        g = admin.ok("TaskListGrouping/set", {"create": {"g": {"name": name}}})
         gids.append(g["created"]["g"]["id"])
-    tag = f"grouped-{next(_names)}"
+    tag = unique("grouped-")
     first = admin.new_list(name=f"{tag} 1", groupingId=gids[0])  # in "B grouping"
     second = admin.new_list(name=f"{tag} 2", groupingId=gids[1])  # in "A grouping"
-    ids = admin.one("TaskList/query", {
+    ids = admin.ok("TaskList/query", {
         "filter": {"text": tag}, "sort": [{"property": "group"}, {"property": "name"}],
     })["ids"]
     assert ids == [second, first]
 
 
-def test_destroying_a_grouping_clears_groupingid_with_one_modseq(admin: Api) -> None:
-    g = admin.one("TaskListGrouping/set", {"create": {"g": {"name": "to destroy"}}})
+def test_destroying_a_grouping_clears_groupingid_with_one_modseq(admin: Go) -> None:
+    g = admin.ok("TaskListGrouping/set", {"create": {"g": {"name": "to destroy"}}})
     gid = g["created"]["g"]["id"]
     assert g["oldState"].count(":") == 2  # not an ACL entity: three parts (05 #0)
     lists = [admin.new_list(groupingId=gid), admin.new_list(groupingId=gid)]
     before = modseq(admin.state("TaskList"))
-    admin.one("TaskListGrouping/set", {"destroy": [gid]})
+    admin.ok("TaskListGrouping/set", {"destroy": [gid]})
     for lid in lists:
         assert admin.get("TaskList", lid, "groupingId")["groupingId"] is None  # 05 #8
     assert modseq(admin.state("TaskList")) == before + 1
 
 
-def test_grouping_query_defaults_to_role_list(admin: Api) -> None:
-    g = admin.one(
+def test_grouping_query_defaults_to_role_list(admin: Go) -> None:
+    g = admin.ok(
         "TaskListGrouping/set", {"create": {"g": {"name": "support grp", "role": "support"}}}
     )
     gid = g["created"]["g"]["id"]
-    assert gid not in admin.one("TaskListGrouping/query", {})["ids"]  # 05 #1
-    assert gid in admin.one("TaskListGrouping/query", {"filter": {"role": "support"}})["ids"]
+    assert gid not in admin.ok("TaskListGrouping/query", {})["ids"]  # 05 #1
+    assert gid in admin.ok("TaskListGrouping/query", {"filter": {"role": "support"}})["ids"]
 
 
 # -- TaskCategory ---------------------------------------------------------------------------------
 
 
-def test_category_owner_types_scopes_and_levels(admin: Api) -> None:
+def test_category_owner_types_scopes_and_levels(admin: Go) -> None:
     lid = admin.new_list()
-    res = admin.one("TaskCategory/set", {"create": {
+    res = admin.ok("TaskCategory/set", {"create": {
         "o": {"name": "personal"},
         "g": {"name": "global", "ownerId": None},
         "p": {"name": "per-list", "tasklistId": lid},
@@ -235,31 +172,31 @@ def test_category_owner_types_scopes_and_levels(admin: Api) -> None:
     # 06 #2: the default owner is a string in ``created``, tasklistId an integer
     assert o["ownerId"] == "1" and "ownerId" not in g and p["tasklistId"] == int(lid)
     assert (o["permissionLevel"], g["permissionLevel"], p["permissionLevel"]) == (50, 50, 40)
-    got = admin.one("TaskCategory/get", {"ids": [o["id"], p["id"]]})["list"]
+    got = admin.ok("TaskCategory/get", {"ids": [o["id"], p["id"]]})["list"]
     assert [c["ownerId"] for c in got] == [1, 1]  # 06 #3: integers once read back
     # 06 #4: ownerId only matches personal categories, not the per-list one of the same owner
-    owned = admin.one("TaskCategory/query", {"filter": {"ownerId": "1"}})["ids"]
+    owned = admin.ok("TaskCategory/query", {"filter": {"ownerId": "1"}})["ids"]
     assert o["id"] in owned and p["id"] not in owned
-    assert admin.one("TaskCategory/query", {"filter": {"tasklistId": lid}})["ids"] == [p["id"]]
-    glob = admin.one("TaskCategory/query", {"filter": {"global": True}})["ids"]
+    assert admin.ok("TaskCategory/query", {"filter": {"tasklistId": lid}})["ids"] == [p["id"]]
+    glob = admin.ok("TaskCategory/query", {"filter": {"global": True}})["ids"]
     assert g["id"] in glob and o["id"] not in glob
 
 
-def test_category_has_no_color(admin: Api) -> None:
-    res = admin.call(["TaskCategory/set", {"create": {"x": {"name": "c", "color": "FF0000"}}}, "c"])
+def test_category_has_no_color(admin: Go) -> None:
+    res = admin.post(["TaskCategory/set", {"create": {"x": {"name": "c", "color": "FF0000"}}}, "c"])
     assert res[0][1] == {
         "message": "Not existing property color for go\\modules\\community\\tasks\\model\\Category",
         "type": "invalidArgumentException",
     }  # 06 #1
 
 
-def test_destroying_a_category_cascades_without_a_task_change(admin: Api) -> None:
+def test_destroying_a_category_cascades_without_a_task_change(admin: Go) -> None:
     lid = admin.new_list()
-    res = admin.one("TaskCategory/set", {"create": {"a": {"name": "a"}, "b": {"name": "b"}}})
+    res = admin.ok("TaskCategory/set", {"create": {"a": {"name": "a"}, "b": {"name": "b"}}})
     a, b = res["created"]["a"]["id"], res["created"]["b"]["id"]
     tid = admin.new_task(lid, categories=[a, b])
     state = admin.state("Task")
-    admin.one("TaskCategory/set", {"destroy": [b]})
+    admin.ok("TaskCategory/set", {"destroy": [b]})
     assert admin.get("Task", tid, "categories")["categories"] == [a]  # 06 #8
     assert admin.state("Task") == state
 
@@ -267,9 +204,9 @@ def test_destroying_a_category_cascades_without_a_task_change(admin: Api) -> Non
 # -- Task: writing --------------------------------------------------------------------------------
 
 
-def test_task_created_omits_what_was_sent(admin: Api) -> None:
+def test_task_created_omits_what_was_sent(admin: Go) -> None:
     lid = admin.new_list()
-    res = admin.one("Task/set", {"create": {"t": {
+    res = admin.ok("Task/set", {"create": {"t": {
         "tasklistId": lid, "title": "x", "priority": 1, "responsibleUserId": "1",
     }}})
     created = res["created"]["t"]
@@ -278,7 +215,7 @@ def test_task_created_omits_what_was_sent(admin: Api) -> None:
     assert created["progressUpdated"] is None and created["uri"] == created["uid"] + ".ics"
 
 
-def test_progress_and_percent_complete_side_effects(admin: Api, frozen_clock: Any) -> None:
+def test_progress_and_percent_complete_side_effects(admin: Go, frozen_clock: Any) -> None:
     lid = admin.new_list()
     tid = admin.new_task(lid)
     res = admin.update("Task", tid, {"progress": "in-progress"})
@@ -294,7 +231,7 @@ def test_progress_and_percent_complete_side_effects(admin: Api, frozen_clock: An
     assert res["updated"] == {tid: {"progress": "completed"}}
 
 
-def test_invalid_progress_is_ignored_without_a_state_change(admin: Api) -> None:
+def test_invalid_progress_is_ignored_without_a_state_change(admin: Go) -> None:
     lid = admin.new_list()
     tid = admin.new_task(lid, progress="in-process")
     assert admin.get("Task", tid, "progress")["progress"] == "needs-action"  # 08 #8
@@ -304,7 +241,7 @@ def test_invalid_progress_is_ignored_without_a_state_change(admin: Api) -> None:
     assert res["oldState"] == res["newState"]
 
 
-def test_responsible_user_alone_resets_progress(admin: Api, frozen_clock: Any) -> None:
+def test_responsible_user_alone_resets_progress(admin: Go, frozen_clock: Any) -> None:
     lid = admin.new_list(acl={str(WRITER_GROUP): 30})
     tid = admin.new_task(lid, progress="in-progress")
     res = admin.update("Task", tid, {"responsibleUserId": "33"})
@@ -315,7 +252,7 @@ def test_responsible_user_alone_resets_progress(admin: Api, frozen_clock: Any) -
 
 
 def test_modified_at_is_reported_once_the_second_changed(
-    admin: Api, frozen_clock: list[datetime]
+    admin: Go, frozen_clock: list[datetime]
 ) -> None:
     lid = admin.new_list()
     tid = admin.new_task(lid)
@@ -328,10 +265,10 @@ def test_modified_at_is_reported_once_the_second_changed(
     assert res["updated"] == {tid: None} and res["oldState"] == res["newState"]
 
 
-def test_support_list_task_is_created_but_never_found(admin: Api) -> None:
+def test_support_list_task_is_created_but_never_found(admin: Go) -> None:
     lid = admin.new_list(role="support")
     before = admin.state("Task")
-    res = admin.call(
+    res = admin.post(
         ["Task/set", {"create": {"t": {"tasklistId": lid, "title": "ticket"}}}, "c1"],
         ["Task/query", {"filter": {"tasklistId": lid}}, "c2"],
     )
@@ -340,17 +277,17 @@ def test_support_list_task_is_created_but_never_found(admin: Api) -> None:
     assert modseq(res[1][1]["state"]) == modseq(before) + 1  # the row was inserted
 
 
-def test_unknown_tasklist_fails_the_call_and_uses_up_an_id(admin: Api) -> None:
+def test_unknown_tasklist_fails_the_call_and_uses_up_an_id(admin: Go) -> None:
     lid = admin.new_list()
     first = int(admin.new_task(lid))
-    res = admin.call(["Task/set", {"create": {"t": {"tasklistId": "#n", "title": "x"}}}, "c"])
+    res = admin.post(["Task/set", {"create": {"t": {"tasklistId": "#n", "title": "x"}}}, "c"])
     assert res[0][1]["type"] == "dbException"  # 14 #3
     assert int(admin.new_task(lid)) == first + 2  # 16: the failed insert skipped an id
 
 
-def test_read_only_user_cannot_create(admin: Api, reader: Api) -> None:
+def test_read_only_user_cannot_create(admin: Go, reader: Go) -> None:
     lid = admin.new_list(acl={str(READER_GROUP): 10})
-    res = reader.one("Task/set", {"create": {"t": {"tasklistId": lid, "title": "x"}}})
+    res = reader.ok("Task/set", {"create": {"t": {"tasklistId": lid, "title": "x"}}})
     assert res["notCreated"]["t"]["type"] == "forbidden"  # 09 #7
     assert res["oldState"] == res["newState"]
 
@@ -358,22 +295,22 @@ def test_read_only_user_cannot_create(admin: Api, reader: Api) -> None:
 # -- Task: modseqs and states ---------------------------------------------------------------------
 
 
-def test_one_modseq_per_set_call(admin: Api) -> None:
+def test_one_modseq_per_set_call(admin: Go) -> None:
     lid = admin.new_list()
-    res = admin.one("Task/set", {"create": {f"t{i}": {"tasklistId": lid, "title": f"b{i}"}
+    res = admin.ok("Task/set", {"create": {f"t{i}": {"tasklistId": lid, "title": f"b{i}"}
                                             for i in range(3)}})
     assert modseq(res["newState"]) == modseq(res["oldState"]) + 1  # 15 #1
     ids = [res["created"][f"t{i}"]["id"] for i in range(3)]
-    answers = admin.call(
+    answers = admin.post(
         ["Task/set", {"update": {ids[0]: {"title": "u1"}}}, "a"],
         ["Task/set", {"update": {ids[1]: {"title": "u2"}}}, "b"],
     )
     assert modseq(answers[1][1]["newState"]) == modseq(res["newState"]) + 2  # 08 #9
 
 
-def test_user_part_of_the_state_only_in_the_creating_request(admin: Api) -> None:
+def test_user_part_of_the_state_only_in_the_creating_request(admin: Go) -> None:
     lid = admin.new_list()
-    answers = admin.call(
+    answers = admin.post(
         ["Task/set", {"create": {"t": {"tasklistId": lid, "title": "x"}}}, "c1"],
         ["Task/get", {"ids": []}, "c2"],
     )
@@ -386,24 +323,24 @@ def test_user_part_of_the_state_only_in_the_creating_request(admin: Api) -> None
 # -- Task: query ----------------------------------------------------------------------------------
 
 
-def test_query_defaults_to_subscribed_lists(admin: Api, writer: Api) -> None:
+def test_query_defaults_to_subscribed_lists(admin: Go, writer: Go) -> None:
     lid = admin.new_list(acl={str(WRITER_GROUP): 30})
-    tag = f"sub{next(_names)}"
+    tag = unique("sub")
     tid = admin.new_task(lid, title=f"t {tag}")
     flt = {"title": f"%{tag}"}
-    assert admin.one("Task/query", {"filter": flt})["ids"] == [tid]  # 08 #15
-    assert writer.one("Task/query", {"filter": flt})["ids"] == []  # 08 #16
-    assert writer.one("Task/query", {"filter": {**flt, "tasklistId": "any"}})["ids"] == [tid]
+    assert admin.ok("Task/query", {"filter": flt})["ids"] == [tid]  # 08 #15
+    assert writer.ok("Task/query", {"filter": flt})["ids"] == []  # 08 #16
+    assert writer.ok("Task/query", {"filter": {**flt, "tasklistId": "any"}})["ids"] == [tid]
 
 
-def test_query_filters(admin: Api, writer: Api) -> None:
+def test_query_filters(admin: Go, writer: Go) -> None:
     lid = admin.new_list(acl={str(WRITER_GROUP): 30})
     a = admin.new_task(lid, title="Printer on fire", percentComplete=60)
     b = admin.new_task(lid, title="other task", responsibleUserId="33")
     c = writer.new_task(lid, title="by writer")
 
     def ids(**flt: Any) -> list[str]:
-        return list(admin.one("Task/query", {"filter": {"tasklistId": lid, **flt}})["ids"])
+        return list(admin.ok("Task/query", {"filter": {"tasklistId": lid, **flt}})["ids"])
 
     assert ids(responsibleUserId=None) == [a, c]  # 08 #13: null means IS NULL
     assert ids(responsibleUserId="33") == [b]
@@ -415,60 +352,60 @@ def test_query_filters(admin: Api, writer: Api) -> None:
     assert ids(createdByMe=True) == [a, b]
     assert ids(exclude=[a]) == [b, c]
     assert ids(commentedAt=">2000-01-01") == []
-    unsupported = admin.call(["Task/query", {"filter": {"noSuchFilter": 1}}, "c"])[0][1]
+    unsupported = admin.post(["Task/query", {"filter": {"noSuchFilter": 1}}, "c"])[0][1]
     assert unsupported["message"] == (
         "The filter 'nosuchfilter' is not supported for entity 'Task' by the server."
     )  # 03 #6
 
 
-def test_query_paging_total_and_has_more(admin: Api) -> None:
+def test_query_paging_total_and_has_more(admin: Go) -> None:
     lid = admin.new_list()
-    res = admin.one("Task/set", {"create": {f"t{i}": {"tasklistId": lid, "title": f"bulk {i}"}
+    res = admin.ok("Task/set", {"create": {f"t{i}": {"tasklistId": lid, "title": f"bulk {i}"}
                                             for i in range(1, 6)}})
     ids = [res["created"][f"t{i}"]["id"] for i in range(1, 6)]
     base = {"filter": {"tasklistId": lid}, "sort": [{"property": "title"}]}
-    page = admin.one("Task/query", {**base, "limit": 2, "position": 2, "calculateTotal": True})
+    page = admin.ok("Task/query", {**base, "limit": 2, "position": 2, "calculateTotal": True})
     assert page["ids"] == ids[2:4] and page["total"] == 5  # 15 #3
     assert "hasMore" not in page
-    last = admin.one("Task/query", {**base, "limit": 2, "position": 4, "calculateHasMore": True})
+    last = admin.ok("Task/query", {**base, "limit": 2, "position": 4, "calculateHasMore": True})
     assert last["ids"] == ids[4:] and "hasMore" not in last
-    more = admin.one("Task/query", {**base, "limit": 2, "calculateHasMore": True})
+    more = admin.ok("Task/query", {**base, "limit": 2, "calculateHasMore": True})
     assert more["hasMore"] is True  # 08 #17
-    assert admin.one("Task/query", {**base, "position": 2})["ids"] == ids  # no limit: ignored
-    assert admin.one("Task/query", {**base, "limit": 0})["ids"] == ids
-    assert admin.one("Task/query", {**base, "position": 10, "limit": 5})["ids"] == []
-    negative = admin.call(["Task/query", {"limit": -1}, "c"])[0][1]
+    assert admin.ok("Task/query", {**base, "position": 2})["ids"] == ids  # no limit: ignored
+    assert admin.ok("Task/query", {**base, "limit": 0})["ids"] == ids
+    assert admin.ok("Task/query", {**base, "position": 10, "limit": 5})["ids"] == []
+    negative = admin.post(["Task/query", {"limit": -1}, "c"])[0][1]
     assert negative == {"message": "Limit MUST be positive", "type": "invalidArguments"}
 
 
-def test_numeric_creation_ids_give_a_list(admin: Api) -> None:
+def test_numeric_creation_ids_give_a_list(admin: Go) -> None:
     lid = admin.new_list()
-    res = admin.one("Task/set", {"create": {"0": {"tasklistId": lid, "title": "a"},
+    res = admin.ok("Task/set", {"create": {"0": {"tasklistId": lid, "title": "a"},
                                             "1": {"tasklistId": lid, "title": "b"}}})
     assert isinstance(res["created"], list) and len(res["created"]) == 2  # 15 #4
 
 
-def test_sort_descending_keeps_ties_in_id_order_and_unknown_column_fails(admin: Api) -> None:
+def test_sort_descending_keeps_ties_in_id_order_and_unknown_column_fails(admin: Go) -> None:
     lid = admin.new_list()
     ids = [admin.new_task(lid, title="same") for _ in range(3)]
-    got = admin.one("Task/query", {"filter": {"tasklistId": lid},
+    got = admin.ok("Task/query", {"filter": {"tasklistId": lid},
                                    "sort": [{"property": "title", "isAscending": False}]})
     assert got["ids"] == ids  # 08 #17 (ties keep the database order)
-    bad = admin.call(["Task/query", {"sort": [{"property": "noSuchColumn"}]}, "c"])[0][1]
+    bad = admin.post(["Task/query", {"sort": [{"property": "noSuchColumn"}]}, "c"])[0][1]
     assert bad["type"] == "dbException"  # 03 #6
 
 
 # -- Task/changes ---------------------------------------------------------------------------------
 
 
-def test_changes_union_duplicates_and_destroyed_ids(admin: Api, writer: Api) -> None:
+def test_changes_union_duplicates_and_destroyed_ids(admin: Go, writer: Go) -> None:
     lid = admin.new_list(acl={str(WRITER_GROUP): 30})
     since = admin.state("Task")
     a = admin.new_task(lid)
     b = admin.new_task(lid)
     admin.update("Task", a, {"title": "changed"})
     c = writer.new_task(lid)
-    res = admin.one("Task/changes", {"sinceState": since})
+    res = admin.ok("Task/changes", {"sinceState": since})
     # 08 #18: one entity row per id, then the admin's per-user rows since user modseq 0 (the
     # user part of every state read outside the creating request): all tasks the admin
     # created, none of the writer's
@@ -477,25 +414,25 @@ def test_changes_union_duplicates_and_destroyed_ids(admin: Api, writer: Api) -> 
     assert res["updated"] == res["changed"] and res["removed"] == []
     assert res["totalChanges"] == 0 and res["hasMoreChanges"] is False
     current = res["newState"]
-    admin.one("Task/set", {"destroy": [b]})
-    res = admin.one("Task/changes", {"sinceState": current})
+    admin.ok("Task/set", {"destroy": [b]})
+    res = admin.ok("Task/changes", {"sinceState": current})
     assert res["removed"] == [b] and b in res["changed"]  # 08 #20
 
 
-def test_changes_paging_and_current_state(admin: Api) -> None:
+def test_changes_paging_and_current_state(admin: Go) -> None:
     lid = admin.new_list()
     since = admin.state("Task")
     admin.new_task(lid)
     admin.new_task(lid)
-    res = admin.one("Task/changes", {"sinceState": since, "maxChanges": 1})
+    res = admin.ok("Task/changes", {"sinceState": since, "maxChanges": 1})
     assert res["hasMoreChanges"] is True and len(res["changed"]) == 1
     _cca, seq, user, acl_part = since.split(":")
     assert res["newState"] == f"{seq}|0:{user}|1:{acl_part}|0"  # 08 #18: "1|0:0|1:7|0"
     current = admin.state("Task")
-    res = admin.one("Task/changes", {"sinceState": current})
+    res = admin.ok("Task/changes", {"sinceState": current})
     assert res == {"oldState": current, "newState": current, "changed": [], "removed": [],
                    "accountId": None, "updated": []}  # 08 #22
-    errors = admin.call(
+    errors = admin.post(
         ["Task/changes", {}, "a"],
         ["Task/changes", {"sinceState": "1:1:1"}, "b"],
     )
@@ -507,10 +444,10 @@ def test_changes_paging_and_current_state(admin: Api) -> None:
 
 
 def test_unchanged_task_is_reported_but_not_logged_after_a_comment(
-    admin: Api, reader: Api
+    admin: Go, reader: Go
 ) -> None:
     lid = admin.new_list(acl={str(READER_GROUP): 10})
-    answers = admin.call(
+    answers = admin.post(
         ["Task/set", {"create": {"t": {"tasklistId": lid, "title": "ticket"}}}, "c1"],
         ["Comment/set", {"create": {"m": {
             "entity": "Task", "#entityId": {"resultOf": "c1", "path": "/created/t/id"},
@@ -522,7 +459,7 @@ def test_unchanged_task_is_reported_but_not_logged_after_a_comment(
     assert answers[1][1]["updated"][tid]["title"] == "ticket"
     state = admin.state("Task")
     assert state.split(":")[1] == answers[0][1]["newState"].split(":")[1]
-    reader.one("Comment/set", {"create": {"r": {"entity": "Task", "entityId": tid,
+    reader.ok("Comment/set", {"create": {"r": {"entity": "Task", "entityId": tid,
                                                 "text": "<p>reader</p>"}}})
     task = admin.get("Task", tid, "modifiedBy", "responsibleUserId")
     assert task["modifiedBy"] == "1" and task["responsibleUserId"] is None  # 09 #16

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -33,8 +33,8 @@ from go_support.jmap import (
     UnsupportedFilter,
 )
 
-RecordingTransport = Any  # the `recorder` fixture of conftest.py
-Cleanup = Any  # the `cleanup` fixture of conftest.py
+if TYPE_CHECKING:  # the types of the `recorder` and `cleanup` fixtures
+    from tests.jmap.conftest import Cleanup, RecordingTransport
 
 pytestmark = pytest.mark.live
 

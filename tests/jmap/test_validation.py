@@ -11,7 +11,7 @@ They run against the emulator and, when configured, a real Group-Office.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,8 +27,8 @@ from go_support.jmap import (
     write_model,
 )
 
-RecordingTransport = Any  # the `recorder` fixture of conftest.py
-Cleanup = Any  # the `cleanup` fixture of conftest.py
+if TYPE_CHECKING:  # the types of the `recorder` and `cleanup` fixtures
+    from tests.jmap.conftest import Cleanup, RecordingTransport
 
 REF = {"resultOf": "c0", "name": "TaskList/set", "path": "/created/l/id"}
 

@@ -11,7 +11,6 @@ The corpus is required: when it is missing, these tests fail (they never skip).
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,24 +20,23 @@ import pytest
 from pydantic import ValidationError
 
 import jmap_schema as js
+from tests.contract.corpus import corpus_dir, list_files
 
 EXPECTED_FILES = 16
 
 
-def corpus_dir() -> Path:
-    shared = os.environ.get("GO_SUPPORT_SHARED")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[2].parent / "shared"
-    return base / "groupoffice-wire"
-
-
 def corpus_files() -> list[Path]:
-    directory = corpus_dir()
-    assert directory.is_dir(), (
-        f"wire corpus not found at {directory}; set GO_SUPPORT_SHARED to the shared/ directory"
-    )
-    files = sorted(directory.glob("*.json"))
-    assert len(files) >= EXPECTED_FILES, f"expected {EXPECTED_FILES} corpus files in {directory}"
+    files = list_files()  # CorpusMissing, with where to put it, when the corpus is missing
+    assert len(files) >= EXPECTED_FILES, f"expected {EXPECTED_FILES} corpus files in {corpus_dir()}"
     return files
+
+
+def corpus_steps() -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """(file name, index, step) of every recorded step, read afresh."""
+    for path in corpus_files():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for index, step in enumerate(data["steps"]):
+            yield path.name, index, step
 
 
 def calls(message: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -60,20 +58,18 @@ def calls(message: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
 def server_objects() -> list[tuple[str, str, dict[str, Any]]]:
     """(where, entity, object) for every get-list entry and every set-created entry."""
     found: list[tuple[str, str, dict[str, Any]]] = []
-    for path in corpus_files():
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for index, step in enumerate(data["steps"]):
-            for entity, verb, args in calls(step.get("response")):
-                if verb == "get" and isinstance(args.get("list"), list):
-                    objects = list(args["list"])
-                elif verb == "set":
-                    created = args.get("created")
-                    # numeric creation ids turn `created` into a JSON list (15-limits-paging.json)
-                    objects = list(created.values()) if isinstance(created, dict) else created or []
-                else:
-                    continue
-                for obj in objects:
-                    found.append((f"{path.name} steps[{index}] {entity}/{verb}", entity, obj))
+    for name, index, step in corpus_steps():
+        for entity, verb, args in calls(step.get("response")):
+            if verb == "get" and isinstance(args.get("list"), list):
+                objects = list(args["list"])
+            elif verb == "set":
+                created = args.get("created")
+                # numeric creation ids turn `created` into a JSON list (15-limits-paging.json)
+                objects = list(created.values()) if isinstance(created, dict) else created or []
+            else:
+                continue
+            for obj in objects:
+                found.append((f"{name} steps[{index}] {entity}/{verb}", entity, obj))
     return found
 
 
@@ -224,19 +220,16 @@ EXPECTED_REFUSALS: dict[tuple[str, str, str], set[str]] = {
 
 
 def recorded_set_objects() -> Iterator[tuple[str, str, str, str, dict[str, Any]]]:
-    for path in corpus_files():
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for index, step in enumerate(data["steps"]):
-            body = step["http"].get("body")
-            for entity, verb, args in calls(body):
-                if verb != "set":
-                    continue
-                for op in ("create", "update"):
-                    objects = args.get(op)
-                    if isinstance(objects, dict):
-                        for key, obj in objects.items():
-                            where = f"{path.name} steps[{index}] {entity}/set {op} {key}"
-                            yield where, path.name[:2], entity, op, obj
+    for name, index, step in corpus_steps():
+        for entity, verb, args in calls(step["http"].get("body")):
+            if verb != "set":
+                continue
+            for op in ("create", "update"):
+                objects = args.get(op)
+                if isinstance(objects, dict):
+                    for key, obj in objects.items():
+                        where = f"{name} steps[{index}] {entity}/set {op} {key}"
+                        yield where, name[:2], entity, op, obj
 
 
 def test_recorded_requests_pass_the_write_models_or_are_refused_as_expected() -> None:

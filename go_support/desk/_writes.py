@@ -1,0 +1,387 @@
+"""Checking input before anything is sent, and changing a ticket in one request.
+
+A comment on a task changes the task on the server (auto-assignment, progress; surprises 11,
+12, 33, 34). :func:`write_change` therefore sends, in one HTTP request: the ``Comment/set``,
+then a ``Task/set`` that sets ``progress`` and ``responsibleUserId`` together to the state the
+caller asked for (``responsibleUserId`` alone would reset progress), then reads both back.
+The ``Task/set`` carries an extra argument ``#afterMessage``, a result reference to the new
+comment's id: Group-Office ignores unknown arguments (surprise 6) but fails the call when the
+reference does not resolve (surprise 35), so the task is never changed when the comment was
+refused. If the comment went in and the ``Task/set`` failed, the comment is destroyed and the
+task's previous state restored (:class:`RolledBack` says what was undone).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Union
+
+from go_support.desk._core import (
+    COMMENT_PROPERTIES,
+    TASK_PROPERTIES,
+    DeskCore,
+    set_result,
+)
+from go_support.desk.errors import (
+    InvalidMessage,
+    InvalidTicket,
+    PermissionDenied,
+    RolledBack,
+)
+from go_support.desk.html import html_to_text, sanitize_html
+from go_support.desk.models import Attachment, Person, Status
+from go_support.jmap import Batch, Responses
+from go_support.jmap.errors import JMAPError, MethodError, SetFailed
+from go_support.jmap.results import GetResult, SetResult
+from go_support.jmap.validation import validate_set
+
+__all__ = [
+    "AttachmentSource",
+    "PersonSpec",
+    "parse_person",
+    "prepare_attachments",
+    "upload_attachments",
+    "write_change",
+]
+
+log = logging.getLogger("go_support.desk")
+
+AttachmentSource = Union[
+    Attachment, tuple[str, bytes], tuple[str, bytes, str], "os.PathLike[str]"
+]
+"""An attachment to send: an :class:`Attachment` already on the server, ``(name, data)``,
+``(name, data, content_type)``, or a path to a file."""
+
+MAX_SUBJECT = 255
+MAX_TEXT_FIELD = 190
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")
+_LOCAL_PART = 64
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def check_subject(subject: Any) -> str:
+    if not isinstance(subject, str):
+        raise InvalidTicket(f"the subject must be text (got {subject!r})")
+    text = " ".join(subject.split())
+    if not text:
+        raise InvalidTicket(f"the subject must not be empty (got {subject!r})")
+    if len(text) > MAX_SUBJECT:
+        raise InvalidTicket(
+            f"the subject has {len(text)} characters; Group-Office keeps at most {MAX_SUBJECT} "
+            f"(subject {text[:40]!r}...)")
+    return text
+
+
+def check_message(html_text: Any, *, what: str, attachments: Sequence[Any] = ()) -> str:
+    cleaned = sanitize_html(html_text, what=what)
+    if not html_to_text(cleaned) and not attachments and "<img" not in cleaned:
+        raise InvalidMessage(f"{what} is empty (got {str(html_text)[:60]!r})")
+    return cleaned
+
+
+def check_address(address: str, *, role: str) -> str:
+    text = address.strip()
+    local = text.split("@", 1)[0]
+    if (not _ADDRESS.match(text) or len(local) > _LOCAL_PART or len(text) > MAX_TEXT_FIELD
+            or ".." in text):
+        raise InvalidTicket(f"the {role} {address!r} is not an e-mail address")
+    return text
+
+
+def check_message_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if not text or len(text) > 255 or not text.isascii() or any(c.isspace() for c in text):
+        raise InvalidMessage(f"{value!r} is not a Message-ID (ASCII, no spaces, at most 255)")
+    return text
+
+
+def check_date(value: datetime | date | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise InvalidMessage(f"the date must be a datetime (got {value!r})")
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    """A person as the caller named them: a user id, or an address (with a name)."""
+
+    user_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+
+    def describe(self) -> str:
+        if self.user_id:
+            return f"user {self.user_id}"
+        return self.email or "(nobody)"
+
+
+def parse_person(value: Any, *, role: str, me: str | None = None) -> PersonSpec:
+    """``37``, ``"37"``, ``"me"``, ``Person(...)``, ``"a@b.c"``, ``"Ann <a@b.c>"``."""
+    if isinstance(value, Person):
+        if value.id:
+            return parse_person(value.id, role=role, me=me)
+        if value.email:
+            return PersonSpec(None, check_address(value.email, role=f"{role} address"),
+                              _name(value.name))
+        raise InvalidTicket(f"the {role} {value!r} has neither a user id nor an address")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise InvalidTicket(f"the {role} {value!r} is not a user id")
+        return PersonSpec(str(value))
+    if not isinstance(value, str):
+        raise InvalidTicket(
+            f"the {role} must be a user id or an e-mail address (got {value!r})")
+    text = value.strip()
+    if text.isdigit() and int(text) > 0:
+        return PersonSpec(str(int(text)))
+    if text.lower() == "me" and me is not None:
+        return PersonSpec(me)
+    if "@" in text:
+        name, address = email.utils.parseaddr(text)
+        if not address or "@" not in address:
+            raise InvalidTicket(f"the {role} {value!r} is not an e-mail address")
+        return PersonSpec(None, check_address(address, role=role), _name(name))
+    raise InvalidTicket(
+        f"the {role} {value!r} is neither a user id nor an e-mail address")
+
+
+def _name(name: str | None) -> str | None:
+    if not name:
+        return None
+    text = " ".join(name.split())
+    return text[:MAX_TEXT_FIELD] or None
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _File:
+    name: str
+    data: bytes
+    content_type: str
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidMessage(f"an attachment needs a file name (got {name!r})")
+    text = name.strip()
+    if len(text) > MAX_TEXT_FIELD:
+        raise InvalidMessage(f"the attachment name {text[:40]!r}... is longer than "
+                             f"{MAX_TEXT_FIELD} characters")
+    return text
+
+
+def prepare_attachments(items: Iterable[Any]) -> list[Attachment | _File]:
+    """Check attachments (and read files) before anything is uploaded or sent."""
+    prepared: list[Attachment | _File] = []
+    for item in items:
+        if isinstance(item, Attachment):
+            if not re.fullmatch(r"[0-9a-f]{40}", item.blob_id or ""):
+                raise InvalidMessage(f"{item.blob_id!r} is not a Group-Office blob id")
+            prepared.append(Attachment(item.blob_id, _check_name(item.name), item.id))
+        elif isinstance(item, tuple) and len(item) in (2, 3):
+            data = item[1]
+            if not isinstance(data, bytes | bytearray):
+                raise InvalidMessage(f"the content of attachment {item[0]!r} must be bytes")
+            ctype = item[2] if len(item) == 3 else "application/octet-stream"
+            prepared.append(_File(_check_name(item[0]), bytes(data), str(ctype)))
+        elif isinstance(item, os.PathLike | str):
+            path = Path(item)
+            if not path.is_file():
+                raise InvalidMessage(f"the attachment {str(path)!r} is not a readable file")
+            prepared.append(_File(_check_name(path.name), path.read_bytes(),
+                                  "application/octet-stream"))
+        else:
+            raise InvalidMessage(
+                f"an attachment must be an Attachment, (name, bytes) or a path (got {item!r})")
+    return prepared
+
+
+def upload_attachments(core: DeskCore, prepared: Sequence[Attachment | _File]) -> list[
+        dict[str, str]]:
+    """Upload the files (one HTTP request each); ``[{blobId, name}]`` for ``Comment/set``.
+
+    A blob that no comment refers to is harmless: Group-Office removes unused blobs itself.
+    """
+    refs: list[dict[str, str]] = []
+    for item in prepared:
+        if isinstance(item, Attachment):
+            refs.append({"blobId": item.blob_id, "name": item.name})
+        else:
+            blob = core.client.upload_blob(item.data, item.name, item.content_type)
+            refs.append({"blobId": blob.blob_id, "name": item.name})
+    return refs
+
+
+# --- one ticket change in one request ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    task: dict[str, Any]
+    comment: dict[str, Any] | None
+
+
+def _patch(progress: Status, responsible: str | None, reset_percent: bool) -> dict[str, Any]:
+    patch: dict[str, Any] = {"progress": progress.value, "responsibleUserId": responsible}
+    if reset_percent:
+        patch["percentComplete"] = 0
+    return patch
+
+
+def needs_percent_reset(task: Mapping[str, Any], progress: Status) -> bool:
+    """Reopening a completed task: its ``percentComplete`` stays 100 unless reset (11)."""
+    return (progress in (Status.NEEDS_ACTION, Status.IN_PROGRESS)
+            and int(task.get("percentComplete") or 0) == 100)
+
+
+def write_change(
+    core: DeskCore,
+    task: Mapping[str, Any],
+    *,
+    comment: Mapping[str, Any] | None,
+    progress: Status,
+    responsible: str | None,
+    reset_percent: bool = False,
+    what: str,
+) -> ChangeResult:
+    """Post ``comment`` (if any) and leave the task at ``progress``/``responsible``."""
+    task_id = str(task["id"])
+    batch = Batch()
+    comment_call = None
+    if comment is not None:
+        comment_call = batch.set("Comment", create={
+            "m1": {"entity": "Task", "entityId": task_id, **comment}})
+    _, updates = validate_set("Task", update={task_id: _patch(progress, responsible,
+                                                              reset_percent)})
+    args: dict[str, Any] = {"update": updates}
+    if comment_call is not None:
+        args["#afterMessage"] = comment_call.ref("/created/m1/id")
+    task_call = batch.call("Task/set", args)
+    read_task = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
+    read_comment = None
+    if comment_call is not None:
+        read_comment = batch.call("Comment/get", {"#ids": comment_call.ref("/created/*/id"),
+                                                  "properties": COMMENT_PROPERTIES})
+    responses = core.client.execute(batch)
+
+    new_comment: dict[str, Any] | None = None
+    if comment_call is not None:
+        posted = set_result(responses, comment_call, creates=["m1"])
+        if not posted.ok:
+            _raise_comment_refused(posted, core, what)
+        new_comment = dict(posted.created["m1"])
+    try:
+        changed = set_result(responses, task_call, updates=[task_id])
+        if not changed.ok:
+            raise SetFailed(method="Task/set", errors=changed.errors, result=changed)
+    except JMAPError as exc:
+        if new_comment is None:
+            if isinstance(exc, SetFailed) and any(e.type == "forbidden" for e in exc.errors):
+                raise PermissionDenied(
+                    f"Group-Office refused to let {core.who()} {what}: the API key's user may "
+                    "not change the task", actor=core.me(), right="write") from exc
+            raise
+        _roll_back(core, task, str(new_comment["id"]), exc, what)
+    final = GetResult.from_json(responses.get(read_task)).objects
+    after = dict(final[0]) if final else dict(task)
+    if after.get("progress") != progress.value or str(
+            after.get("responsibleUserId") or "") != str(responsible or ""):
+        after = _enforce(core, task_id, progress, responsible, reset_percent)
+    if read_comment is not None:
+        got = GetResult.from_json(responses.get(read_comment)).objects
+        if got:
+            new_comment = dict(got[0])
+    return ChangeResult(after, new_comment)
+
+
+def _raise_comment_refused(posted: SetResult, core: DeskCore, what: str) -> None:
+    errors = posted.errors
+    if any(e.type == "forbidden" for e in errors):
+        raise PermissionDenied(
+            f"Group-Office refused to let {core.who()} {what}: forbidden", actor=core.me(),
+            right="comment")
+    text_errors = [e for e in errors if "text" in e.validation_errors]
+    if text_errors:
+        raise InvalidMessage(f"Group-Office refused the message: {text_errors[0]}")
+    raise SetFailed(method="Comment/set", errors=errors, result=posted)
+
+
+def _enforce(core: DeskCore, task_id: str, progress: Status, responsible: str | None,
+             reset_percent: bool) -> dict[str, Any]:
+    """Someone changed the task between our calls: set the asked state once more."""
+    log.warning("ticket %s did not end in the asked state; setting it again", task_id)
+    batch = Batch()
+    batch.set("Task", update={task_id: _patch(progress, responsible, reset_percent)})
+    read = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
+    responses = core.client.execute(batch)
+    found = GetResult.from_json(responses.get(read)).objects
+    return dict(found[0]) if found else {"id": task_id}
+
+
+def _roll_back(core: DeskCore, task: Mapping[str, Any], comment_id: str, cause: Exception,
+               what: str) -> None:
+    """The comment went in, the task change did not: undo the comment and its side effects."""
+    task_id = str(task["id"])
+    undone: list[str] = []
+    left: list[str] = []
+    batch = Batch()
+    destroy = batch.set("Comment", destroy=[comment_id])
+    restore = batch.set("Task", update={task_id: {
+        "progress": task.get("progress") or Status.NEEDS_ACTION.value,
+        "responsibleUserId": task.get("responsibleUserId"),
+    }}, validate=False)
+    try:
+        responses = core.client.execute(batch)
+        gone = set_result(responses, destroy)
+        (undone if comment_id in gone.destroyed else left).append(f"comment {comment_id}")
+        back = set_result(responses, restore, updates=[task_id])
+        (undone if back.ok else left).append(f"status and agent of ticket {task_id}")
+    except (JMAPError, MethodError) as exc:
+        left.append(f"comment {comment_id} and the state of ticket {task_id} ({exc})")
+    if left:
+        summary = f"could not undo: {', '.join(left)}"
+    else:
+        summary = "the message was removed again and the ticket is as it was"
+    raise RolledBack(
+        f"{what} failed half-way: the message was posted but the ticket could not be updated "
+        f"({cause}); {summary}", cause=cause, undone=undone, left_over=left) from cause
+
+
+def compensate_created_task(core: DeskCore, task_id: str, cause: Exception) -> RolledBack:
+    """The ticket's task was created but its first message was refused: destroy the task."""
+    try:
+        result = core.client.tasks.set(destroy=[task_id])
+        if task_id in result.destroyed:
+            return RolledBack(
+                f"the first message was refused ({cause}); the ticket's task {task_id} was "
+                "destroyed again, nothing was left on Group-Office",
+                cause=cause, undone=[f"task {task_id}"])
+    except JMAPError as exc:
+        return RolledBack(
+            f"the first message was refused ({cause}) and the ticket's task {task_id} could "
+            f"not be destroyed ({exc}): delete it in Group-Office",
+            cause=cause, left_over=[f"task {task_id}"])
+    return RolledBack(
+        f"the first message was refused ({cause}) and the ticket's task {task_id} could not "
+        "be destroyed: delete it in Group-Office", cause=cause, left_over=[f"task {task_id}"])
+
+
+def comment_result(responses: Responses, call: Any) -> SetResult:
+    return set_result(responses, call, creates=["m1"])

@@ -1,0 +1,115 @@
+"""``desk.categories``: Group-Office task categories, global or per ticket type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from go_support.desk._core import (
+    DeskCore,
+    DeskLayout,
+    ReadPlan,
+    categories_by_id,
+    raise_set_error,
+    same_id,
+    set_result,
+)
+from go_support.desk.errors import InvalidCategory, UnknownCategory
+from go_support.desk.models import Category, TicketType
+from go_support.jmap import Batch, Responses
+
+__all__ = ["CategoryManager"]
+
+MAX_NAME = 255
+
+
+def _scope(type_ids: list[str]) -> dict[str, Any]:
+    conditions: list[dict[str, Any]] = [{"global": True}]
+    if type_ids:
+        conditions.append({"tasklistId": type_ids})
+    return {"operator": "OR", "conditions": conditions}
+
+
+class CategoryManager:
+    """Categories usable on tickets: the global ones and those of each type.
+
+    Personal categories (a user's own) are not ticket categories. Only managers create them.
+    """
+
+    def __init__(self, core: DeskCore) -> None:
+        self._core = core
+
+    def _read(self, type: Any) -> tuple[list[Category], TicketType | None]:
+        core = self._core
+
+        def build(batch: Batch, layout: DeskLayout | None) -> Any:
+            assert layout is not None
+            scoped = None if type is None else core.resolve_type(type, layout)
+            ids = [scoped.id] if scoped else layout.type_ids
+            query = batch.call("TaskCategory/query", {"filter": _scope(ids),
+                                                      "sort": [{"property": "name"}]})
+            get = batch.call("TaskCategory/get", {"#ids": query.ref("/ids")})
+
+            def interpret(responses: Responses, layout: DeskLayout, actor: Any) -> Any:
+                found = categories_by_id(responses.get(get))
+                valid = {t.id for t in layout.types}
+                cats = [c for c in found.values() if c.type_id is None or c.type_id in valid]
+                cats.sort(key=lambda c: (c.type_id is not None, c.name.casefold(), int(c.id)))
+                return cats, scoped
+            return interpret
+
+        result: tuple[list[Category], TicketType | None] = core.read(
+            ReadPlan(build=build, needs_layout=True, actor="none"))
+        return result
+
+    def list(self, type: str | int | TicketType | None = None) -> list[Category]:
+        """The global categories, then the type's (or every type's when ``type`` is None)."""
+        return self._read(type)[0]
+
+    def get(self, name_or_id: str | int | Category,
+            type: str | int | TicketType | None = None) -> Category:
+        """A category by id or name (a type's own before a global one of the same name)."""
+        cats, scoped = self._read(type)
+        ref = name_or_id.id if isinstance(name_or_id, Category) else str(name_or_id).strip()
+        by_id = [c for c in cats if c.id == ref]
+        if by_id:
+            return by_id[0]
+        by_name = [c for c in cats if c.name.casefold() == ref.casefold()]
+        if scoped is None:
+            typed = {c.type_id for c in by_name if c.type_id is not None}
+            if len(typed) > 1:
+                raise UnknownCategory(
+                    f"several ticket types have a category {ref!r}: name the type")
+        by_name.sort(key=lambda c: (c.type_id is None, int(c.id)))
+        if not by_name:
+            where = f"type '{scoped.name}'" if scoped else "any ticket type"
+            raise UnknownCategory(f"there is no category {ref!r} (global or of {where})")
+        return by_name[0]
+
+    def create(self, name: str, type: str | int | TicketType | None = None) -> Category:
+        """A global category, or one of ``type``. Managers only."""
+        core = self._core
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidCategory(f"a category needs a name (got {name!r})")
+        title = " ".join(name.split())
+        if len(title) > MAX_NAME:
+            raise InvalidCategory(f"the category name is longer than {MAX_NAME} characters")
+        actor = core.full_actor()
+        cats, scoped = self._read(type)
+        core.require_manager(actor, "create categories")
+        for other in cats:
+            same_scope = (other.type_id is None if scoped is None
+                          else other.type_id is None or same_id(other.type_id, scoped.id))
+            if same_scope and other.name.casefold() == title.casefold():
+                where = "global" if other.type_id is None else "of this type"
+                raise InvalidCategory(f"there is already a {where} category '{other.name}' "
+                                      f"(id {other.id})")
+        values: dict[str, Any] = {"name": title, "ownerId": None}
+        if scoped is not None:
+            values["tasklistId"] = scoped.id
+        batch = Batch()
+        call = batch.set("TaskCategory", create={"c1": values})
+        responses = core.client.execute(batch)
+        result = set_result(responses, call, creates=["c1"])
+        raise_set_error(result, "TaskCategory/set", f"create the category '{title}'",
+                        core.who())
+        return Category(result.created_id("c1"), title, scoped.id if scoped else None)

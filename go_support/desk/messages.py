@@ -1,0 +1,170 @@
+"""``desk.messages``: replies, private notes, and the messages of a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from go_support.desk._core import (
+    TASK_PROPERTIES,
+    ActorInfo,
+    DeskCore,
+    DeskLayout,
+    ReadPlan,
+    message_from_comment,
+    requester_id,
+    requester_of,
+    ticket_id_of,
+)
+from go_support.desk._writes import (
+    AttachmentSource,
+    check_date,
+    check_message,
+    check_message_id,
+    needs_percent_reset,
+    prepare_attachments,
+    upload_attachments,
+    write_change,
+)
+from go_support.desk.errors import PermissionDenied
+from go_support.desk.models import Message, Person, Status, Ticket, TicketType
+from go_support.jmap import Batch, Responses
+
+if TYPE_CHECKING:
+    from go_support.desk.tickets import TicketManager
+
+__all__ = ["MessageManager"]
+
+
+class MessageManager:
+    """Messages: Group-Office comments on a ticket's task.
+
+    State after each action (Group-Office's own comment side effects are overridden in the
+    same request, see :mod:`go_support.desk`):
+
+    * an agent's reply: the ticket's agent stays, or becomes the replying agent when it had
+      none; the status becomes ``status`` (default: in progress);
+    * the requester's reply: the agent stays; the status becomes needs action;
+    * a private note: nothing changes.
+    """
+
+    def __init__(self, core: DeskCore, tickets: TicketManager) -> None:
+        self._core = core
+        self._tickets = tickets
+
+    def _read(self, ticket: Any) -> tuple[dict[str, Any], TicketType, DeskLayout]:
+        core = self._core
+        ticket_id = ticket_id_of(ticket)
+
+        def build(batch: Batch, layout: DeskLayout | None) -> Any:
+            task = batch.call("Task/get", {"ids": [ticket_id], "properties": TASK_PROPERTIES})
+
+            def interpret(responses: Responses, layout: DeskLayout,
+                          actor: ActorInfo | None) -> tuple[Any, ...]:
+                found, ticket_type = core.ticket_task(responses, task, ticket_id, layout)
+                return found, ticket_type, layout
+            return interpret
+
+        found, ticket_type, layout = core.read(ReadPlan(build=build, actor="levels"))
+        return found, ticket_type, layout
+
+    def reply(
+        self,
+        ticket: str | int | Ticket,
+        html: str,
+        *,
+        attachments: Iterable[AttachmentSource] = (),
+        status: str | Status | None = None,
+        message_id: str | None = None,
+        date: datetime | None = None,
+    ) -> Message:
+        """Answer on a ticket, as an agent of its type or as its requester.
+
+        An agent's answer is stored with ``mailStatus`` pending: the daemon mails it to the
+        requester. The requester's is stored as received; only agents may pass ``status``.
+        ``message_id`` and ``date`` are those of the mail the message came from.
+        """
+        core = self._core
+        files = prepare_attachments(attachments)
+        text = check_message(html, what="the reply", attachments=files)
+        wanted = None if status is None else Status.parse(status)
+        mime_id = check_message_id(message_id)
+        when = check_date(date)
+        task, ticket_type, layout = self._read(ticket)
+        agent_reply = core.is_agent(ticket_type, layout)
+        if not agent_reply:
+            if requester_id(task) != core.me():
+                raise PermissionDenied(
+                    f"{core.who()} may not answer ticket {task['id']}: not its requester, and "
+                    f"not an agent of type '{ticket_type.name}' (needs write access on its "
+                    "task list)", actor=core.me(), right="agent")
+            if wanted is not None:
+                raise PermissionDenied(
+                    f"{core.who()} may not set the status of ticket {task['id']}: only agents "
+                    f"of type '{ticket_type.name}' may (needs write access on its task list)",
+                    actor=core.me(), right="agent")
+        blobs = upload_attachments(core, files)
+        comment: dict[str, Any] = {"text": text,
+                                   "mailStatus": "pending" if agent_reply else "received"}
+        if blobs:
+            comment["attachments"] = blobs
+        if mime_id:
+            comment["mimeMessageId"] = mime_id
+        if when is not None:
+            comment["date"] = when
+        current_agent = _str(task.get("responsibleUserId"))
+        if agent_reply:
+            progress = wanted or Status.IN_PROGRESS
+            responsible = current_agent or core.me()
+        else:
+            progress = Status.NEEDS_ACTION
+            responsible = current_agent
+        done = write_change(core, task, comment=comment, progress=progress,
+                            responsible=responsible,
+                            reset_percent=needs_percent_reset(task, progress),
+                            what=f"answer ticket {task['id']}")
+        return self._message(done.comment, done.task, layout)
+
+    def note(
+        self,
+        ticket: str | int | Ticket,
+        html: str,
+        *,
+        attachments: Iterable[AttachmentSource] = (),
+    ) -> Message:
+        """A private note (the comment label "Private"): agents only, never mailed, never
+        shown to the requester; the ticket's status and agent stay as they are."""
+        core = self._core
+        files = prepare_attachments(attachments)
+        text = check_message(html, what="the note", attachments=files)
+        task, ticket_type, layout = self._read(ticket)
+        core.require_agent(ticket_type, layout, "write private notes")
+        blobs = upload_attachments(core, files)
+        comment: dict[str, Any] = {"text": text, "labels": [layout.private_label_id]}
+        if blobs:
+            comment["attachments"] = blobs
+        status = Status(task.get("progress") or Status.NEEDS_ACTION.value)
+        done = write_change(core, task, comment=comment, progress=status,
+                            responsible=_str(task.get("responsibleUserId")),
+                            what=f"add a note to ticket {task['id']}")
+        return self._message(done.comment, done.task, layout)
+
+    def list(self, ticket: str | int | Ticket) -> list[Message]:
+        """The ticket's messages, oldest first (customers get the public ones only)."""
+        found = self._tickets.get(ticket, with_messages=True)
+        return list(found.messages or ())
+
+    def _message(self, comment: dict[str, Any] | None, task: dict[str, Any],
+                 layout: DeskLayout) -> Message:
+        assert comment is not None
+        core = self._core
+        people: dict[str, Person] = {}
+        if core.actor is not None:
+            people[core.actor.id] = core.actor.person
+        return message_from_comment(comment, requester_of(task, people), people,
+                                    layout.private_label_id)
+
+
+def _str(value: Any) -> str | None:
+    return None if value in (None, "", 0, "0") else str(value)

@@ -1,0 +1,183 @@
+"""``desk.types``: ticket types are task lists in the grouping "Support"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from go_support.desk import layout as names
+from go_support.desk._core import (
+    AGENT_LEVEL,
+    DeskCore,
+    DeskLayout,
+    ReadPlan,
+    raise_set_error,
+    set_result,
+)
+from go_support.desk.errors import InvalidType, NotInstalled, UnknownGroup
+from go_support.desk.models import TicketType
+from go_support.jmap import Batch, Responses
+from go_support.jmap.results import GetResult
+
+__all__ = ["TypeManager"]
+
+MAX_NAME = 100
+MAX_DESCRIPTION = 255
+
+
+def _checked_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidType(f"a ticket type needs a name (got {name!r})")
+    text = " ".join(name.split())
+    if len(text) > MAX_NAME:
+        raise InvalidType(f"the type name {text[:40]!r}... is longer than {MAX_NAME} characters")
+    return text
+
+
+class TypeManager:
+    """Ticket types. Everyone may list them; only managers create, rename or archive them.
+
+    Agents of a type are the users with write access (30) or more on its list's ACL, which
+    managers edit in Group-Office; customers come from the settings.
+    """
+
+    def __init__(self, core: DeskCore) -> None:
+        self._core = core
+
+    def _layout(self) -> DeskLayout:
+        """The layout, checked against Group-Office (one request)."""
+        return self._core.read(ReadPlan(build=lambda b, l: lambda r, lay, a: lay,
+                                        needs_layout=False, actor="none"))
+
+    def list(self, include_archived: bool = False) -> list[TicketType]:
+        """The active types by name (and the archived ones after them, if asked)."""
+        layout = self._layout()
+        return [t for t in layout.types if include_archived or not t.archived]
+
+    def get(self, name_or_id: str | int | TicketType) -> TicketType:
+        """A type by name (case-insensitive) or id; :class:`UnknownType` otherwise."""
+        return self._core.resolve_type(name_or_id, self._layout())
+
+    def customer_groups(self, type: str | int | TicketType) -> list[str]:
+        """The groups (names or ids) whose members are customers of the type (settings)."""
+        ticket_type = self.get(type)
+        return [str(g) for g in self._core.settings.customer_groups(ticket_type.name)]
+
+    def _check_unique(self, name: str, layout: DeskLayout, keep: TicketType | None = None) -> None:
+        for other in layout.types:
+            if other.name.casefold() == name.casefold() and (keep is None or other.id != keep.id):
+                state = "an archived" if other.archived else "a"
+                raise InvalidType(f"there is already {state} ticket type named '{other.name}' "
+                                  f"(id {other.id})")
+
+    def _groups(self, refs: Iterable[str | int]) -> dict[str, int]:
+        """Group ids for names or ids, one request; :class:`UnknownGroup` for the unknown."""
+        wanted = [str(r).strip() for r in refs]
+        if not wanted:
+            return {}
+        batch = Batch()
+        calls = []
+        for ref in wanted:
+            if ref.isdigit():
+                calls.append((ref, batch.call("Group/get", {"ids": [ref],
+                                                            "properties": ["id", "name"]})))
+            else:
+                query = batch.call("Group/query", {"filter": {"text": ref}})
+                calls.append((ref, batch.call("Group/get", {"#ids": query.ref("/ids"),
+                                                            "properties": ["id", "name"]})))
+        responses = self._core.client.execute(batch)
+        acl: dict[str, int] = {}
+        for ref, call in calls:
+            found = GetResult.from_json(responses.get(call)).objects
+            match = [g for g in found if str(g["id"]) == ref or g.get("name") == ref]
+            if not match:
+                raise UnknownGroup(f"there is no Group-Office group {ref!r}")
+            acl[str(match[0]["id"])] = AGENT_LEVEL
+        return acl
+
+    def create(
+        self,
+        name: str,
+        description: str | None = None,
+        agents: Iterable[str | int] | None = None,
+    ) -> TicketType:
+        """A new type: a task list in "Support" whose ``agents`` (groups, by name or id) get
+        write access. Managers only."""
+        core = self._core
+        title = _checked_name(name)
+        if description is not None and len(description) > MAX_DESCRIPTION:
+            raise InvalidType(f"the description is longer than {MAX_DESCRIPTION} characters")
+        actor = core.full_actor()
+        core.require_manager(actor, "create ticket types")
+        layout = core.layout()
+        self._check_unique(title, layout)
+        acl = self._groups(agents or [])
+        batch = Batch()
+        values: dict[str, Any] = {"name": title, "role": "list",
+                                  "groupingId": layout.grouping_id, "acl": acl}
+        if description:
+            values["description"] = description
+        call = batch.set("TaskList", create={"l1": values})
+        responses = core.client.execute(batch)
+        result = set_result(responses, call, creates=["l1"])
+        raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'", core.who())
+        new_id = result.created_id("l1")
+        return self._after_change(new_id)
+
+    def _after_change(self, type_id: str) -> TicketType:
+        core = self._core
+        core.forget_layout()
+        found = core.discover().by_id(type_id)
+        assert found is not None, "the type just written is not in the layout"
+        return found
+
+    def _update(self, ticket_type: TicketType, patch: dict[str, Any], what: str) -> TicketType:
+        core = self._core
+        batch = Batch()
+        call = batch.set("TaskList", update={ticket_type.id: patch})
+        responses: Responses = core.client.execute(batch)
+        result = set_result(responses, call, updates=[ticket_type.id])
+        raise_set_error(result, "TaskList/set", what, core.who())
+        return self._after_change(ticket_type.id)
+
+    def rename(self, type: str | int | TicketType, new_name: str) -> TicketType:
+        """Rename a type. Managers only."""
+        core = self._core
+        title = _checked_name(new_name)
+        actor = core.full_actor()
+        ticket_type = core.resolve_type(type, core.layout())
+        core.require_manager(actor, f"rename the ticket type '{ticket_type.name}'")
+        self._check_unique(title, core.layout(), keep=ticket_type)
+        return self._update(ticket_type, {"name": title},
+                            f"rename the ticket type '{ticket_type.name}'")
+
+    def archive(self, type: str | int | TicketType) -> TicketType:
+        """Move a type to "Support archive": its tickets stay readable, no new ones. Managers
+        only."""
+        core = self._core
+        actor = core.full_actor()
+        layout = core.layout()
+        ticket_type = core.resolve_type(type, layout)
+        core.require_manager(actor, f"archive the ticket type '{ticket_type.name}'")
+        if layout.archive_grouping_id is None:
+            raise NotInstalled(f'the task-list grouping "{names.ARCHIVE_GROUPING_NAME}" is '
+                               "missing: run `go-support install`")
+        if ticket_type.archived:
+            return ticket_type
+        return self._update(ticket_type, {"groupingId": layout.archive_grouping_id},
+                            f"archive the ticket type '{ticket_type.name}'")
+
+    def restore(self, type: str | int | TicketType) -> TicketType:
+        """Bring an archived type back. Managers only."""
+        core = self._core
+        actor = core.full_actor()
+        layout = core.layout()
+        ticket_type = core.resolve_type(type, layout)
+        core.require_manager(actor, f"restore the ticket type '{ticket_type.name}'")
+        if not ticket_type.archived:
+            return ticket_type
+        self._check_unique(ticket_type.name, DeskLayout(
+            layout.grouping_id, layout.archive_grouping_id, layout.active_types,
+            layout.key_levels, layout.private_label_id, layout.tasklist_state))
+        return self._update(ticket_type, {"groupingId": layout.grouping_id},
+                            f"restore the ticket type '{ticket_type.name}'")
