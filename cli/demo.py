@@ -1,90 +1,121 @@
-"""``go-support demo``: the embedded Group-Office emulator, filled with demo data and shown.
+"""``go-support demo``: the help desk on the embedded Group-Office emulator.
 
 This is the README's first command: a newcomer sees go-support work without owning a
-Group-Office. Everything goes through the real client over real HTTP.
+Group-Office. It starts the emulator, prepares it as ``go-support install`` does, creates two
+ticket types with an agent each, opens tickets on behalf of requesters, lets the agents answer
+(a reply, a private note, a closed ticket), and shows the result. Everything goes through the
+library (:class:`~go_support.desk.SupportDesk` on :class:`~go_support.jmap.GroupOfficeClient`)
+over real HTTP; agents write with their own API keys, as they would in Group-Office.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from go_support.desk import DeskConfig, SupportDesk, Ticket, TicketType
 from go_support.emulator import Emulator
-from go_support.jmap import Batch, GroupOfficeClient, created_ref
+from go_support.jmap import GroupOfficeClient
 
-from .output import emit_json, table
+from .output import emit_json
+from .tickets import render_ticket, render_tickets, ticket_json, type_json
 
-DEMO_TICKETS = [
-    (
-        "Printer on floor 2 is jammed",
-        "ann@example.com",
-        "<p>Hi, the printer next to the kitchen eats every sheet. Can someone look?</p>",
-    ),
-    (
-        "Cannot log in to the VPN",
-        "bob@example.com",
-        "<p>Since this morning the VPN says my certificate expired.</p>",
-    ),
-    (
-        "New laptop for Carol",
-        "carol@example.com",
-        "<p>Carol starts on Monday and needs a laptop with the usual software.</p>",
-    ),
+#: (type, description, agent group, agent: (username, display name, e-mail))
+DEMO_TYPES = [
+    ("IT support", "Computers, accounts, printers", "IT agents",
+     ("alice", "Alice Martin", "alice@example.com")),
+    ("Facilities", "Rooms, heating, furniture", "Facilities agents",
+     ("frank", "Frank Nowak", "frank@example.com")),
 ]
 
+#: A requester who is a Group-Office user; the other requesters are only addresses.
+DEMO_EMPLOYEE = ("ann", "Ann Smith", "ann@example.com")
 
-def build_demo(client: GroupOfficeClient) -> dict[str, Any]:
-    """Create a ticket list, tickets and their first messages in one HTTP request."""
-    batch = Batch()
-    lists = batch.call(
-        "TaskList/set", {"create": {"support": {"name": "Support (demo)", "role": "list"}}}
-    )
-    creates = {
-        f"ticket{i}": {
-            "#tasklistId": created_ref(lists, "support"),
-            "title": title,
-            "description": f"Requester: {sender}",
-        }
-        for i, (title, sender, _) in enumerate(DEMO_TICKETS, 1)
-    }
-    tasks = batch.call("Task/set", {"create": creates})
-    comments = {
-        f"message{i}": {
-            "entity": "Task",
-            "#entityId": created_ref(tasks, f"ticket{i}"),
-            "text": text,
-            "mailStatus": "received",
-            "mimeMessageId": f"<demo-{i}@example.com>",
-        }
-        for i, (_, _, text) in enumerate(DEMO_TICKETS, 1)
-    }
-    batch.call("Comment/set", {"create": comments})
-    responses = client.execute(batch)
-    list_id = responses.get(lists)["created"]["support"]["id"]
-    return {"tasklistId": list_id}
+#: (type, subject, requester, first message)
+DEMO_TICKETS = [
+    ("IT support", "Printer on floor 2 is jammed", "ann@example.com",
+     "<p>Hi, the printer next to the kitchen eats every sheet. Can someone look?</p>"),
+    ("IT support", "Cannot log in to the VPN", "Bob Brown <bob@example.com>",
+     "<p>Since this morning the VPN says my certificate expired.</p>"),
+    ("Facilities", "Heating in room 3.14 is off", "Carol Jones <carol@example.com>",
+     "<p>It is 15 °C in here. Could someone check the radiator?</p>"),
+    ("Facilities", "New desk chair for Dave", "dave@example.com",
+     "<p>Dave starts on Monday and needs a chair with armrests.</p>"),
+]
+
+SHOWN_SUBJECT = DEMO_TICKETS[0][1]
 
 
-def collect(client: GroupOfficeClient, tasklist_id: str) -> list[dict[str, Any]]:
-    """Tickets of the list with their messages: two HTTP requests whatever their number."""
-    found = client.tasks.query_get(
-        {"tasklistId": tasklist_id},
-        sort=[{"property": "id", "isAscending": True}],
-        properties=["id", "title", "progress", "responsibleUserId", "createdAt"],
-    )
-    tickets = [dict(t) for t in found.objects]
-    by_id = {t["id"]: t for t in tickets}
-    for t in tickets:
-        t["messages"] = []
-    if tickets:
-        comments = client.comments.query_get(
-            {"entity": "Task", "entityId": list(by_id)},
-            properties=["id", "entityId", "text", "date", "mailStatus"],
-        )
-        for c in comments.objects:
-            by_id[str(c["entityId"])]["messages"].append(dict(c))
-    return tickets
+@dataclass
+class DemoResult:
+    types: list[TicketType]
+    tickets: list[Ticket]
+    shown: Ticket
+    seeded: bool
+
+
+def _agent_desk(admin: GroupOfficeClient, url: str, user_id: str, name: str,
+                clients: list[GroupOfficeClient]) -> SupportDesk:
+    """A desk on the agent's own API key: what they write is theirs in Group-Office."""
+    created = admin.keys.set(create={"k": {"name": f"demo {name}", "userId": user_id}})
+    key = str(created.created["k"]["accessToken"])
+    client = GroupOfficeClient(url, api_key=key)
+    clients.append(client)
+    return SupportDesk(client, DeskConfig())
+
+
+def seed_demo(admin: GroupOfficeClient, desk: SupportDesk) -> None:
+    """Two types with an agent each, four tickets, a reply, a private note, a closed one."""
+    clients: list[GroupOfficeClient] = []
+    try:
+        agents: dict[str, SupportDesk] = {}
+        for type_name, description, group, (username, display, email) in DEMO_TYPES:
+            group_id = admin.groups.create({"name": group})
+            user_id = admin.users.create({"username": username, "displayName": display,
+                                          "email": email, "groups": [2, 3, int(group_id)]})
+            desk.types.create(type_name, description, agents=[group])
+            agents[type_name] = _agent_desk(admin, desk.client.base_url, user_id, username,
+                                            clients)
+        username, display, email = DEMO_EMPLOYEE
+        admin.users.create({"username": username, "displayName": display, "email": email,
+                            "groups": [2, 3]})
+        desk.categories.create("Printer", "IT support")
+        opened: list[Ticket] = []
+        for type_name, subject, requester, text in DEMO_TICKETS:
+            category = "Printer" if "Printer" in subject else None
+            opened.append(desk.tickets.create(type_name, subject, text, requester,
+                                              category=category))
+        printer, vpn, heating, chair = opened
+        alice, frank = agents["IT support"], agents["Facilities"]
+        alice.messages.reply(printer, "<p>I am on my way with a new paper roller.</p>")
+        alice.messages.note(printer, "<p>Roller part no. 4711: two left in stock.</p>")
+        alice.messages.reply(vpn, "<p>Your certificate is renewed: please connect again.</p>",
+                             status="completed")
+        frank.messages.reply(heating, "<p>The heating engineer comes tomorrow at 8.</p>")
+        desk.tickets.assign(chair, frank.client.user_id)
+    finally:
+        for client in clients:
+            client.close()
+
+
+def build_demo(url: str, admin_key: str) -> DemoResult:
+    """Prepare the emulator and seed it (unless a kept data file has the demo already)."""
+    from go_support.migrations import install
+
+    with GroupOfficeClient(url, api_key=admin_key) as admin:
+        install(admin)
+        desk = SupportDesk(admin, DeskConfig())
+        seeded = not any(t.name == DEMO_TYPES[0][0] for t in desk.types.list())
+        if seeded:
+            seed_demo(admin, desk)
+        types = desk.types.list()
+        tickets = list(desk.tickets.list(per_page=100))
+        first = next((t for t in tickets if t.subject == SHOWN_SUBJECT), tickets[-1])
+        shown = desk.tickets.get(first.id)
+    return DemoResult(types, tickets, shown, seeded)
 
 
 @click.command("demo")
@@ -93,47 +124,64 @@ def collect(client: GroupOfficeClient, tasklist_id: str) -> list[dict[str, Any]]
 @click.option("--port", default=0, show_default=True, type=int,
               help="Port of the emulator (0: any free port).")
 @click.option("--keep-running", is_flag=True,
-              help="Keep the emulator serving afterwards, to explore it with the API.")
+              help="Keep the emulator serving afterwards (prints its URL and admin API key), "
+              "to explore it with go-support's commands or the API.")
+@click.option("--json", "local_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def demo_command(conn: Any, data_path: str, port: int, keep_running: bool) -> None:
-    """Start the embedded Group-Office emulator, create demo tickets, and list them.
+def demo_command(conn: Any, data_path: str, port: int, keep_running: bool,
+                 local_json: bool) -> None:
+    """The help desk on the embedded Group-Office emulator: prepares it (go-support install),
+    creates two ticket types with an agent each, tickets with a reply, a private note and a
+    closed one, and lists them.
 
     \b
-    Example:
+    Examples:
       go-support demo
       go-support demo --keep-running --port 8080 --data demo.sqlite
     """
+    as_json = local_json or conn.as_json
     emu = Emulator(data_path)
     server = emu.start(port=port)
     try:
-        with GroupOfficeClient(server.base_url, api_key=server.admin_api_key) as client:
-            created = build_demo(client)
-            tickets = collect(client, created["tasklistId"])
-        if conn.as_json:
-            emit_json({"url": server.base_url, "tickets": tickets})
+        result = build_demo(server.base_url, server.admin_api_key)
+        if as_json:
+            data: dict[str, Any] = {
+                "url": server.base_url,
+                "types": [type_json(t) for t in result.types],
+                "tickets": [ticket_json(t) for t in result.tickets],
+                "ticket": ticket_json(result.shown),
+            }
+            if keep_running:
+                data["adminApiKey"] = server.admin_api_key
+            emit_json(data)
         else:
-            click.echo(f"Group-Office emulator at {server.base_url}\n")
-            rows = [
-                [t["id"], t["title"], t["progress"], t["responsibleUserId"] or "-",
-                 len(t["messages"])]
-                for t in tickets
-            ]
-            click.echo(table(["id", "subject", "status", "agent", "messages"], rows))
-            first = tickets[0]
-            click.echo(f"\nMessages of ticket {first['id']} ({first['title']}):")
-            for m in first["messages"]:
-                click.echo(f"  [{m['date']}] {m['mailStatus']}: {_plain(m['text'])}")
+            _print(server.base_url, result)
         if keep_running:
-            click.echo(f"\nServing at {server.base_url}; admin API key: {server.admin_api_key}")
-            click.echo("Press Ctrl+C to stop.")
-            threading.Event().wait()
+            _serve(server.base_url, server.admin_api_key, err=as_json)
     except KeyboardInterrupt:
         pass
     finally:
         emu.stop()
 
 
-def _plain(html: str) -> str:
-    import re
+def _print(url: str, result: DemoResult) -> None:
+    click.echo(f"Group-Office emulator at {url}, prepared with go-support install.")
+    if result.seeded:
+        click.echo("Created the ticket types, their agents (with their own API keys) and the "
+                   "tickets below, through the go-support library over HTTP.")
+    click.echo("")
+    click.echo("Ticket types:")
+    for t in result.types:
+        click.echo(f"  {t.name} (id {t.id}): {t.description or ''}")
+    click.echo("")
+    click.echo(render_tickets(result.tickets))
+    click.echo("")
+    click.echo(render_ticket(result.shown))
 
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+def _serve(url: str, key: str, *, err: bool) -> None:
+    click.echo(f"\nServing at {url}; admin API key: {key}", err=err)
+    click.echo(f"Try: GO_SUPPORT_URL={url} GO_SUPPORT_API_KEY={key} go-support tickets list",
+               err=err)
+    click.echo("Press Ctrl+C to stop.", err=err)
+    threading.Event().wait()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,12 @@ import click
 from go_support.migrations import MigrationError
 
 from go_support import __version__
+from go_support.desk import DeskError, SupportDesk
 from go_support.errors import GoSupportError
-from go_support.jmap import GroupOfficeClient
+from go_support.jmap import GroupOfficeClient, Transport
 from go_support.jmap.errors import (
     AuthenticationError,
+    InvalidObjectError,
     JMAPError,
     MethodError,
     ProtocolError,
@@ -28,11 +31,15 @@ from go_support.jmap.errors import (
 from go_support.settings import ConfigError, Settings, load_settings
 
 from . import exitcodes
+from .categories import categories_group
 from .check import check_command
 from .config import command_line_overrides, config_group
+from .context import Embedding, open_desk
 from .demo import demo_command
 from .emulator import emulator_command
 from .install import install_command
+from .tickets import tickets_group
+from .types import types_group
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Connection:
     config: str | None = None
     overrides: dict[str, tuple[Any, str]] = field(default_factory=dict, repr=False)
     _settings: Settings | None = field(default=None, repr=False)
+    transport: Transport | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         """The configuration file and the environment, under the command-line options."""
@@ -67,7 +75,11 @@ class Connection:
                 "in Group-Office under System settings > API keys)."
             )
         return GroupOfficeClient(go.url, api_key=go.api_key, timeout=go.timeout,
-                                 verify=go.verify)
+                                 verify=go.verify, transport=self.transport)
+
+    def desk(self) -> AbstractContextManager[SupportDesk]:
+        """``with conn.desk() as desk:`` a help desk on :meth:`client` and the settings."""
+        return open_desk(self)
 
 
 @click.group(
@@ -123,8 +135,9 @@ def cli(
         level=logging.DEBUG if debug else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    embedding = ctx.obj if isinstance(ctx.obj, Embedding) else Embedding()
     ctx.obj = Connection(url, api_key, timeout, not insecure, as_json, config_path,
-                         command_line_overrides(ctx))
+                         command_line_overrides(ctx), transport=embedding.transport)
     ctx.meta["debug"] = debug
 
 
@@ -133,6 +146,9 @@ cli.add_command(demo_command)
 cli.add_command(check_command)
 cli.add_command(config_group)
 cli.add_command(install_command)
+cli.add_command(types_group)
+cli.add_command(categories_group)
+cli.add_command(tickets_group)
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -144,17 +160,22 @@ def exit_code_for(error: BaseException) -> int:
         return exitcodes.AUTHENTICATION
     if isinstance(error, TransportError | ProtocolError):
         return exitcodes.CONNECTION
-    if isinstance(error, MethodError | SetFailed):
+    if isinstance(error, MethodError | SetFailed | DeskError | InvalidObjectError):
         return exitcodes.REFUSED
     if isinstance(error, JMAPError):
         return exitcodes.CONNECTION
     return exitcodes.FAILURE
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; library errors become one line and an exit code, never a traceback."""
+def main(argv: list[str] | None = None, *, transport: Transport | None = None) -> None:
+    """Run the CLI; library errors become one line and an exit code, never a traceback.
+
+    ``transport`` (for programs that embed the command, such as benchmarks): every
+    Group-Office client the command opens sends its HTTP requests through it.
+    """
     try:
-        cli.main(args=argv, prog_name="go-support", standalone_mode=False)
+        cli.main(args=argv, prog_name="go-support", standalone_mode=False,
+                 obj=Embedding(transport) if transport is not None else None)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(exitcodes.FAILURE)

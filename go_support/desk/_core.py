@@ -474,6 +474,14 @@ def message_from_comment(
     )
 
 
+def optional(responses: Responses, call: Call) -> dict[str, Any] | None:
+    """An optional call's result (a look-up of names that may fail harmlessly)."""
+    try:
+        return responses.get(call)
+    except MethodError:
+        return None
+
+
 # --- set results ---------------------------------------------------------------------------------
 
 
@@ -592,9 +600,18 @@ class DeskCore:
         for attempt in range(3):
             layout = self.shared.layout
             fresh = False
+            # ``needs_layout`` plans build their calls from the layout and the actor's levels
+            # (which tickets the query may return): both must be known before building.
+            actor_first = plan.needs_layout and not self.self_mode and plan.actor != "none"
             if layout is None and plan.needs_layout:
                 layout = self.discover(plan.actor if not self.self_mode else "none")
                 fresh = True
+            elif actor_first and self.actor is None:
+                self.read(ReadPlan(build=lambda batch, known: lambda r, lay, a: None,
+                                   actor=plan.actor))
+                layout = self.shared.layout
+                fresh = True
+            used = _levels_key(self.actor)
             batch = Batch()
             layout_calls: LayoutCalls | None = None
             if layout is None:
@@ -608,6 +625,8 @@ class DeskCore:
             responses = self.client.execute(batch)
             if actor_calls is not None:
                 self.actor = parse_actor(responses, actor_calls)
+                if actor_first and _levels_key(self.actor) != used and attempt < 2:
+                    continue  # the actor's groups changed since the calls were built
             if layout_calls is not None and not layout_calls.verify:
                 layout = parse_discovery(responses, layout_calls)
                 with self.shared.lock:
@@ -664,7 +683,7 @@ class DeskCore:
 
     def full_actor(self) -> ActorInfo:
         """The actor with group names (one POST, also a layout check)."""
-        return self.read(ReadPlan(build=lambda b, l: lambda r, lay, a: _need(a),
+        return self.read(ReadPlan(build=lambda batch, known: lambda r, lay, a: _need(a),
                                   actor="full"))
 
     # -- resolving --------------------------------------------------------------------------
@@ -672,8 +691,17 @@ class DeskCore:
     def resolve_type(self, ref: Any, layout: DeskLayout) -> TicketType:
         found = layout.find(ref)
         if found is None:
+            if self.self_mode and isinstance(ref, TicketType):
+                # It exists, but this user's key cannot read its list.
+                raise PermissionDenied(
+                    f"{self.who()} is not an agent of type '{ref.name}': needs write access on "
+                    "its task list (this user cannot even read it)", actor=self.me(),
+                    right="agent")
             known = ", ".join(f"'{t.name}'" for t in layout.active_types) or "none yet"
-            raise UnknownType(f"there is no ticket type {_show(ref)}; the types are {known}")
+            hidden = (" (with a user's own API key, only the types whose lists the user can "
+                      "read are known)" if self.self_mode else "")
+            raise UnknownType(
+                f"there is no ticket type {_show(ref)}; the types are {known}{hidden}")
         return found
 
     def ticket_task(
@@ -713,3 +741,8 @@ def ticket_id_of(ref: Any) -> str:
     if isinstance(ref, bool) or not isinstance(ref, int | str) or not str(ref).strip().isdigit():
         raise NotATicket(f"{ref!r} is not a ticket id (ticket ids are numbers)")
     return str(ref).strip()
+
+
+def _levels_key(actor: ActorInfo | None) -> tuple[Any, ...] | None:
+    """What of the actor decides their levels on the types' lists."""
+    return None if actor is None else (actor.id, actor.is_admin, actor.group_ids)

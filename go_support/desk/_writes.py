@@ -26,8 +26,12 @@ from typing import Any, Union
 from go_support.desk._core import (
     COMMENT_PROPERTIES,
     TASK_PROPERTIES,
+    USER_PROPERTIES,
     DeskCore,
+    categories_by_id,
+    optional,
     set_result,
+    users_by_id,
 )
 from go_support.desk.errors import (
     InvalidMessage,
@@ -36,8 +40,9 @@ from go_support.desk.errors import (
     RolledBack,
 )
 from go_support.desk.html import html_to_text, sanitize_html
-from go_support.desk.models import Attachment, Person, Status
-from go_support.jmap import Batch, Responses
+from go_support.desk.layout import REQUESTER_ID
+from go_support.desk.models import Attachment, Category, Person, Status
+from go_support.jmap import Batch
 from go_support.jmap.errors import JMAPError, MethodError, SetFailed
 from go_support.jmap.results import GetResult, SetResult
 from go_support.jmap.validation import validate_set
@@ -236,6 +241,8 @@ def upload_attachments(core: DeskCore, prepared: Sequence[Attachment | _File]) -
 class ChangeResult:
     task: dict[str, Any]
     comment: dict[str, Any] | None
+    users: dict[str, Person]
+    categories: dict[str, Category]
 
 
 def _patch(progress: Status, responsible: str | None, reset_percent: bool) -> dict[str, Any]:
@@ -259,22 +266,35 @@ def write_change(
     progress: Status,
     responsible: str | None,
     reset_percent: bool = False,
+    set_state: bool = True,
     what: str,
 ) -> ChangeResult:
-    """Post ``comment`` (if any) and leave the task at ``progress``/``responsible``."""
+    """Post ``comment`` (if any) and leave the task at ``progress``/``responsible``.
+
+    ``set_state=False`` (only with a comment) leaves the state to Group-Office's comment hook:
+    for a requester whose own key may comment but not update the task (level below write),
+    whose comment the hook turns into exactly what a requester's reply should do.
+    """
     task_id = str(task["id"])
     batch = Batch()
     comment_call = None
     if comment is not None:
         comment_call = batch.set("Comment", create={
             "m1": {"entity": "Task", "entityId": task_id, **comment}})
-    _, updates = validate_set("Task", update={task_id: _patch(progress, responsible,
-                                                              reset_percent)})
-    args: dict[str, Any] = {"update": updates}
-    if comment_call is not None:
-        args["#afterMessage"] = comment_call.ref("/created/m1/id")
-    task_call = batch.call("Task/set", args)
+    task_call = None
+    if set_state or comment_call is None:
+        _, updates = validate_set("Task", update={task_id: _patch(progress, responsible,
+                                                                  reset_percent)})
+        args: dict[str, Any] = {"update": updates}
+        if comment_call is not None:
+            args["#afterMessage"] = comment_call.ref("/created/m1/id")
+        task_call = batch.call("Task/set", args)
     read_task = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
+    read_users = [
+        batch.call("User/get", {"#ids": read_task.ref(path), "properties": USER_PROPERTIES})
+        for path in ("/list/*/responsibleUserId", f"/list/*/customFields/{REQUESTER_ID}")
+    ]
+    read_categories = batch.call("TaskCategory/get", {"#ids": read_task.ref("/list/*/categories")})
     read_comment = None
     if comment_call is not None:
         read_comment = batch.call("Comment/get", {"#ids": comment_call.ref("/created/*/id"),
@@ -288,9 +308,10 @@ def write_change(
             _raise_comment_refused(posted, core, what)
         new_comment = dict(posted.created["m1"])
     try:
-        changed = set_result(responses, task_call, updates=[task_id])
-        if not changed.ok:
-            raise SetFailed(method="Task/set", errors=changed.errors, result=changed)
+        if task_call is not None:
+            changed = set_result(responses, task_call, updates=[task_id])
+            if not changed.ok:
+                raise SetFailed(method="Task/set", errors=changed.errors, result=changed)
     except JMAPError as exc:
         if new_comment is None:
             if isinstance(exc, SetFailed) and any(e.type == "forbidden" for e in exc.errors):
@@ -301,14 +322,18 @@ def write_change(
         _roll_back(core, task, str(new_comment["id"]), exc, what)
     final = GetResult.from_json(responses.get(read_task)).objects
     after = dict(final[0]) if final else dict(task)
-    if after.get("progress") != progress.value or str(
-            after.get("responsibleUserId") or "") != str(responsible or ""):
+    if task_call is not None and (after.get("progress") != progress.value or str(
+            after.get("responsibleUserId") or "") != str(responsible or "")):
         after = _enforce(core, task_id, progress, responsible, reset_percent)
     if read_comment is not None:
         got = GetResult.from_json(responses.get(read_comment)).objects
         if got:
             new_comment = dict(got[0])
-    return ChangeResult(after, new_comment)
+    users = users_by_id(*(optional(responses, c) for c in read_users))
+    if comment_call is not None and core.actor is not None:
+        users.setdefault(core.actor.id, core.actor.person)
+    return ChangeResult(after, new_comment, users,
+                        categories_by_id(optional(responses, read_categories)))
 
 
 def _raise_comment_refused(posted: SetResult, core: DeskCore, what: str) -> None:
@@ -381,7 +406,3 @@ def compensate_created_task(core: DeskCore, task_id: str, cause: Exception) -> R
     return RolledBack(
         f"the first message was refused ({cause}) and the ticket's task {task_id} could not "
         "be destroyed: delete it in Group-Office", cause=cause, left_over=[f"task {task_id}"])
-
-
-def comment_result(responses: Responses, call: Any) -> SetResult:
-    return set_result(responses, call, creates=["m1"])

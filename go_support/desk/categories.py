@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from go_support.desk._core import (
@@ -61,7 +62,7 @@ class CategoryManager:
             ReadPlan(build=build, needs_layout=True, actor="none"))
         return result
 
-    def list(self, type: str | int | TicketType | None = None) -> list[Category]:
+    def list(self, type: str | int | TicketType | None = None) -> builtins.list[Category]:
         """The global categories, then the type's (or every type's when ``type`` is None)."""
         return self._read(type)[0]
 
@@ -94,8 +95,8 @@ class CategoryManager:
         if len(title) > MAX_NAME:
             raise InvalidCategory(f"the category name is longer than {MAX_NAME} characters")
         actor = core.full_actor()
-        cats, scoped = self._read(type)
         core.require_manager(actor, "create categories")
+        cats, scoped = self._read(type)
         for other in cats:
             same_scope = (other.type_id is None if scoped is None
                           else other.type_id is None or same_id(other.type_id, scoped.id))

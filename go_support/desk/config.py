@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "FEEDBACK_MODES",
     "CloseConfig",
     "CloseSettingsLike",
     "DeskConfig",
     "DeskSection",
     "DeskSectionLike",
     "DeskSettings",
-    "FEEDBACK_MODES",
 ]
 
 FEEDBACK_MODES = ("none", "private", "public")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from go_support.desk._core import (
     TASK_PROPERTIES,
+    WRITE,
     ActorInfo,
     DeskCore,
     DeskLayout,
@@ -19,6 +20,7 @@ from go_support.desk._core import (
 )
 from go_support.desk._writes import (
     AttachmentSource,
+    ChangeResult,
     check_date,
     check_message,
     check_message_id,
@@ -28,7 +30,7 @@ from go_support.desk._writes import (
     write_change,
 )
 from go_support.desk.errors import PermissionDenied
-from go_support.desk.models import Message, Person, Status, Ticket, TicketType
+from go_support.desk.models import Message, Status, Ticket, TicketType
 from go_support.jmap import Batch, Responses
 
 if TYPE_CHECKING:
@@ -114,17 +116,23 @@ class MessageManager:
         if when is not None:
             comment["date"] = when
         current_agent = _str(task.get("responsibleUserId"))
+        responsible: str | None
         if agent_reply:
             progress = wanted or Status.IN_PROGRESS
             responsible = current_agent or core.me()
         else:
             progress = Status.NEEDS_ACTION
             responsible = current_agent
+        # A requester on their own key with less than write access cannot update the task;
+        # the comment hook then does what the reply should: needs action, agent kept.
+        hook_only = (not agent_reply and core.self_mode
+                     and layout.key_levels.get(ticket_type.id, 0) < WRITE
+                     and current_agent != core.me())
         done = write_change(core, task, comment=comment, progress=progress,
                             responsible=responsible,
                             reset_percent=needs_percent_reset(task, progress),
-                            what=f"answer ticket {task['id']}")
-        return self._message(done.comment, done.task, layout)
+                            set_state=not hook_only, what=f"answer ticket {task['id']}")
+        return self._message(done, layout)
 
     def note(
         self,
@@ -148,22 +156,17 @@ class MessageManager:
         done = write_change(core, task, comment=comment, progress=status,
                             responsible=_str(task.get("responsibleUserId")),
                             what=f"add a note to ticket {task['id']}")
-        return self._message(done.comment, done.task, layout)
+        return self._message(done, layout)
 
     def list(self, ticket: str | int | Ticket) -> list[Message]:
         """The ticket's messages, oldest first (customers get the public ones only)."""
         found = self._tickets.get(ticket, with_messages=True)
         return list(found.messages or ())
 
-    def _message(self, comment: dict[str, Any] | None, task: dict[str, Any],
-                 layout: DeskLayout) -> Message:
-        assert comment is not None
-        core = self._core
-        people: dict[str, Person] = {}
-        if core.actor is not None:
-            people[core.actor.id] = core.actor.person
-        return message_from_comment(comment, requester_of(task, people), people,
-                                    layout.private_label_id)
+    def _message(self, done: ChangeResult, layout: DeskLayout) -> Message:
+        assert done.comment is not None
+        return message_from_comment(done.comment, requester_of(done.task, done.users),
+                                    done.users, layout.private_label_id)
 
 
 def _str(value: Any) -> str | None:

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Union
 
 from go_support.desk.errors import UnknownStatus
 
@@ -203,11 +202,11 @@ class Ticket:
     messages: tuple[Message, ...] | None = None
 
 
-TypeRef = Union[str, int, TicketType]
-CategoryRef = Union[str, int, Category]
-StatusRef = Union[str, Status]
-PersonRef = Union[str, int, Person]
-DateRef = Union[datetime, date]
+TypeRef = str | int | TicketType
+CategoryRef = str | int | Category
+StatusRef = str | Status
+PersonRef = str | int | Person
+DateRef = datetime | date
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class RoleManager:
 
     def _type(self, type: str | int | TicketType) -> tuple[TicketType, DeskLayout]:
         core = self._core
-        layout: DeskLayout = core.read(ReadPlan(build=lambda b, l: lambda r, lay, a: lay,
+        layout: DeskLayout = core.read(ReadPlan(build=lambda batch, known: lambda r, lay, a: lay,
                                                 actor="levels"))
         return core.resolve_type(type, layout), layout
 
@@ -46,8 +46,16 @@ class RoleManager:
         return self._core.is_manager(self._actor())
 
     def is_agent(self, type: str | int | TicketType) -> bool:
+        """Whether the actor has write access (or more) on the type's list.
+
+        With a user's own API key, types whose lists the user cannot read are invisible: for
+        them this is ``False`` rather than :class:`~go_support.desk.UnknownType`.
+        """
         core = self._core
-        ticket_type, layout = self._type(type)
+        try:
+            ticket_type, layout = self._type(type)
+        except PermissionDenied:
+            return False  # a type whose list this user's own key cannot read
         return core.is_agent(ticket_type, layout)
 
     def is_customer(self, type: str | int | TicketType) -> bool:

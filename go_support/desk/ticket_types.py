@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,10 +47,10 @@ class TypeManager:
 
     def _layout(self) -> DeskLayout:
         """The layout, checked against Group-Office (one request)."""
-        return self._core.read(ReadPlan(build=lambda b, l: lambda r, lay, a: lay,
+        return self._core.read(ReadPlan(build=lambda batch, known: lambda r, lay, a: lay,
                                         needs_layout=False, actor="none"))
 
-    def list(self, include_archived: bool = False) -> list[TicketType]:
+    def list(self, include_archived: bool = False) -> builtins.list[TicketType]:
         """The active types by name (and the archived ones after them, if asked)."""
         layout = self._layout()
         return [t for t in layout.types if include_archived or not t.archived]
@@ -58,7 +59,7 @@ class TypeManager:
         """A type by name (case-insensitive) or id; :class:`UnknownType` otherwise."""
         return self._core.resolve_type(name_or_id, self._layout())
 
-    def customer_groups(self, type: str | int | TicketType) -> list[str]:
+    def customer_groups(self, type: str | int | TicketType) -> builtins.list[str]:
         """The groups (names or ids) whose members are customers of the type (settings)."""
         ticket_type = self.get(type)
         return [str(g) for g in self._core.settings.customer_groups(ticket_type.name)]
@@ -145,8 +146,8 @@ class TypeManager:
         core = self._core
         title = _checked_name(new_name)
         actor = core.full_actor()
+        core.require_manager(actor, "rename ticket types")
         ticket_type = core.resolve_type(type, core.layout())
-        core.require_manager(actor, f"rename the ticket type '{ticket_type.name}'")
         self._check_unique(title, core.layout(), keep=ticket_type)
         return self._update(ticket_type, {"name": title},
                             f"rename the ticket type '{ticket_type.name}'")
@@ -156,9 +157,9 @@ class TypeManager:
         only."""
         core = self._core
         actor = core.full_actor()
+        core.require_manager(actor, "archive ticket types")
         layout = core.layout()
         ticket_type = core.resolve_type(type, layout)
-        core.require_manager(actor, f"archive the ticket type '{ticket_type.name}'")
         if layout.archive_grouping_id is None:
             raise NotInstalled(f'the task-list grouping "{names.ARCHIVE_GROUPING_NAME}" is '
                                "missing: run `go-support install`")
@@ -171,9 +172,9 @@ class TypeManager:
         """Bring an archived type back. Managers only."""
         core = self._core
         actor = core.full_actor()
+        core.require_manager(actor, "restore ticket types")
         layout = core.layout()
         ticket_type = core.resolve_type(type, layout)
-        core.require_manager(actor, f"restore the ticket type '{ticket_type.name}'")
         if not ticket_type.archived:
             return ticket_type
         self._check_unique(ticket_type.name, DeskLayout(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from go_support.desk import layout as names
@@ -19,6 +21,7 @@ from go_support.desk._core import (
     ReadPlan,
     categories_by_id,
     message_from_comment,
+    optional,
     raise_set_error,
     requester_id,
     requester_of,
@@ -49,7 +52,6 @@ from go_support.desk.errors import (
     UnknownCategory,
     UnknownUser,
 )
-from go_support.desk.html import sanitize_html
 from go_support.desk.models import (
     UNASSIGNED,
     Category,
@@ -63,7 +65,7 @@ from go_support.desk.models import (
     Unassigned,
 )
 from go_support.jmap import Batch, Call, Responses
-from go_support.jmap.errors import JMAPError, MethodError
+from go_support.jmap.errors import JMAPError
 from go_support.jmap.results import GetResult, QueryResult
 
 __all__ = ["TicketManager"]
@@ -130,6 +132,12 @@ class TicketManager:
     def __init__(self, core: DeskCore) -> None:
         self._core = core
 
+    def _me_for(self, value: Any) -> str | None:
+        """The actor's id when ``value`` is ``"me"`` (fetching the session only then)."""
+        if isinstance(value, str) and value.strip().lower() == "me":
+            return self._core.me()
+        return None
+
     # --- create ------------------------------------------------------------------------------
 
     def create(
@@ -160,9 +168,9 @@ class TicketManager:
         title = check_subject(subject)
         files = prepare_attachments(attachments)
         text = check_message(message, what="the first message", attachments=files)
-        me = None if core.self_mode else core.actor_id
-        wanted_requester = parse_person(requester, role="requester", me=me)
-        wanted_agent = None if agent is None else parse_person(agent, role="agent", me=me)
+        wanted_requester = parse_person(requester, role="requester", me=self._me_for(requester))
+        wanted_agent = (None if agent is None
+                        else parse_person(agent, role="agent", me=self._me_for(agent)))
         mime_id = check_message_id(message_id)
         when = check_date(date)
         cats = _as_list(category)
@@ -283,8 +291,8 @@ class TicketManager:
         tasks = GetResult.from_json(responses.get(read_task)).objects
         comments = GetResult.from_json(responses.get(read_comment)).objects
         people: dict[str, Person] = {}
-        if found_requester:
-            people[requester_user or ""] = Person(
+        if found_requester and requester_user:
+            people[requester_user] = Person(
                 requester_user, found_requester.get("email"), found_requester.get("displayName"))
         if found_agent and agent_id:
             people[agent_id] = Person(agent_id, found_agent.get("email"),
@@ -345,8 +353,8 @@ class TicketManager:
                           actor: ActorInfo | None) -> Ticket:
                 found, ticket_type = core.ticket_task(responses, task, ticket_id, layout)
                 agent_view = self._check_reader(found, ticket_type, layout)
-                users = users_by_id(_ok(responses, agents), _ok(responses, requesters))
-                categories = categories_by_id(_ok(responses, cats))
+                users = users_by_id(optional(responses, agents), optional(responses, requesters))
+                categories = categories_by_id(optional(responses, cats))
                 listed = None
                 if messages is not None:
                     listed = self._read_messages(responses, messages, found, users, layout,
@@ -354,7 +362,8 @@ class TicketManager:
                 return ticket_from_task(found, layout, users, categories, listed)
             return interpret
 
-        return core.read(ReadPlan(build=build, actor="levels"))
+        result: Ticket = core.read(ReadPlan(build=build, actor="levels"))
+        return result
 
     def _check_reader(self, task: Mapping[str, Any], ticket_type: TicketType,
                       layout: DeskLayout) -> bool:
@@ -396,7 +405,7 @@ class TicketManager:
         query, get, authors = calls
         page = QueryResult.from_json(responses.get(query))
         comments = GetResult.from_json(responses.get(get)).objects
-        users.update(users_by_id(_ok(responses, authors)))
+        users.update(users_by_id(optional(responses, authors)))
         total = page.total or 0
         position = len(page.ids)
         while position < total:  # more than one page of messages: the rest in one request
@@ -410,7 +419,7 @@ class TicketManager:
             for q, g, a in more:
                 got = QueryResult.from_json(extra.get(q))
                 comments.extend(GetResult.from_json(extra.get(g)).objects)
-                users.update(users_by_id(_ok(extra, a)))
+                users.update(users_by_id(optional(extra, a)))
                 position += len(got.ids)
                 if not got.ids:
                     position = total
@@ -450,14 +459,14 @@ class TicketManager:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE} (got {per_page!r})")
         statuses = [Status.parse(s).value for s in _as_list(wanted.status)]
         text = wanted.text.strip() if wanted.text else None
-        me = None if core.self_mode else core.actor_id
         requester = (None if wanted.requester is None
-                     else parse_person(wanted.requester, role="requester", me=me))
+                     else parse_person(wanted.requester, role="requester",
+                                       me=self._me_for(wanted.requester)))
         agent_filter: Any = None
         if isinstance(wanted.agent, Unassigned):
             agent_filter = UNASSIGNED
         elif wanted.agent is not None:
-            agent_filter = parse_person(wanted.agent, role="agent", me=me)
+            agent_filter = parse_person(wanted.agent, role="agent", me=self._me_for(wanted.agent))
             if agent_filter.user_id is None:
                 raise InvalidTicket(f"the agent filter {wanted.agent!r} must be a user id")
 
@@ -467,7 +476,7 @@ class TicketManager:
             agent_ids = [t.id for t in covered if core.is_agent(t, layout)]
             other_ids = [t.id for t in covered if not core.is_agent(t, layout)
                          and (not core.self_mode or layout.key_levels.get(t.id, 0) > 0)]
-            scope: list[dict[str, Any]] = []
+            scope: builtins.list[dict[str, Any]] = []
             if agent_ids:
                 scope.append({"tasklistId": agent_ids})
             if other_ids:
@@ -475,15 +484,14 @@ class TicketManager:
                     {"tasklistId": other_ids}, {names.REQUESTER_ID: core.me()}]})
             if not scope:
                 return lambda r, lay, a: TicketPage((), 0, page, per_page, False)
-            conditions: list[dict[str, Any]] = [
+            conditions: builtins.list[dict[str, Any]] = [
                 scope[0] if len(scope) == 1 else {"operator": "OR", "conditions": scope}]
             if statuses:
                 conditions.append({"progress": statuses})
             category_calls = self._category_conditions(batch, wanted, covered, conditions)
             if requester is not None:
                 if requester.user_id:
-                    rid = core.me() if requester.user_id == "me" else requester.user_id
-                    conditions.append({names.REQUESTER_ID: rid})
+                    conditions.append({names.REQUESTER_ID: requester.user_id})
                 else:
                     conditions.append({names.REQUESTER_EMAIL: requester.email})
             if agent_filter is UNASSIGNED:
@@ -524,9 +532,9 @@ class TicketManager:
                     check(responses)
                 result = QueryResult.from_json(responses.get(query))
                 by_id = GetResult.from_json(responses.get(tasks)).by_id()
-                users = users_by_id(_ok(responses, agents), _ok(responses, requesters))
-                categories = categories_by_id(_ok(responses, cats))
-                found: list[Ticket] = []
+                users = users_by_id(optional(responses, agents), optional(responses, requesters))
+                categories = categories_by_id(optional(responses, cats))
+                found: builtins.list[Ticket] = []
                 for task_id in result.ids:
                     task = by_id.get(task_id)
                     if task is None:
@@ -544,10 +552,14 @@ class TicketManager:
                                   result.has_more or total > page * per_page)
             return interpret
 
-        result: TicketPage = core.read(ReadPlan(build=build, needs_layout=True, actor="levels"))
+        try:
+            result: TicketPage = core.read(ReadPlan(build=build, needs_layout=True,
+                                                    actor="levels"))
+        except _Retry as retry:
+            return self.list(replace(wanted, category=retry.ids), page, per_page)
         return result
 
-    def _covered_types(self, wanted: TicketFilter, layout: DeskLayout) -> list[TicketType]:
+    def _covered_types(self, wanted: TicketFilter, layout: DeskLayout) -> builtins.list[TicketType]:
         refs = _as_list(wanted.type)
         if refs:
             return list(dict.fromkeys(self._core.resolve_type(r, layout) for r in refs))
@@ -555,14 +567,14 @@ class TicketManager:
 
     def _category_conditions(
         self, batch: Batch, wanted: TicketFilter, covered: Sequence[TicketType],
-        conditions: list[dict[str, Any]],
-    ) -> list[Callable[[Responses], None]]:
+        conditions: builtins.list[dict[str, Any]],
+    ) -> builtins.list[Callable[[Responses], None]]:
         """The category filter: ids directly, names through a look-up in the same request."""
         refs = _as_list(wanted.category)
         if not refs:
             return []
-        ids: list[str] = []
-        by_name: list[str] = []
+        ids: builtins.list[str] = []
+        by_name: builtins.list[str] = []
         for ref in refs:
             if isinstance(ref, Category):
                 ids.append(ref.id)
@@ -598,6 +610,7 @@ class TicketManager:
             exact_all = {c.id for c in found.values()
                          if any(c.name.casefold() == n.casefold() for n in by_name)}
             if used != exact_all:
+                exact_all |= set(ids)
                 # LIKE matched more than the exact names: ask again with the exact ids.
                 raise _Retry(sorted(exact_all))
         return [check]
@@ -633,8 +646,8 @@ class TicketManager:
         The status stays as it is (Group-Office would reset it to needs-action, surprise 11).
         """
         core = self._core
-        me = None if core.self_mode else core.actor_id
-        spec = None if agent is None else parse_person(agent, role="agent", me=me)
+        spec = None if agent is None else parse_person(agent, role="agent",
+                                                       me=self._me_for(agent))
         if spec is not None and spec.user_id is None:
             raise InvalidTicket(f"the agent must be a user id (got {agent!r})")
         task, ticket_type, layout, user = self._read_for_change(id, "assign tickets",
@@ -653,7 +666,7 @@ class TicketManager:
         status = Status(task.get("progress") or Status.NEEDS_ACTION.value)
         done = write_change(core, task, comment=None, progress=status, responsible=responsible,
                             what=f"assign ticket {task['id']}")
-        return self._ticket(done.task, layout)
+        return ticket_from_task(done.task, layout, done.users, done.categories)
 
     def set_status(self, id: str | int | Ticket, status: str | Status) -> Ticket:
         """Set the status; the agent stays."""
@@ -664,7 +677,7 @@ class TicketManager:
                             responsible=_str(task.get("responsibleUserId")),
                             reset_percent=needs_percent_reset(task, wanted),
                             what=f"change the status of ticket {task['id']}")
-        return self._ticket(done.task, layout)
+        return ticket_from_task(done.task, layout, done.users, done.categories)
 
     def close(
         self,
@@ -704,29 +717,15 @@ class TicketManager:
         done = write_change(core, task, comment=comment, progress=wanted,
                             responsible=_str(task.get("responsibleUserId")),
                             what=f"close ticket {task['id']}")
-        return self._ticket(done.task, layout)
-
-    def _ticket(self, task: Mapping[str, Any], layout: DeskLayout) -> Ticket:
-        """A ticket from a task just written (people without names, categories by id)."""
-        return ticket_from_task(task, layout, {}, {})
+        return ticket_from_task(done.task, layout, done.users, done.categories)
 
 
 class _Retry(Exception):
-    def __init__(self, ids: list[str]) -> None:
+    def __init__(self, ids: builtins.list[str]) -> None:
         super().__init__("retry")
         self.ids = ids
-
-
-def _ok(responses: Responses, call: Call) -> dict[str, Any] | None:
-    """An optional call's result (a look-up of names that may fail harmlessly)."""
-    try:
-        return responses.get(call)
-    except MethodError:
-        return None
 
 
 def _str(value: Any) -> str | None:
     return None if value in (None, "", 0, "0") else str(value)
 
-
-_ = (sanitize_html, timedelta, Iterable)

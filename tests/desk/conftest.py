@@ -1,0 +1,241 @@
+"""Fixtures of the help-desk tests: Group-Office with the desk installed, and a small world.
+
+``go_server`` is parametrized like ``tests/jmap``: every test runs against the emulator
+(``[emulator]``) and against a real Group-Office (``[live]``) when ``GO_SUPPORT_TEST_URL``
+and ``GO_SUPPORT_TEST_TOKEN`` (an admin API key of a test instance) are set; otherwise the
+live run is skipped with that reason. The layout (``go-support install``) is installed with
+``go_support.migrations.install``, which is idempotent; everything else a test creates
+(types, users, groups, keys) has a unique name and is destroyed afterwards.
+
+``world`` builds, for one test: two ticket types A and B, a group of agents for each (write
+on its list), a customers group, a managers group, and users ``agent_a``, ``agent_a2``,
+``agent_b``, ``customer``, ``other`` (another customer), ``manager``, ``stranger`` (in no
+group of the desk), with API keys, plus desks:
+``world.desk`` acts as the admin key's user, ``world.as_("customer")`` is
+``desk.as_user(customer)`` (a trusted front end), ``world.own("agent_a")`` a desk on that
+user's own API key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from go_support.desk import DeskConfig, SupportDesk, TicketType
+from go_support.jmap import Batch, GroupOfficeClient
+from tests.jmap.conftest import (
+    FAST_RETRY,
+    LIVE_SKIP_REASON,
+    LIVE_TOKEN_VAR,
+    LIVE_URL_VAR,
+    RecordingTransport,
+)
+
+_installed_live = False
+
+
+@pytest.fixture(params=["emulator", "live"])
+def go_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """``(base_url, admin token)`` of a Group-Office with the help desk installed."""
+    global _installed_live
+    if request.param == "live":
+        url, token = os.environ.get(LIVE_URL_VAR), os.environ.get(LIVE_TOKEN_VAR)
+        if not (url and token):
+            pytest.skip(LIVE_SKIP_REASON)
+        if not _installed_live:
+            with GroupOfficeClient(url, api_key=token) as client:
+                install_layout(client)
+            _installed_live = True
+        yield url, token
+        return
+    from go_support.emulator import Emulator
+
+    emu = Emulator()
+    server = emu.start()
+    try:
+        with GroupOfficeClient(server.base_url, api_key=server.admin_api_key) as client:
+            install_layout(client)
+        yield server.base_url, server.admin_api_key
+    finally:
+        emu.stop()
+
+
+def install_layout(client: GroupOfficeClient) -> None:
+    """What ``go-support install`` creates (field set, groupings, fields, "Private")."""
+    from go_support.migrations import install
+
+    install(client)
+
+
+@pytest.fixture
+def recorder() -> RecordingTransport:
+    return RecordingTransport()
+
+
+@pytest.fixture
+def admin(go_server: tuple[str, str]) -> Iterator[GroupOfficeClient]:
+    """A plain admin client (for set-up, checks and clean-up), not the one under test."""
+    url, token = go_server
+    with GroupOfficeClient(url, api_key=token, retry=FAST_RETRY) as client:
+        yield client
+
+
+@pytest.fixture
+def tag() -> str:
+    return f"gs-desk-{uuid.uuid4().hex[:8]}"
+
+
+Cleanup = Callable[[str, str], str]
+
+
+@pytest.fixture
+def cleanup(admin: GroupOfficeClient) -> Iterator[Cleanup]:
+    """``cleanup("TaskList", id)``: destroyed after the test, newest first."""
+    created: list[tuple[str, str]] = []
+
+    def register(entity: str, object_id: str) -> str:
+        created.append((entity, str(object_id)))
+        return str(object_id)
+
+    yield register
+    for entity, object_id in reversed(created):
+        with contextlib.suppress(Exception):
+            admin.entity(entity).destroy([object_id])
+
+
+@dataclass
+class World:
+    """Two ticket types and the people around them (see the module docstring)."""
+
+    url: str
+    admin_token: str
+    admin: GroupOfficeClient
+    desk: SupportDesk
+    config: DeskConfig
+    type_a: TicketType
+    type_b: TicketType
+    users: dict[str, str]
+    keys: dict[str, str]
+    groups: dict[str, str]
+    tag: str
+    clients: list[GroupOfficeClient] = field(default_factory=list)
+
+    def as_(self, who: str) -> SupportDesk:
+        """The admin desk acting for a user (a trusted front end)."""
+        return self.desk.as_user(self.users[who])
+
+    def own(self, who: str, transport: Any = None) -> SupportDesk:
+        """A desk on the user's own API key (acting as that user, Group-Office's ACL applies)."""
+        client = GroupOfficeClient(self.url, api_key=self.keys[who], retry=FAST_RETRY,
+                                   transport=transport)
+        self.clients.append(client)
+        return SupportDesk(client, self.config)
+
+    def fresh(self, transport: Any = None) -> SupportDesk:
+        """A new admin client and desk (nothing cached)."""
+        client = GroupOfficeClient(self.url, api_key=self.admin_token, retry=FAST_RETRY,
+                                   transport=transport)
+        self.clients.append(client)
+        return SupportDesk(client, self.config)
+
+
+def make_user(admin: GroupOfficeClient, cleanup: Cleanup, tag: str, name: str,
+              groups: list[str]) -> tuple[str, str]:
+    """A user in ``groups`` (plus Everyone and Internal) and an API key for them."""
+    user_id = admin.users.create({
+        "username": f"{tag}-{name}", "displayName": f"{name.title()} {tag[-4:]}",
+        "email": f"{name}.{tag}@example.com", "groups": [2, 3, *[int(g) for g in groups]],
+    })
+    cleanup("User", user_id)
+    result = admin.keys.set(create={"k": {"name": f"{tag}-{name}", "userId": user_id}})
+    key = result.created["k"]
+    cleanup("Key", str(key["id"]))
+    return str(user_id), str(key["accessToken"])
+
+
+@pytest.fixture
+def world(go_server: tuple[str, str], admin: GroupOfficeClient, cleanup: Cleanup,
+          tag: str) -> Iterator[World]:
+    url, token = go_server
+    groups = {}
+    for name in ("agents-a", "agents-b", "customers", "managers"):
+        groups[name] = cleanup("Group", admin.groups.create({"name": f"{tag} {name}"}))
+    users: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for name, member_of in (
+        ("agent_a", ["agents-a"]), ("agent_a2", ["agents-a"]), ("agent_b", ["agents-b"]),
+        ("customer", ["customers"]),
+        ("other", ["customers"]), ("manager", ["managers"]), ("stranger", []),
+    ):
+        users[name], keys[name] = make_user(admin, cleanup, tag, name.replace("_", ""),
+                                            [groups[g] for g in member_of])
+    config = DeskConfig(
+        managers_group=f"{tag} managers",
+        all_customer_groups=[f"{tag} customers"],
+        feedback="none",
+    )
+    client = GroupOfficeClient(url, api_key=token, retry=FAST_RETRY)
+    desk = SupportDesk(client, config)
+    type_a = desk.types.create(f"{tag} A", "type A", agents=[groups["agents-a"]])
+    cleanup("TaskList", type_a.id)
+    type_b = desk.types.create(f"{tag} B", "type B", agents=[f"{tag} agents-b"])
+    cleanup("TaskList", type_b.id)
+    built = World(url, token, admin, desk, config, type_a, type_b, users, keys, groups, tag)
+    built.clients.append(client)
+    yield built
+    for c in built.clients:
+        c.close()
+
+
+# --- what Group-Office holds, to prove that nothing was left behind ---------------------------
+
+
+def snapshot(admin: GroupOfficeClient, world: World) -> dict[str, Any]:
+    """Everything a desk call could create or change, read in one request."""
+    lists = [world.type_a.id, world.type_b.id]
+    batch = Batch()
+    tasks_q = batch.call("Task/query", {"filter": {"tasklistId": lists}})
+    tasks = batch.call("Task/get", {"#ids": tasks_q.ref("/ids"), "properties": [
+        "id", "tasklistId", "title", "progress", "responsibleUserId", "categories",
+        "customFields", "percentComplete"]})
+    comments = batch.call("Comment/query", {"filter": {"entity": "Task"}})
+    privates = batch.call("Comment/query", {"filter": {"entity": "Task", "section": "private"}})
+    task_lists = batch.call("TaskList/query", {"filter": {}})
+    type_lists = batch.call("TaskList/get", {"ids": lists, "properties": [
+        "id", "name", "groupingId", "acl"]})
+    categories = batch.call("TaskCategory/query", {"filter": {}})
+    labels = batch.call("CommentLabel/query", {"filter": {}})
+    responses = admin.execute(batch)
+
+    def ids(call: Any) -> list[str]:
+        return sorted(str(i) for i in responses.get(call)["ids"])
+
+    return {
+        "tasks": sorted((responses.get(tasks)["list"]), key=lambda t: str(t["id"])),
+        "comments": ids(comments),
+        "private comments": ids(privates),
+        "task lists": ids(task_lists),
+        "type lists": responses.get(type_lists)["list"],
+        "categories": ids(categories),
+        "labels": ids(labels),
+    }
+
+
+@pytest.fixture
+def unchanged(admin: GroupOfficeClient) -> Callable[[World], Any]:
+    """``with unchanged(world): ...``: asserts Group-Office holds exactly the same after."""
+
+    @contextlib.contextmanager
+    def check(world: World) -> Iterator[None]:
+        before = snapshot(admin, world)
+        yield
+        after = snapshot(admin, world)
+        assert after == before
+
+    return check

@@ -1,0 +1,68 @@
+"""The HTML cleaning, checked against the emulator's port of Group-Office's own sanitiser and
+script detection (StringUtil::sanitizeHtml / detectXSS, groupoffice-wire 09)."""
+
+from __future__ import annotations
+
+import pytest
+
+from go_support.desk import InvalidMessage, sanitize_html
+from go_support.desk.html import html_to_text, looks_like_script
+from go_support.emulator.entities.comments import detect_xss, sanitize
+
+CASES = [
+    ("<p>Hello <b>world</b></p>", "<p>Hello <b>world</b></p>"),
+    ('<script>alert(1)</script><p onclick="x()">hi</p>', "<p>hi</p>"),
+    ('<a href="javascript:alert(1)">x</a>', "<a>x</a>"),
+    ('<a href=" jav&#x09;ascript:alert(1)">x</a>', "<a>x</a>"),
+    ('<a href="https://example.com/a?b=1&amp;c=2">ok</a>',
+     '<a href="https://example.com/a?b=1&amp;c=2">ok</a>'),
+    ('<img src="x" onerror="alert(1)">', '<img src="x">'),
+    ('<img src="data:image/png;base64,AAA">', '<img src="data:image/png;base64,AAA">'),
+    ('<a href="data:text/html;base64,AAA">x</a>', "<a>x</a>"),
+    ("<html><head><title>T</title></head><body><p>B</p></body></html>", "<p>B</p>"),
+    ('<div style="width:expression(alert(1))">x</div>', "<div>x</div>"),
+    ('<div style="color: red">x</div>', '<div style="color: red">x</div>'),
+    ("<o:p>office</o:p><br/>text", "office<br>text"),
+    ('<iframe src="x"><p>in</p></iframe>after', "after"),
+    ("<style>p{}</style><!-- c --><p>a</p>", "<p>a</p>"),
+    ("plain & text < 5", "plain &amp; text &lt; 5"),
+    ('<form action="x"><input name="q"></form>', '<input name="q">'),
+    ("<svg><script>x</script></svg>ok", "<svg></svg>ok"),
+    ('<a href="https://example.com/online=1">link</a>', "<a>link</a>"),
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), CASES)
+def test_cleaning(given: str, expected: str) -> None:
+    cleaned = sanitize_html(given)
+    assert cleaned == expected
+    # what Group-Office stores is what was sent, and it does not refuse it
+    assert sanitize(cleaned) == cleaned
+    assert not detect_xss(cleaned)
+
+
+@pytest.mark.parametrize("text", [
+    "<p>Type javascript: in the address bar</p>",
+    "<p>I wrote &lt;script&gt; into the field</p>",
+    "<p>a vbscript: macro and a mocha: thing</p>",
+    "<p>style=expression(x) came from the CSS</p>",
+    '<p title="online=yes">status</p>',
+])
+def test_mentions_of_scripts_survive_readably(text: str) -> None:
+    assert detect_xss(sanitize(text)) or looks_like_script(text)  # Group-Office would refuse
+    cleaned = sanitize_html(text)
+    assert not detect_xss(sanitize(cleaned)) and sanitize(cleaned) == cleaned
+    assert html_to_text(cleaned) == html_to_text(sanitize_html(text))
+    assert html_to_text(cleaned).split() == html_to_text(text).split()  # only invisible
+    # spaces were added
+
+
+def test_looks_like_script_matches_group_office() -> None:
+    for text in ['<a href="javascript:x">', "<meta http-equiv=x>", "<p>fine</p>",
+                 '<p title="x" onload="y">', "java&#115;cript:alert(1)"]:
+        assert looks_like_script(text) == detect_xss(text)
+
+
+def test_not_html() -> None:
+    with pytest.raises(InvalidMessage, match="must be HTML text"):
+        sanitize_html(None)  # type: ignore[arg-type]

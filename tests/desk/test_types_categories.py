@@ -1,0 +1,222 @@
+"""Ticket types, categories, statuses and roles: happy paths, against Group-Office."""
+
+from __future__ import annotations
+
+import pytest
+
+from go_support.desk import (
+    Category,
+    InvalidCategory,
+    InvalidType,
+    NotInstalled,
+    PermissionDenied,
+    Status,
+    SupportDesk,
+    UnknownCategory,
+    UnknownGroup,
+    UnknownStatus,
+    UnknownType,
+)
+from go_support.desk.layout import ARCHIVE_GROUPING_NAME, GROUPING_NAME
+from go_support.jmap import GroupOfficeClient
+from tests.desk.conftest import Cleanup, World
+
+pytestmark = pytest.mark.live
+
+
+def _grouping_ids(admin: GroupOfficeClient) -> dict[str, str]:
+    found = admin.task_list_groupings.get(None).objects
+    return {str(g["name"]): str(g["id"]) for g in found}
+
+
+def test_types_are_lists_in_the_support_grouping(world: World, admin: GroupOfficeClient) -> None:
+    listed = world.desk.types.list()
+    assert world.type_a in listed and world.type_b in listed
+    lists = admin.task_lists.get([world.type_a.id, world.type_b.id],
+                                 ["role", "groupingId", "acl", "description"]).by_id()
+    groupings = _grouping_ids(admin)
+    for ticket_type, group in ((world.type_a, "agents-a"), (world.type_b, "agents-b")):
+        obj = lists[ticket_type.id]
+        assert obj["role"] == "list"
+        assert str(obj["groupingId"]) == groupings[GROUPING_NAME]
+        # the agents' group gets write access; the admin key adds nothing else (04)
+        assert obj["acl"] == {world.groups[group]: 30}
+        assert ticket_type.acl == {world.groups[group]: 30}
+    assert world.desk.types.get(world.type_a.name.upper()) == world.type_a
+    assert world.desk.types.get(world.type_a.id) == world.type_a
+    assert world.desk.types.get(int(world.type_b.id)) == world.type_b
+
+
+def test_rename_archive_restore(world: World, admin: GroupOfficeClient) -> None:
+    desk = world.desk
+    renamed = desk.types.rename(world.type_a, f"{world.tag} A renamed")
+    assert renamed.name == f"{world.tag} A renamed" and renamed.id == world.type_a.id
+    assert admin.task_lists.get_one(world.type_a.id, ["name"])["name"] == renamed.name  # type: ignore[index]
+    archived = desk.types.archive(renamed.name)
+    assert archived.archived
+    assert str(admin.task_lists.get_one(world.type_a.id, ["groupingId"])[  # type: ignore[index]
+        "groupingId"]) == _grouping_ids(admin)[ARCHIVE_GROUPING_NAME]
+    assert archived not in desk.types.list()
+    assert archived in desk.types.list(include_archived=True)
+    # another desk (another process) sees the change too
+    assert world.fresh().types.get(renamed.name).archived
+    restored = desk.types.restore(archived)
+    assert not restored.archived and restored in desk.types.list()
+
+
+def test_only_managers_change_types(world: World, unchanged: object) -> None:
+    for who in ("agent_a", "customer"):
+        for desk in (world.as_(who), world.own(who)):
+            with unchanged(world):  # type: ignore[operator]
+                with pytest.raises(PermissionDenied, match=rf"user {world.users[who]} is not a "
+                                   "manager and may not create ticket types"):
+                    desk.types.create(f"{world.tag} C")
+                with pytest.raises(PermissionDenied, match="is not a manager"):
+                    desk.types.rename(world.type_a, f"{world.tag} X")
+                with pytest.raises(PermissionDenied, match="is not a manager"):
+                    desk.types.archive(world.type_b)
+                with pytest.raises(PermissionDenied, match="is not a manager"):
+                    desk.categories.create(f"{world.tag} cat")
+
+
+def test_a_manager_creates_a_type(world: World, cleanup: Cleanup) -> None:
+    manager = world.as_("manager")
+    assert manager.roles.is_manager()
+    created = manager.types.create(f"{world.tag} C", agents=[world.groups["agents-a"]])
+    cleanup("TaskList", created.id)
+    assert created.acl == {world.groups["agents-a"]: 30}
+    assert world.as_("agent_a").roles.is_agent(created)
+    assert not world.as_("agent_b").roles.is_agent(created)
+
+
+def test_type_names_and_groups_are_checked(world: World, unchanged: object) -> None:
+    desk = world.desk
+    with unchanged(world):  # type: ignore[operator]
+        with pytest.raises(InvalidType, match="already a ticket type named"):
+            desk.types.create(world.type_a.name.lower())
+        with pytest.raises(InvalidType, match="needs a name"):
+            desk.types.create("   ")
+        with pytest.raises(InvalidType, match="longer than 100"):
+            desk.types.create("x" * 101)
+        with pytest.raises(UnknownGroup, match="no Group-Office group 'no such group'"):
+            desk.types.create(f"{world.tag} D", agents=["no such group"])
+        with pytest.raises(InvalidType, match="already"):
+            desk.types.rename(world.type_a, world.type_b.name)
+        with pytest.raises(UnknownType, match="there is no ticket type 'Nope'"):
+            desk.types.get("Nope")
+
+
+def test_categories_global_and_per_type(world: World, cleanup: Cleanup,
+                                        admin: GroupOfficeClient) -> None:
+    desk = world.desk
+    general = desk.categories.create(f"{world.tag} General")
+    cleanup("TaskCategory", general.id)
+    printer = desk.categories.create(f"{world.tag} Printer", world.type_a)
+    cleanup("TaskCategory", printer.id)
+    assert general.type_id is None and printer.type_id == world.type_a.id
+    stored = admin.task_categories.get([general.id, printer.id]).by_id()
+    assert stored[general.id]["ownerId"] is None and stored[general.id]["tasklistId"] is None
+    assert str(stored[printer.id]["tasklistId"]) == world.type_a.id
+    assert general in desk.categories.list(world.type_b)
+    assert printer not in desk.categories.list(world.type_b)
+    assert printer in desk.categories.list(world.type_a)
+    assert printer in desk.categories.list()
+    assert desk.categories.get(printer.name.upper(), world.type_a) == printer
+    assert desk.categories.get(general.id) == general
+    with pytest.raises(UnknownCategory, match="no category"):
+        desk.categories.get(printer.name, world.type_b)
+    with pytest.raises(InvalidCategory, match="already a global category"):
+        desk.categories.create(general.name)
+    with pytest.raises(InvalidCategory, match="already a global category"):
+        desk.categories.create(general.name, world.type_a)
+    assert isinstance(desk.categories.list()[0], Category)
+
+
+def test_statuses() -> None:
+    from go_support.desk.roles import StatusManager
+
+    statuses = StatusManager()
+    assert statuses.list() == list(Status)
+    assert [s.label for s in Status] == [
+        "Needs action", "In progress", "Completed", "Failed", "Cancelled"]
+    for text, expected in (("Needs action", Status.NEEDS_ACTION),
+                           ("needs-action", Status.NEEDS_ACTION),
+                           ("IN_PROGRESS", Status.IN_PROGRESS),
+                           (" in progress ", Status.IN_PROGRESS),
+                           ("Completed", Status.COMPLETED), ("canceled", Status.CANCELLED),
+                           (Status.FAILED, Status.FAILED)):
+        assert statuses.parse(text) is expected
+    with pytest.raises(UnknownStatus, match="there is no status 'done'"):
+        statuses.parse("done")
+    with pytest.raises(UnknownStatus, match="'in-process'"):
+        statuses.parse("in-process")  # RFC 5545's spelling is not Group-Office's (08)
+
+
+def test_roles(world: World) -> None:
+    a = world.as_("agent_a")
+    assert a.roles.actor.id == world.users["agent_a"]
+    assert a.roles.actor.email == f"agenta.{world.tag}@example.com"
+    assert a.roles.is_agent(world.type_a) and not a.roles.is_agent(world.type_b)
+    assert not a.roles.is_manager() and not a.roles.is_customer(world.type_a)
+    a.roles.require_agent(world.type_a)
+    with pytest.raises(PermissionDenied, match=rf"user {world.users['agent_a']} is not an agent "
+                       rf"of type '{world.type_b.name}': needs write access on its task list"):
+        a.roles.require_agent(world.type_b)
+    customer = world.as_("customer")
+    assert customer.roles.is_customer(world.type_a)
+    customer.roles.require_customer(world.type_b)
+    with pytest.raises(PermissionDenied, match="not a manager"):
+        customer.roles.require_manager()
+    stranger = world.as_("stranger")
+    with pytest.raises(PermissionDenied, match="is not a customer of type"):
+        stranger.roles.require_customer(world.type_a)
+    assert world.desk.roles.is_manager()  # the admin key
+    assert world.own("agent_b").roles.is_agent(world.type_b)
+    assert not world.own("agent_b").roles.is_agent(world.type_a)
+    assert world.as_("manager").roles.is_manager()
+    assert world.own("manager").roles.is_manager()
+
+
+def test_per_type_customer_groups(world: World) -> None:
+    from go_support.desk import DeskConfig
+
+    config = DeskConfig(all_customer_groups=[f"{world.tag} customers"],
+                        type_customer_groups={world.type_b.name.upper(): [
+                            int(world.groups["managers"])]})
+    desk = SupportDesk(GroupOfficeClient(world.url, api_key=world.admin_token), config)
+    assert desk.types.customer_groups(world.type_a) == [f"{world.tag} customers"]
+    assert desk.types.customer_groups(world.type_b) == [world.groups["managers"]]
+    assert desk.as_user(world.users["customer"]).roles.is_customer(world.type_a)
+    assert not desk.as_user(world.users["customer"]).roles.is_customer(world.type_b)
+    assert desk.as_user(world.users["manager"]).roles.is_customer(world.type_b)
+    desk.client.close()
+
+
+def test_real_settings_satisfy_the_seam(world: World, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from go_support.settings import load_settings
+
+    path = Path(str(tmp_path)) / "go-support.toml"
+    path.write_text(
+        f'[desk]\nmanagers_group = "{world.tag} managers"\n'
+        f'customer_groups = ["{world.tag} customers"]\n'
+        '[desk.close]\nfeedback = "private"\nfeedback_text = "Closed."\n'
+        f'[types."{world.type_b.name}"]\ncustomer_groups = []\n', encoding="utf-8")
+    settings = load_settings(path, env={})
+    desk = SupportDesk(GroupOfficeClient(world.url, api_key=world.admin_token), settings)
+    assert desk.as_user(world.users["manager"]).roles.is_manager()
+    assert desk.as_user(world.users["customer"]).roles.is_customer(world.type_a)
+    assert not desk.as_user(world.users["customer"]).roles.is_customer(world.type_b)
+    desk.client.close()
+
+
+def test_not_installed(admin: GroupOfficeClient, go_server: tuple[str, str]) -> None:
+    if "127.0.0.1" not in go_server[0]:
+        pytest.skip("removing the layout of a real Group-Office is not a test's business")
+    label = [x for x in admin.comment_labels.get(None).objects if x["name"] == "Private"]
+    admin.comment_labels.destroy([label[0]["id"]])
+    desk = SupportDesk(GroupOfficeClient(go_server[0], api_key=go_server[1]))
+    with pytest.raises(NotInstalled, match=r'comment label "Private" is missing.*go-support '
+                       r"install"):
+        desk.types.list()
