@@ -35,6 +35,7 @@ __all__ = [
     "json_option",
     "message_options",
     "open_desk",
+    "parse_when",
     "read_attachments",
     "read_message",
     "text_to_html",
@@ -71,27 +72,28 @@ def wants_json(conn: Any, local_json: bool) -> bool:
 # --- dates ---------------------------------------------------------------------------------
 
 
-class DateTimeType(click.ParamType):
-    """``2024-05-01``, ``2024-05-01T09:30``, ``2024-05-01 09:30:00+02:00`` (naive: UTC)."""
+def parse_when(ctx: click.Context, param: click.Parameter,
+               value: str | None) -> datetime | date | None:
+    """``2024-05-01``, ``2024-05-01T09:30``, ``2024-05-01 09:30:00+02:00`` (naive: UTC).
 
-    name = "DATE[THH:MM[:SS][±HH:MM]]"
+    A click ``callback`` (not a ``ParamType``, whose typing differs between click versions).
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date or time such as 2024-05-01 or 2024-05-01T09:30 (UTC "
+            "unless an offset is given)", ctx, param) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> datetime | date:
-        if isinstance(value, datetime | date):
-            return value
-        text = str(value).strip()
-        try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                return date.fromisoformat(text)
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not a date or time such as 2024-05-01 or "
-                      "2024-05-01T09:30 (UTC unless an offset is given)", param, ctx)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
-
-DATETIME = DateTimeType()
+DATETIME: dict[str, Any] = {"metavar": "WHEN", "callback": parse_when}
+"""Keyword arguments of a date option: ``click.option("--created-after", **DATETIME)``."""
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -103,9 +105,9 @@ def message_options(function: F) -> F:
     decorators = [
         click.option("--message", "-m", "message", metavar="TEXT",
                      help="The message text (plain text; HTML with --html)."),
-        click.option("--message-file", "-F", "message_file", type=click.File("r",
-                     encoding="utf-8"), help="Read the message from FILE ('-': standard "
-                     "input)."),
+        click.option("--message-file", "-F", "message_file", metavar="FILE",
+                     type=click.File("r", encoding="utf-8"),
+                     help="Read the message from FILE ('-': standard input)."),
         click.option("--html", "is_html", is_flag=True,
                      help="The message is HTML (it is cleaned as Group-Office would); "
                      "otherwise it is plain text."),

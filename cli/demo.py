@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
+from go_support.migrations import install
 
 from go_support.desk import DeskConfig, SupportDesk, Ticket, TicketType
 from go_support.emulator import Emulator
@@ -103,8 +104,6 @@ def seed_demo(admin: GroupOfficeClient, desk: SupportDesk) -> None:
 
 def build_demo(url: str, admin_key: str) -> DemoResult:
     """Prepare the emulator and seed it (unless a kept data file has the demo already)."""
-    from go_support.migrations import install
-
     with GroupOfficeClient(url, api_key=admin_key) as admin:
         install(admin)
         desk = SupportDesk(admin, DeskConfig())
@@ -184,4 +183,9 @@ def _serve(url: str, key: str, *, err: bool) -> None:
     click.echo(f"Try: GO_SUPPORT_URL={url} GO_SUPPORT_API_KEY={key} go-support tickets list",
                err=err)
     click.echo("Press Ctrl+C to stop.", err=err)
+    wait_forever()
+
+
+def wait_forever() -> None:
+    """Until Ctrl+C (tests replace it)."""
     threading.Event().wait()

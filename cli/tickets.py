@@ -40,7 +40,9 @@ from .context import (
 from .output import emit_json, table
 
 __all__ = [
+    "category_json",
     "message_json",
+    "page_json",
     "person_json",
     "render_ticket",
     "render_tickets",
@@ -278,16 +280,17 @@ def tickets_group() -> None:
               'or "none" for unassigned tickets.')
 @click.option("--text", metavar="WORDS", help="Full-text search (every word must match).")
 @click.option("--legacy-id", metavar="ID", help="The ticket's id in the legacy Tickets module.")
-@click.option("--created-after", type=DATETIME, help="Created at or after (UTC unless an "
+@click.option("--created-after", **DATETIME, help="Created at or after (UTC unless an "
               "offset is given).")
-@click.option("--created-before", type=DATETIME, help="Created before.")
-@click.option("--modified-after", type=DATETIME, help="Changed at or after.")
-@click.option("--modified-before", type=DATETIME, help="Changed before.")
+@click.option("--created-before", **DATETIME, help="Created before.")
+@click.option("--modified-after", **DATETIME, help="Changed at or after.")
+@click.option("--modified-before", **DATETIME, help="Changed before.")
 @click.option("--archived", "include_archived", is_flag=True,
               help="Also tickets of archived types.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Page number (newest tickets first).")
-@click.option("--per-page", type=click.IntRange(1, MAX_PER_PAGE), default=50, show_default=True,
+@click.option("--per-page", type=click.IntRange(1, MAX_PER_PAGE), default=50, metavar="N",
+              show_default=True,
               help=f"Tickets per page (at most {MAX_PER_PAGE}).")
 @json_option
 @click.pass_obj

@@ -6,12 +6,14 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from go_support.cli import exitcodes
 from go_support.cli.main import main
 
 from go_support.emulator import Emulator
+from go_support.jmap import GroupOfficeClient
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -70,20 +72,74 @@ def truncated_server() -> Iterator[str]:
     yield from _serve(b'{"version": "26.0.42", "capabil', "application/json", 500)
 
 
-def test_demo_lists_tickets_with_their_messages(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "demo")
+def test_demo_shows_the_desk_on_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "demo")
+    assert code == exitcodes.OK, err
+    assert "prepared with go-support install" in out
+    assert "IT support" in out and "Facilities" in out  # two ticket types
+    table = out[out.index("id  type"):out.index("Ticket 1:")]
+    rows = table.strip().splitlines()[2:]
+    assert len(rows) == 4
+    assert any("Printer on floor 2 is jammed" in r and "In progress" in r
+               and "Alice Martin" in r for r in rows)
+    assert any("Cannot log in to the VPN" in r and "Completed" in r for r in rows)
+    assert any("New desk chair for Dave" in r and "Needs action" in r
+               and "Frank Nowak" in r for r in rows)
+    shown = out[out.index("Ticket 1:"):]
+    assert "requester:  Ann Smith <ann@example.com>" in shown
+    assert "Hi, the printer" in shown and "— from the requester" in shown
+    assert "I am on my way" in shown and "— reply, to be mailed to the requester" in shown
+    note = shown[:shown.index("Roller part no. 4711")].rstrip().splitlines()[-1]
+    assert "PRIVATE NOTE" in note and "Alice Martin" in note  # written with her own key
+    assert "admin API key" not in out  # only --keep-running prints the key
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_demo_keep_running_prints_url_and_admin_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    from go_support.cli import demo
+
+    served: list[str] = []
+
+    def check_it_serves() -> None:
+        out = capsys.readouterr()
+        text = out.err if as_json else out.out
+        line = next(x for x in text.splitlines() if x.startswith("Serving at "))
+        url, key = line.removeprefix("Serving at ").split("; admin API key: ")
+        with GroupOfficeClient(url, api_key=key) as client:  # the emulator still answers
+            served.append(client.session.version)
+        print(out.out, end="")  # keep stdout for the assertions below
+
+    monkeypatch.setattr(demo, "wait_forever", check_it_serves)
+    code, out, _ = run(capsys, *(["--json"] if as_json else []), "demo", "--keep-running")
     assert code == exitcodes.OK
-    assert "Printer on floor 2 is jammed" in out
-    assert "needs-action" in out
-    assert "received: Hi, the printer" in out
+    assert served == ["26.0.42"]
+    if as_json:
+        assert json.loads(out)["adminApiKey"]  # stdout stays one JSON document
 
 
 def test_demo_json_is_parseable_and_complete(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--json", "demo")
     assert code == exitcodes.OK
     data = json.loads(out)
-    assert [len(t["messages"]) for t in data["tickets"]] == [1, 1, 1]
-    assert data["tickets"][0]["messages"][0]["mailStatus"] == "received"
+    assert data["url"].startswith("http://127.0.0.1:")
+    assert [t["name"] for t in data["types"]] == ["Facilities", "IT support"]
+    assert sorted(t["status"] for t in data["tickets"]) == [
+        "completed", "in-progress", "in-progress", "needs-action"]
+    shown = data["ticket"]
+    assert shown["subject"] == "Printer on floor 2 is jammed"
+    assert [(m["mailStatus"], m["private"]) for m in shown["messages"]] == [
+        ("received", False), ("pending", False), (None, True)]
+    assert "adminApiKey" not in data
+
+
+def test_demo_keeps_its_data_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data_file = str(tmp_path / "demo.sqlite")
+    first = run(capsys, "demo", "--json", "--data", data_file)
+    again = run(capsys, "demo", "--json", "--data", data_file)  # no duplicates, no conflict
+    assert first[0] == again[0] == exitcodes.OK
+    assert len(json.loads(again[1])["tickets"]) == 4
 
 
 def test_check_reports_version_and_rights(
