@@ -29,10 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from go_support.cli.main import main as cli_main
-from go_support.migrations import install
-
 from benchmarks.common import CountingTransport
+from go_support.cli.main import main as cli_main
 from go_support.desk import DeskConfig, SupportDesk, Ticket
 from go_support.desk.layout import (
     FIRST_MESSAGE_ID,
@@ -43,6 +41,7 @@ from go_support.desk.layout import (
 )
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
+from go_support.migrations import install
 
 PER_CALL = 1000  # maxObjectsInSet
 CALLS_PER_REQUEST = 5

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from go_support.migrations import install
-
 from benchmarks.common import CountingTransport
 from go_support.desk import SupportDesk
 from go_support.desk.layout import REQUESTER_EMAIL
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
+from go_support.migrations import install
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+
 from go_support.migrations import InstallReport, Progress, install
 
 from .output import emit_json

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-from go_support.migrations import MigrationError
 
 from go_support import __version__
 from go_support.desk import DeskError, SupportDesk
@@ -28,6 +27,7 @@ from go_support.jmap.errors import (
     SetFailed,
     TransportError,
 )
+from go_support.migrations import MigrationError
 from go_support.settings import ConfigError, Settings, load_settings
 
 from . import exitcodes

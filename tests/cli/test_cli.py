@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from go_support.cli import exitcodes
 from go_support.cli.main import main
-
 from go_support.emulator import Emulator
 from go_support.jmap import GroupOfficeClient
 

@@ -17,14 +17,14 @@ from typing import Any
 
 import click
 import pytest
+
 from go_support.cli import exitcodes
 from go_support.cli.main import cli, main
-from go_support.migrations import install
-
 from go_support.desk import DeskConfig, SupportDesk, Ticket, TicketType
 from go_support.desk.layout import LEGACY_TICKET_ID
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
+from go_support.migrations import install
 
 
 @dataclass

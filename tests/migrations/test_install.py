@@ -7,6 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+from go_support.desk import layout
+from go_support.jmap import GroupOfficeClient
 from go_support.migrations import (
     LATEST,
     MANAGED_SENTENCE,
@@ -19,9 +22,6 @@ from go_support.migrations import (
     pending,
     read_state,
 )
-
-from go_support.desk import layout
-from go_support.jmap import GroupOfficeClient
 
 from .conftest import AGENT_KEY, Recording, Server, states
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from go_support.cli import exitcodes
 from go_support.cli.main import main
 from go_support.migrations import read_state

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from go_support.cli import exitcodes
 from go_support.cli.main import main
-
 from go_support.emulator import Emulator
 
 SECRET = "Th1s-Key-Must-N3ver-Be-Printed-0123456789abcdef"
