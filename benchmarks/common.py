@@ -8,7 +8,11 @@ from go_support.jmap import HttpResponse, RequestsTransport
 
 
 class CountingTransport(RequestsTransport):
-    """The default transport, counting the HTTP requests it sends."""
+    """The default transport, counting the HTTP requests it sends.
+
+    ``go_support.jmap`` has no hook or wrapper for transports (a ``Transport`` is anything with
+    its one method, ``send``), so ``send`` is overridden here with that method's signature.
+    """
 
     def __init__(self) -> None:
         super().__init__()

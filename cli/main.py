@@ -84,7 +84,7 @@ class Connection:
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=exitcodes.TABLE,
+    epilog="\b\n" + exitcodes.TABLE,  # \b: click keeps the table's lines as they are
 )
 @click.version_option(__version__, prog_name="go-support")
 @click.option(

@@ -6,7 +6,6 @@ what it may see and do follows that user's rights (an administrator sees every t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import IO, Any
@@ -14,19 +13,18 @@ from typing import IO, Any
 import click
 
 from go_support.desk import (
+    MAX_PER_PAGE,
     UNASSIGNED,
     Category,
     Message,
     Person,
-    SupportDesk,
     Ticket,
     TicketFilter,
     TicketPage,
     TicketType,
-    UnknownUser,
+    Unassigned,
+    html_to_text,
 )
-from go_support.desk.html import html_to_text
-from go_support.desk.models import Unassigned
 
 from .context import (
     DATETIME,
@@ -50,8 +48,6 @@ __all__ = [
     "tickets_group",
     "type_json",
 ]
-
-MAX_PER_PAGE = 100
 
 
 # --- values as JSON -------------------------------------------------------------------------
@@ -87,7 +83,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "mailStatus": message.mail_status,
         "messageId": message.message_id,
         "html": message.html,
-        "text": _plain(message.html),
+        "text": html_to_text(message.html),
         "attachments": [{"blobId": a.blob_id, "name": a.name, "id": a.id}
                         for a in message.attachments],
     }
@@ -137,12 +133,6 @@ def _full(person: Person | None) -> str:
         return "-"
     text = str(person)
     return f"{text} (user {person.id})" if person.id and text != f"user {person.id}" else text
-
-
-def _plain(html_text: str) -> str:
-    spaced = re.sub(r"(?i)</p\s*>", "</p>\n", re.sub(r"(?i)<br\s*/?>", "\n", html_text))
-    text = html_to_text(spaced)
-    return re.sub(r"\n[ \t]*\n(\s*\n)+", "\n\n", text)
 
 
 def _in_date_order(messages: Iterable[Message]) -> list[Message]:
@@ -197,7 +187,7 @@ def render_ticket(ticket: Ticket, *, as_html: bool = False) -> str:
         lines.append("")
         lines.append(f"[{number}] {_when(message.date)}  {_full(message.author)}  "
                      f"— {_kind(message)}  (message {message.id})")
-        body = message.html if as_html else _plain(message.html)
+        body = message.html if as_html else html_to_text(message.html)
         lines += [f"    {line}".rstrip() for line in (body or "(no text)").splitlines()]
         for attachment in message.attachments:
             lines.append(f"    attachment: {attachment.name} (blob {attachment.blob_id})")
@@ -220,27 +210,11 @@ def _page_footer(page: TicketPage) -> str:
 # --- people on the command line ----------------------------------------------------------------
 
 
-def _user_by_address(desk: SupportDesk, address: str, role: str) -> str:
-    """The id of the Group-Office user with this e-mail address (the desk's ``assign`` and
-    agent filter take user ids only)."""
-    wanted = address.strip()
-    found = desk.client.users.query_get({"email": wanted}, properties=["id", "email"])
-    exact = sorted((u for u in found.objects
-                    if str(u.get("email") or "").casefold() == wanted.casefold()),
-                   key=lambda u: int(u["id"]) if str(u["id"]).isdigit() else 0)
-    if not exact:
-        raise UnknownUser(f"the {role} {wanted!r}: there is no Group-Office user with that "
-                          "address")
-    return str(exact[0]["id"])
-
-
-def _agent_ref(desk: SupportDesk, value: str, *, role: str = "agent") -> str | Unassigned:
+def _agent_ref(value: str) -> str | Unassigned:
+    """An agent as written: ``none``, ``unassigned`` or ``nobody`` is :data:`UNASSIGNED`;
+    anything else (a user id, an address, ``me``) goes to the desk as it is."""
     text = value.strip()
-    if text.lower() in ("none", "unassigned", "nobody"):
-        return UNASSIGNED
-    if "@" in text:
-        return _user_by_address(desk, text, role)
-    return text
+    return UNASSIGNED if text.lower() in ("none", "unassigned", "nobody") else text
 
 
 # --- the commands ------------------------------------------------------------------------------
@@ -309,21 +283,21 @@ def list_command(conn: Any, types: tuple[str, ...], statuses: tuple[str, ...],
       go-support tickets list --requester ann@example.com --created-after 2024-05-01
       go-support tickets list --text printer --page 2 --per-page 20 --json
     """
+    wanted = TicketFilter(
+        type=list(types) or None,
+        status=list(statuses) or None,
+        category=list(categories) or None,
+        requester=requester,
+        agent=_agent_ref(agent) if agent is not None else None,
+        text=text,
+        legacy_id=legacy_id,
+        created_after=created_after,
+        created_before=created_before,
+        modified_after=modified_after,
+        modified_before=modified_before,
+        include_archived=include_archived,
+    )
     with conn.desk() as desk:
-        wanted = TicketFilter(
-            type=list(types) or None,
-            status=list(statuses) or None,
-            category=list(categories) or None,
-            requester=requester,
-            agent=_agent_ref(desk, agent) if agent is not None else None,
-            text=text,
-            legacy_id=legacy_id,
-            created_after=created_after,
-            created_before=created_before,
-            modified_after=modified_after,
-            modified_before=modified_before,
-            include_archived=include_archived,
-        )
         found = desk.tickets.list(wanted, page=page, per_page=per_page)
     if wants_json(conn, local_json):
         emit_json(page_json(found))
@@ -388,8 +362,8 @@ def create_command(conn: Any, ticket_type: str | None, subject: str, requester: 
     """
     text = read_message(message, message_file, is_html)
     files = read_attachments(attach)
+    agent_ref = _agent_ref(agent) if agent is not None else None
     with conn.desk() as desk:
-        agent_ref = _agent_ref(desk, agent) if agent is not None else None
         ticket = desk.tickets.create(
             ticket_type, subject, text, requester, category=list(categories) or None,
             attachments=files, agent=None if isinstance(agent_ref, Unassigned) else agent_ref)
@@ -408,7 +382,7 @@ def _answer(conn: Any, ticket_id: str, local_json: bool, *, private: bool, text:
             written = desk.messages.note(ticket_id, text, attachments=files)
         else:
             written = desk.messages.reply(ticket_id, text, attachments=files, status=status)
-        ticket = desk.tickets.get(written.ticket_id, with_messages=False)
+    ticket = written.ticket  # as the same request left it
     if wants_json(conn, local_json):
         emit_json({"message": message_json(written), "ticket": ticket_json(ticket)})
         return
@@ -499,11 +473,10 @@ def assign_command(conn: Any, ticket_id: str, agent: str | None, unassign: bool,
     """
     if (agent is None) == (not unassign):
         raise click.UsageError("give an AGENT or --unassign (not both)")
+    target = None if agent is None else _agent_ref(agent)
     with conn.desk() as desk:
-        target = None if agent is None else _agent_ref(desk, agent)
-        if isinstance(target, Unassigned):
-            target = None
-        ticket = desk.tickets.assign(ticket_id, target)
+        ticket = desk.tickets.assign(ticket_id, None if isinstance(target, Unassigned)
+                                     else target)
     _changed(conn, ticket, local_json, "assigned" if ticket.agent else "unassigned")
 
 

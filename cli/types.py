@@ -37,15 +37,12 @@ def _agents(ticket_type: TicketType, names: Mapping[str, str]) -> str:
     return ", ".join(sorted(groups)) or "- (administrators only)"
 
 
-def _customers(conn: Any, ticket_type: TicketType) -> list[str]:
-    return [str(g) for g in conn.settings().customer_groups(ticket_type.name)]
-
-
-def _type_data(conn: Any, ticket_type: TicketType, names: Mapping[str, str]) -> dict[str, Any]:
+def _type_data(desk: SupportDesk, ticket_type: TicketType,
+               names: Mapping[str, str]) -> dict[str, Any]:
     data = type_json(ticket_type)
     data["agentGroups"] = [{"id": g, "name": names.get(g)} for g, level in
                            ticket_type.acl.items() if level >= AGENT_LEVEL]
-    data["customerGroups"] = _customers(conn, ticket_type)
+    data["customerGroups"] = desk.types.customer_groups(ticket_type)  # no request
     return data
 
 
@@ -53,7 +50,7 @@ def _show_one(conn: Any, desk: SupportDesk, ticket_type: TicketType, local_json:
               what: str) -> None:
     names = _group_names(desk, [ticket_type])
     if wants_json(conn, local_json):
-        emit_json(_type_data(conn, ticket_type, names))
+        emit_json(_type_data(desk, ticket_type, names))
         return
     state = " (archived)" if ticket_type.archived else ""
     click.echo(f"{what} ticket type '{ticket_type.name}' (id {ticket_type.id}){state}; "
@@ -92,14 +89,16 @@ def list_command(conn: Any, include_archived: bool, local_json: bool) -> None:
     with conn.desk() as desk:
         types = desk.types.list(include_archived=include_archived)
         names = _group_names(desk, types)
+        data = [_type_data(desk, t, names) for t in types]
     if wants_json(conn, local_json):
-        emit_json([_type_data(conn, t, names) for t in types])
+        emit_json(data)
         return
     if not types:
         click.echo('No ticket types yet: create one with go-support types create NAME.')
         return
     rows = [[t.id, t.name + (" (archived)" if t.archived else ""), _agents(t, names),
-             ", ".join(_customers(conn, t)) or "-", t.description or ""] for t in types]
+             ", ".join(d["customerGroups"]) or "-", t.description or ""]
+            for t, d in zip(types, data, strict=True)]
     click.echo(table(["id", "name", "agents (groups)", "customers (groups)", "description"],
                      rows))
 

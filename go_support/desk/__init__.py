@@ -6,7 +6,8 @@
 
     desk = SupportDesk(client, settings)                 # acts as the API key's user
     ticket = desk.tickets.create("Hardware", "Printer jammed", "<p>Help</p>", "ann@example.com")
-    desk.messages.reply(ticket, "<p>On my way</p>")      # assigned to me, in progress
+    reply = desk.messages.reply(ticket, "<p>On my way</p>")
+    reply.ticket.status, reply.ticket.agent               # in progress, assigned to me
     page = desk.tickets.list(TicketFilter(status="Needs action"))
     mine = desk.as_user(37).tickets.list()               # what user 37 may see
 
@@ -78,6 +79,7 @@ from go_support.desk.errors import (
     DeskError,
     InvalidCategory,
     InvalidMessage,
+    InvalidPage,
     InvalidTicket,
     InvalidType,
     NotATicket,
@@ -90,23 +92,27 @@ from go_support.desk.errors import (
     UnknownType,
     UnknownUser,
 )
-from go_support.desk.html import sanitize_html
+from go_support.desk.html import html_to_text, sanitize_html
 from go_support.desk.models import (
     UNASSIGNED,
     Attachment,
     Category,
     Message,
     Person,
+    PostedMessage,
     Status,
     Ticket,
     TicketFilter,
     TicketPage,
     TicketType,
+    Unassigned,
 )
+from go_support.desk.tickets import MAX_PER_PAGE
 
 from ._core import DeskLayout
 
 __all__ = [
+    "MAX_PER_PAGE",
     "UNASSIGNED",
     "Attachment",
     "Category",
@@ -116,6 +122,7 @@ __all__ = [
     "DeskSettings",
     "InvalidCategory",
     "InvalidMessage",
+    "InvalidPage",
     "InvalidTicket",
     "InvalidType",
     "Message",
@@ -123,6 +130,7 @@ __all__ = [
     "NotInstalled",
     "PermissionDenied",
     "Person",
+    "PostedMessage",
     "RolledBack",
     "Status",
     "SupportDesk",
@@ -130,10 +138,12 @@ __all__ = [
     "TicketFilter",
     "TicketPage",
     "TicketType",
+    "Unassigned",
     "UnknownCategory",
     "UnknownGroup",
     "UnknownStatus",
     "UnknownType",
     "UnknownUser",
+    "html_to_text",
     "sanitize_html",
 ]

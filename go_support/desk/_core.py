@@ -29,6 +29,7 @@ from go_support.desk.models import (
     Ticket,
     TicketType,
 )
+from go_support.errors import GoSupportError
 from go_support.jmap import Batch, Call, GroupOfficeClient, Responses
 from go_support.jmap.errors import MethodError, SetError, SetFailed
 from go_support.jmap.results import GetResult, SetResult
@@ -691,18 +692,36 @@ class DeskCore:
     def resolve_type(self, ref: Any, layout: DeskLayout) -> TicketType:
         found = layout.find(ref)
         if found is None:
-            if self.self_mode and isinstance(ref, TicketType):
+            # On a user's own key, the layout holds only the lists that user can read.
+            hidden = self.self_mode and not self._key_user_reads_every_list(layout)
+            if hidden and isinstance(ref, TicketType):
                 # It exists, but this user's key cannot read its list.
                 raise PermissionDenied(
                     f"{self.who()} is not an agent of type '{ref.name}': needs write access on "
                     "its task list (this user cannot even read it)", actor=self.me(),
                     right="agent")
             known = ", ".join(f"'{t.name}'" for t in layout.active_types) or "none yet"
-            hidden = (" (with a user's own API key, only the types whose lists the user can "
-                      "read are known)" if self.self_mode else "")
+            why = (" (with a user's own API key, only the types whose lists the user can read "
+                   "are known)" if hidden else "")
             raise UnknownType(
-                f"there is no ticket type {_show(ref)}; the types are {known}{hidden}")
+                f"there is no ticket type {_show(ref)}; the types are {known}{why}")
         return found
+
+    def _key_user_reads_every_list(self, layout: DeskLayout) -> bool:
+        """Whether the API key's user is an admin (who reads every task list, so that a type
+        missing from the layout does not exist). For error messages only: a level below
+        manage on any type proves "no" at once; otherwise the user is read (the session and
+        one request)."""
+        if any(level < MANAGE for level in layout.key_levels.values()):
+            return False  # admins have manage on every list
+        if self.actor is not None:
+            return self.actor.is_admin
+        try:
+            batch = Batch(prefix="k")
+            calls = add_actor(batch, self.me(), with_group_names=False)
+            return parse_actor(self.client.execute(batch), calls).is_admin
+        except GoSupportError:
+            return False  # cannot tell: the hint may be the reason
 
     def ticket_task(
         self, responses: Responses, call: Call, ticket_id: str, layout: DeskLayout

@@ -38,6 +38,7 @@ from go_support.desk.errors import (
     InvalidTicket,
     PermissionDenied,
     RolledBack,
+    UnknownUser,
 )
 from go_support.desk.html import html_to_text, sanitize_html
 from go_support.desk.layout import REQUESTER_ID
@@ -52,6 +53,7 @@ __all__ = [
     "PersonSpec",
     "parse_person",
     "prepare_attachments",
+    "unknown_user",
     "upload_attachments",
     "write_change",
 ]
@@ -129,11 +131,6 @@ class PersonSpec:
     email: str | None = None
     name: str | None = None
 
-    def describe(self) -> str:
-        if self.user_id:
-            return f"user {self.user_id}"
-        return self.email or "(nobody)"
-
 
 def parse_person(value: Any, *, role: str, me: str | None = None) -> PersonSpec:
     """``37``, ``"37"``, ``"me"``, ``Person(...)``, ``"a@b.c"``, ``"Ann <a@b.c>"``."""
@@ -163,6 +160,14 @@ def parse_person(value: Any, *, role: str, me: str | None = None) -> PersonSpec:
         return PersonSpec(None, check_address(address, role=role), _name(name))
     raise InvalidTicket(
         f"the {role} {value!r} is neither a user id nor an e-mail address")
+
+
+def unknown_user(role: str, spec: PersonSpec) -> UnknownUser:
+    """The error for a person who is no Group-Office user (that the actor can read)."""
+    if spec.user_id:
+        return UnknownUser(f"the {role}, user {spec.user_id}, does not exist")
+    return UnknownUser(f"the {role} {spec.email!r}: there is no Group-Office user with that "
+                       "address")
 
 
 def _name(name: str | None) -> str | None:

@@ -15,6 +15,7 @@ __all__ = [
     "DeskError",
     "InvalidCategory",
     "InvalidMessage",
+    "InvalidPage",
     "InvalidTicket",
     "InvalidType",
     "NotATicket",
@@ -67,6 +68,11 @@ class InvalidTicket(DeskError):
 
 class InvalidMessage(InvalidTicket):
     """A message is empty, or its HTML cannot be made acceptable to Group-Office."""
+
+
+class InvalidPage(DeskError, ValueError):
+    """A page number below 1, or a page size outside 1 to ``MAX_PER_PAGE`` (a ``ValueError``
+    too, as it was before it became a desk error)."""
 
 
 class InvalidType(DeskError):

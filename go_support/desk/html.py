@@ -15,7 +15,8 @@ something different from what it showed, so :func:`sanitize_html` does the clean
   and ``style`` attributes with ``expression``, ``behavior``, ``-moz-binding`` or a script URL;
 * comments, processing instructions and doctypes go; text is re-escaped.
 
-Then the result is checked the way Group-Office checks it (:func:`looks_like_script`). Text
+Then the result is checked the way Group-Office checks it (:func:`looks_like_script`, which is
+Group-Office's own rule from :mod:`go_support.htmlrules`, shared with the emulator). Text
 that merely *mentions* such things ("type javascript: in the address bar", an escaped
 ``&lt;script&gt;``) gets an invisible zero-width space where Group-Office's pattern would
 match, so the words stay readable. If that still does not pass, :class:`InvalidMessage` is
@@ -30,6 +31,7 @@ import urllib.parse
 from html.parser import HTMLParser
 
 from go_support.desk.errors import InvalidMessage
+from go_support.htmlrules import detect_xss as looks_like_script
 
 __all__ = ["html_to_text", "looks_like_script", "sanitize_html"]
 
@@ -179,34 +181,6 @@ def _neutralise(text: str) -> str:
     return text
 
 
-# -- Group-Office's XSS check (StringUtil::detectXSS), as recorded in groupoffice-wire 09 ----
-
-_HEX_ENTITY = re.compile(r"(&#|\\)[xX]([0-9a-fA-F]+);?")
-_DEC_ENTITY = re.compile(r"(&#+[0-9]+)")
-_WHITESPACE = re.compile(r"\s", re.ASCII)
-_XSS_TAGS = (
-    "applet|meta|xml|blink|link\\s|script|embed|object|iframe|frame|frameset|ilayer|layer|"
-    "bgsound|title|base"
-)
-_XSS_PATTERNS = [
-    re.compile(r"(<[^>]+[\x00-\x20\"'/])(on|xmlns)[a-z]+\s?=[^>]*>?", re.I),
-    re.compile(r"((java|live|vb)script|mocha):(\w)*", re.I),
-    re.compile(r"-moz-binding[\x00-\x20]*:"),
-    re.compile(r"style=[^>]*(expression|behavior)[^>]*>?", re.I),
-    re.compile(r"</*(" + _XSS_TAGS + r")[^>]*>?", re.I),
-]
-
-
-def looks_like_script(text: str) -> bool:
-    """Whether Group-Office would refuse ``text`` as a script after its own stripping."""
-    clean = urllib.parse.unquote_plus(text)
-    clean = _HEX_ENTITY.sub(lambda m: chr(int(m.group(2), 16) % 256), clean)
-    clean = _DEC_ENTITY.sub(r"\1;", clean)
-    clean = html.unescape(clean)
-    clean = _WHITESPACE.sub("", clean)
-    return any(p.search(clean) or p.search(text) for p in _XSS_PATTERNS)
-
-
 def _clean(text: str, neutralise: bool) -> str:
     cleaner = _Cleaner(neutralise)
     cleaner.feed(text)
@@ -230,11 +204,16 @@ def sanitize_html(text: str, *, what: str = "the message") -> str:
     return cleaned
 
 
-_BLOCK_END = re.compile(r"</(p|div|li|tr|h[1-6])>|<br\s*/?>", re.I)
+_PARAGRAPH_END = re.compile(r"</p\s*>", re.I)
+_LINE_END = re.compile(r"</(?:div|li|tr|h[1-6])\s*>|<br\s*/?>", re.I)
 _TAG_RE = re.compile(r"<[^>]*>")
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")  # two or more blank lines
 
 
 def html_to_text(text: str) -> str:
-    """A rough plain-text rendering (to tell whether a message says anything at all)."""
-    plain = _TAG_RE.sub("", _BLOCK_END.sub("\n", text))
-    return html.unescape(plain).replace(ZWSP, "").strip()
+    """Message HTML as plain text for people: tags go, entities are decoded, a paragraph
+    ends with a blank line, ``<br>`` and the end of another block with a line break, and the
+    invisible spaces of :func:`sanitize_html` go. Empty when the message says nothing."""
+    plain = _TAG_RE.sub("", _LINE_END.sub("\n", _PARAGRAPH_END.sub("\n\n", text)))
+    plain = html.unescape(plain).replace(ZWSP, "")
+    return _BLANK_LINES.sub("\n\n", plain).strip()

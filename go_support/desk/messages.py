@@ -16,6 +16,7 @@ from go_support.desk._core import (
     message_from_comment,
     requester_id,
     requester_of,
+    ticket_from_task,
     ticket_id_of,
 )
 from go_support.desk._writes import (
@@ -30,7 +31,7 @@ from go_support.desk._writes import (
     write_change,
 )
 from go_support.desk.errors import PermissionDenied
-from go_support.desk.models import Message, Status, Ticket, TicketType
+from go_support.desk.models import Message, PostedMessage, Status, Ticket, TicketType
 from go_support.jmap import Batch, Responses
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ class MessageManager:
       none; the status becomes ``status`` (default: in progress);
     * the requester's reply: the agent stays; the status becomes needs action;
     * a private note: nothing changes.
+
+    :meth:`reply` and :meth:`note` return a :class:`PostedMessage`: the new message, with
+    ``.ticket``, the ticket as re-read in the same request (its status and agent after it).
     """
 
     def __init__(self, core: DeskCore, tickets: TicketManager) -> None:
@@ -80,12 +84,13 @@ class MessageManager:
         status: str | Status | None = None,
         message_id: str | None = None,
         date: datetime | None = None,
-    ) -> Message:
+    ) -> PostedMessage:
         """Answer on a ticket, as an agent of its type or as its requester.
 
         An agent's answer is stored with ``mailStatus`` pending: the daemon mails it to the
         requester. The requester's is stored as received; only agents may pass ``status``.
-        ``message_id`` and ``date`` are those of the mail the message came from.
+        ``message_id`` and ``date`` are those of the mail the message came from. The answer's
+        ``.ticket`` shows the status and agent it left the ticket in.
         """
         core = self._core
         files = prepare_attachments(attachments)
@@ -140,9 +145,10 @@ class MessageManager:
         html: str,
         *,
         attachments: Iterable[AttachmentSource] = (),
-    ) -> Message:
+    ) -> PostedMessage:
         """A private note (the comment label "Private"): agents only, never mailed, never
-        shown to the requester; the ticket's status and agent stay as they are."""
+        shown to the requester; the ticket's status and agent stay as they are (``.ticket``
+        shows them)."""
         core = self._core
         files = prepare_attachments(attachments)
         text = check_message(html, what="the note", attachments=files)
@@ -163,10 +169,13 @@ class MessageManager:
         found = self._tickets.get(ticket, with_messages=True)
         return list(found.messages or ())
 
-    def _message(self, done: ChangeResult, layout: DeskLayout) -> Message:
+    def _message(self, done: ChangeResult, layout: DeskLayout) -> PostedMessage:
+        """The new message and the ticket, both as read back in the writing request."""
         assert done.comment is not None
-        return message_from_comment(done.comment, requester_of(done.task, done.users),
-                                    done.users, layout.private_label_id)
+        message = message_from_comment(done.comment, requester_of(done.task, done.users),
+                                       done.users, layout.private_label_id)
+        ticket = ticket_from_task(done.task, layout, done.users, done.categories)
+        return PostedMessage(**vars(message), ticket=ticket)
 
 
 def _str(value: Any) -> str | None:

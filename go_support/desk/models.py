@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from go_support.desk.errors import UnknownStatus
@@ -20,6 +20,7 @@ __all__ = [
     "Category",
     "Message",
     "Person",
+    "PostedMessage",
     "Status",
     "Ticket",
     "TicketFilter",
@@ -200,6 +201,32 @@ class Ticket:
     legacy_id: str | None = None
     first_message_id: str | None = None
     messages: tuple[Message, ...] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PostedMessage(Message):
+    """A message just written (what :meth:`MessageManager.reply` and
+    :meth:`~MessageManager.note` return), with ``ticket``: the ticket as re-read in the same
+    request, i.e. its status and agent after the message (``ticket.messages`` is ``None``).
+
+    It is a :class:`Message`, and equal to the same message as :meth:`TicketManager.get`
+    lists it (``posted in ticket.messages`` holds).
+    """
+
+    ticket: Ticket = field(kw_only=True, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return _message_values(self) == _message_values(other)
+
+    def __hash__(self) -> int:
+        return hash(_message_values(self))
+
+
+def _message_values(message: Message) -> tuple[object, ...]:
+    """What makes two messages equal (and hashes like :class:`Message`'s own)."""
+    return tuple(getattr(message, f.name) for f in fields(Message))
 
 
 TypeRef = str | int | TicketType

@@ -60,9 +60,17 @@ class TypeManager:
         return self._core.resolve_type(name_or_id, self._layout())
 
     def customer_groups(self, type: str | int | TicketType) -> builtins.list[str]:
-        """The groups (names or ids) whose members are customers of the type (settings)."""
-        ticket_type = self.get(type)
-        return [str(g) for g in self._core.settings.customer_groups(ticket_type.name)]
+        """The groups (names or ids) whose members are customers of the type (settings).
+
+        No request when the desk knows its layout and the type is in it (the groups come from
+        the settings); otherwise the layout is read, as :meth:`get` does.
+        """
+        core = self._core
+        known = core.shared.layout
+        ticket_type = known.find(type) if known is not None else None
+        if ticket_type is None:
+            ticket_type = self.get(type)
+        return [str(g) for g in core.settings.customer_groups(ticket_type.name)]
 
     def _check_unique(self, name: str, layout: DeskLayout, keep: TicketType | None = None) -> None:
         for other in layout.types:

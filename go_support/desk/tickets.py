@@ -11,6 +11,7 @@ from typing import Any
 from go_support.desk import layout as names
 from go_support.desk._core import (
     ACTOR_PROPERTIES,
+    AGENT_LEVEL,
     COMMENT_PROPERTIES,
     MESSAGES_PER_CALL,
     TASK_PROPERTIES,
@@ -43,14 +44,15 @@ from go_support.desk._writes import (
     needs_percent_reset,
     parse_person,
     prepare_attachments,
+    unknown_user,
     upload_attachments,
     write_change,
 )
 from go_support.desk.errors import (
+    InvalidPage,
     InvalidTicket,
     PermissionDenied,
     UnknownCategory,
-    UnknownUser,
 )
 from go_support.desk.models import (
     UNASSIGNED,
@@ -68,8 +70,9 @@ from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.errors import JMAPError
 from go_support.jmap.results import GetResult, QueryResult
 
-__all__ = ["TicketManager"]
+__all__ = ["MAX_PER_PAGE", "TicketManager"]
 
+#: The most tickets :meth:`TicketManager.list` returns per page.
 MAX_PER_PAGE = 100
 Interpret = Callable[[Responses, DeskLayout, ActorInfo | None], Any]
 
@@ -125,6 +128,23 @@ class _Users:
         exact.sort(key=lambda u: int(u["id"]) if str(u["id"]).isdigit() else 0)
         return exact[0] if exact else None
 
+    def query(self, spec: PersonSpec) -> Call | None:
+        """The ``User/query`` of an address (``None`` for a user id)."""
+        return self.calls[spec][1]
+
+
+def _agent_of(user: Mapping[str, Any] | None, spec: PersonSpec, ticket_type: TicketType) -> str:
+    """The id of ``user`` (as :class:`_Users` found ``spec``) if they are an agent of the type."""
+    if user is None:
+        raise unknown_user("agent", spec)
+    level = user_level(ticket_type.acl, [str(g) for g in user.get("groups") or []],
+                       bool(user.get("isAdmin")))
+    if level < AGENT_LEVEL:
+        raise InvalidTicket(
+            f"user {user['id']} is not an agent of type '{ticket_type.name}' and cannot be "
+            "assigned its tickets (needs write access on its task list)")
+    return str(user["id"])
+
 
 class TicketManager:
     """Tickets: Group-Office tasks in the ticket types' lists."""
@@ -155,14 +175,15 @@ class TicketManager:
     ) -> Ticket:
         """Open a ticket for ``requester`` with a first message (``mailStatus`` received).
 
-        ``requester`` is a user id, or an e-mail address (``"Ann <ann@example.com>"``): the
-        user with that address when there is one, else the address and name are kept in the
-        ticket's custom fields. Agents of the type create tickets for anyone; a customer of
-        the type only for themself. The new ticket needs action, assigned to ``agent`` (an
-        agent of the type) or to nobody. ``message_id`` and ``date`` are those of the mail
-        the message came from. Nothing is created when any value is refused; if the first
-        message is refused after the task was created, the task is destroyed again
-        (:class:`~go_support.desk.RolledBack`).
+        ``requester`` is a user id, ``"me"``, a :class:`Person`, or an e-mail address
+        (``"Ann <ann@example.com>"``): the user with that address when there is one, else the
+        address and name are kept in the ticket's custom fields. Agents of the type create
+        tickets for anyone; a customer of the type only for themself. The new ticket needs
+        action, assigned to ``agent`` (an agent of the type: a user id, ``"me"``, a
+        :class:`Person` or a user's address) or to nobody. ``message_id`` and ``date`` are
+        those of the mail the message came from. Nothing is created when any value is
+        refused; if the first message is refused after the task was created, the task is
+        destroyed again (:class:`~go_support.desk.RolledBack`).
         """
         core = self._core
         title = check_subject(subject)
@@ -211,7 +232,7 @@ class TicketManager:
             raise InvalidTicket(f"the ticket type '{ticket_type.name}' is archived; open new "
                                 "tickets in an active type")
         if wanted_requester.user_id and found_requester is None:
-            raise UnknownUser(f"the requester, user {wanted_requester.user_id}, does not exist")
+            raise unknown_user("requester", wanted_requester)
         requester_user = str(found_requester["id"]) if found_requester else None
         if not core.is_agent(ticket_type, layout):
             actor = core.actor if core.actor and core.actor.group_names is not None else (
@@ -228,18 +249,8 @@ class TicketManager:
                     f"user {actor.id} is not a customer of type '{ticket_type.name}': needs to "
                     f"be in one of its customer groups ({groups})", actor=actor.id,
                     right="customer")
-        agent_id = None
-        if wanted_agent is not None:
-            if found_agent is None:
-                raise UnknownUser(f"the agent, {wanted_agent.describe()}, does not exist")
-            level = user_level(
-                ticket_type.acl, [str(g) for g in found_agent.get("groups") or []],
-                bool(found_agent.get("isAdmin")))
-            if level < 30:
-                raise InvalidTicket(
-                    f"user {found_agent['id']} is not an agent of type '{ticket_type.name}' "
-                    "and cannot be assigned its tickets (needs write access on its task list)")
-            agent_id = str(found_agent["id"])
+        agent_id = (None if wanted_agent is None
+                    else _agent_of(found_agent, wanted_agent, ticket_type))
         category_ids = [self._pick_category(c, known_cats, ticket_type).id for c in cats]
 
         values: dict[str, Any] = {
@@ -449,14 +460,18 @@ class TicketManager:
 
         Agents see every ticket of their types, anyone else the tickets they requested. The
         page comes in one HTTP request once the desk knows its layout (two from a fresh
-        client: the layout, then the page).
+        client: the layout, then the page); an agent given by address is looked up in the
+        same request. ``page`` counts from 1, ``per_page`` is 1 to :data:`MAX_PER_PAGE`
+        (:class:`~go_support.desk.InvalidPage` otherwise).
         """
         core = self._core
         wanted = filter or TicketFilter()
-        if not isinstance(page, int) or page < 1:
-            raise ValueError(f"page counts from 1 (got {page!r})")
-        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
-            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE} (got {per_page!r})")
+        if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+            raise InvalidPage(f"the page number {page!r} is not a page: pages count from 1")
+        if (isinstance(per_page, bool) or not isinstance(per_page, int)
+                or not 1 <= per_page <= MAX_PER_PAGE):
+            raise InvalidPage(f"{per_page!r} tickets per page: per_page must be between 1 and "
+                              f"{MAX_PER_PAGE}")
         statuses = [Status.parse(s).value for s in _as_list(wanted.status)]
         text = wanted.text.strip() if wanted.text else None
         requester = (None if wanted.requester is None
@@ -467,8 +482,6 @@ class TicketManager:
             agent_filter = UNASSIGNED
         elif wanted.agent is not None:
             agent_filter = parse_person(wanted.agent, role="agent", me=self._me_for(wanted.agent))
-            if agent_filter.user_id is None:
-                raise InvalidTicket(f"the agent filter {wanted.agent!r} must be a user id")
 
         def build(batch: Batch, layout: DeskLayout | None) -> Interpret:
             assert layout is not None
@@ -488,7 +501,7 @@ class TicketManager:
                 scope[0] if len(scope) == 1 else {"operator": "OR", "conditions": scope}]
             if statuses:
                 conditions.append({"progress": statuses})
-            category_calls = self._category_conditions(batch, wanted, covered, conditions)
+            checks = self._category_conditions(batch, wanted, covered, conditions)
             if requester is not None:
                 if requester.user_id:
                     conditions.append({names.REQUESTER_ID: requester.user_id})
@@ -496,8 +509,10 @@ class TicketManager:
                     conditions.append({names.REQUESTER_EMAIL: requester.email})
             if agent_filter is UNASSIGNED:
                 conditions.append({"responsibleUserId": None})
-            elif isinstance(agent_filter, PersonSpec):
+            elif isinstance(agent_filter, PersonSpec) and agent_filter.user_id:
                 conditions.append({"responsibleUserId": agent_filter.user_id})
+            elif isinstance(agent_filter, PersonSpec):
+                checks.append(self._agent_by_address(batch, wanted, agent_filter, conditions))
             if text:
                 conditions.append({"text": text})
             if wanted.legacy_id is not None:
@@ -528,7 +543,7 @@ class TicketManager:
 
             def interpret(responses: Responses, layout: DeskLayout,
                           actor: ActorInfo | None) -> TicketPage:
-                for check in category_calls:
+                for check in checks:
                     check(responses)
                 result = QueryResult.from_json(responses.get(query))
                 by_id = GetResult.from_json(responses.get(tasks)).by_id()
@@ -556,8 +571,30 @@ class TicketManager:
             result: TicketPage = core.read(ReadPlan(build=build, needs_layout=True,
                                                     actor="levels"))
         except _Retry as retry:
-            return self.list(replace(wanted, category=retry.ids), page, per_page)
+            return self.list(retry.filter, page, per_page)
         return result
+
+    @staticmethod
+    def _agent_by_address(
+        batch: Batch, wanted: TicketFilter, spec: PersonSpec,
+        conditions: builtins.list[dict[str, Any]],
+    ) -> Callable[[Responses], None]:
+        """The agent filter for an address: the user looked up in the same request."""
+        users = _Users(batch)
+        users.add(spec)
+        query = users.query(spec)
+        assert query is not None
+        conditions.append({"#responsibleUserId": query.ref("/ids")})
+
+        def check(responses: Responses) -> None:
+            user = users.user(responses, spec)
+            if user is None:
+                raise unknown_user("agent", spec)
+            if {str(i) for i in QueryResult.from_json(responses.get(query)).ids} != {
+                    str(user["id"])}:
+                # The address filter (SQL LIKE) matched more users: ask again with the id.
+                raise _Retry(replace(wanted, agent=str(user["id"])))
+        return check
 
     def _covered_types(self, wanted: TicketFilter, layout: DeskLayout) -> builtins.list[TicketType]:
         refs = _as_list(wanted.type)
@@ -612,7 +649,7 @@ class TicketManager:
             if used != exact_all:
                 exact_all |= set(ids)
                 # LIKE matched more than the exact names: ask again with the exact ids.
-                raise _Retry(sorted(exact_all))
+                raise _Retry(replace(wanted, category=sorted(exact_all)))
         return [check]
 
     # --- changes -----------------------------------------------------------------------------
@@ -641,28 +678,18 @@ class TicketManager:
         return found, ticket_type, layout, user
 
     def assign(self, id: str | int | Ticket, agent: str | int | Person | None) -> Ticket:
-        """Give the ticket to ``agent`` (an agent of its type), or to nobody (``None``).
+        """Give the ticket to ``agent`` (an agent of its type: a user id, ``"me"``, a
+        :class:`Person` or a user's e-mail address, looked up in the request that reads the
+        ticket), or to nobody (``None``).
 
         The status stays as it is (Group-Office would reset it to needs-action, surprise 11).
         """
         core = self._core
         spec = None if agent is None else parse_person(agent, role="agent",
                                                        me=self._me_for(agent))
-        if spec is not None and spec.user_id is None:
-            raise InvalidTicket(f"the agent must be a user id (got {agent!r})")
         task, ticket_type, layout, user = self._read_for_change(id, "assign tickets",
                                                                 agent=spec)
-        responsible = None
-        if spec is not None:
-            if user is None:
-                raise UnknownUser(f"the agent, {spec.describe()}, does not exist")
-            level = user_level(ticket_type.acl, [str(g) for g in user.get("groups") or []],
-                               bool(user.get("isAdmin")))
-            if level < 30:
-                raise InvalidTicket(
-                    f"user {user['id']} is not an agent of type '{ticket_type.name}' and cannot "
-                    "be assigned its tickets (needs write access on its task list)")
-            responsible = str(user["id"])
+        responsible = None if spec is None else _agent_of(user, spec, ticket_type)
         status = Status(task.get("progress") or Status.NEEDS_ACTION.value)
         done = write_change(core, task, comment=None, progress=status, responsible=responsible,
                             what=f"assign ticket {task['id']}")
@@ -721,9 +748,11 @@ class TicketManager:
 
 
 class _Retry(Exception):
-    def __init__(self, ids: builtins.list[str]) -> None:
+    """A look-up in the request matched more than it should: list again with ``filter``."""
+
+    def __init__(self, filter: TicketFilter) -> None:
         super().__init__("retry")
-        self.ids = ids
+        self.filter = filter
 
 
 def _str(value: Any) -> str | None:

@@ -11,25 +11,8 @@ from pathlib import Path
 import pytest
 
 from go_support.cli import exitcodes
-from go_support.cli.main import main
-from go_support.emulator import Emulator
 from go_support.jmap import GroupOfficeClient
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return int(code if isinstance(code, int) else 1), out, err
-
-
-@pytest.fixture
-def emulator() -> Iterator[tuple[str, str]]:
-    emu = Emulator()
-    server = emu.start()
-    yield server.base_url, server.admin_api_key
-    emu.stop()
+from tests._support import run_cli
 
 
 class _Canned(BaseHTTPRequestHandler):
@@ -73,7 +56,7 @@ def truncated_server() -> Iterator[str]:
 
 
 def test_demo_shows_the_desk_on_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "demo")
+    code, out, err = run_cli(capsys, "demo")
     assert code == exitcodes.OK, err
     assert "prepared with go-support install" in out
     assert "IT support" in out and "Facilities" in out  # two ticket types
@@ -112,7 +95,7 @@ def test_demo_keep_running_prints_url_and_admin_key(
         print(out.out, end="")  # keep stdout for the assertions below
 
     monkeypatch.setattr(demo, "wait_forever", check_it_serves)
-    code, out, _ = run(capsys, *(["--json"] if as_json else []), "demo", "--keep-running")
+    code, out, _ = run_cli(capsys, *(["--json"] if as_json else []), "demo", "--keep-running")
     assert code == exitcodes.OK
     assert served == ["26.0.42"]
     if as_json:
@@ -120,7 +103,7 @@ def test_demo_keep_running_prints_url_and_admin_key(
 
 
 def test_demo_json_is_parseable_and_complete(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--json", "demo")
+    code, out, _ = run_cli(capsys, "--json", "demo")
     assert code == exitcodes.OK
     data = json.loads(out)
     assert data["url"].startswith("http://127.0.0.1:")
@@ -136,8 +119,8 @@ def test_demo_json_is_parseable_and_complete(capsys: pytest.CaptureFixture[str])
 
 def test_demo_keeps_its_data_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     data_file = str(tmp_path / "demo.sqlite")
-    first = run(capsys, "demo", "--json", "--data", data_file)
-    again = run(capsys, "demo", "--json", "--data", data_file)  # no duplicates, no conflict
+    first = run_cli(capsys, "demo", "--json", "--data", data_file)
+    again = run_cli(capsys, "demo", "--json", "--data", data_file)  # no duplicates, no conflict
     assert first[0] == again[0] == exitcodes.OK
     assert len(json.loads(again[1])["tickets"]) == 4
 
@@ -146,7 +129,7 @@ def test_check_reports_version_and_rights(
     capsys: pytest.CaptureFixture[str], emulator: tuple[str, str]
 ) -> None:
     url, key = emulator
-    code, out, _ = run(capsys, "--url", url, "--api-key", key, "--json", "check")
+    code, out, _ = run_cli(capsys, "--url", url, "--api-key", key, "--json", "check")
     assert code == exitcodes.OK
     data = json.loads(out)
     assert data["version"] == "26.0.42"
@@ -158,7 +141,7 @@ def test_bad_api_key_exits_5_without_echoing_it(
     capsys: pytest.CaptureFixture[str], emulator: tuple[str, str]
 ) -> None:
     url, _ = emulator
-    code, out, err = run(capsys, "--url", url, "--api-key", "not-a-real-key-123", "check")
+    code, out, err = run_cli(capsys, "--url", url, "--api-key", "not-a-real-key-123", "check")
     assert code == exitcodes.AUTHENTICATION
     assert err.startswith("go-support: error:")
     assert len(err.strip().splitlines()) == 1
@@ -167,7 +150,7 @@ def test_bad_api_key_exits_5_without_echoing_it(
 
 def check_cannot_connect(capsys: pytest.CaptureFixture[str], url: str, *options: str) -> str:
     """``check`` against ``url`` exits 4 with one line on stderr; returns that line."""
-    code, _, err = run(capsys, "--url", url, "--api-key", "k", *options, "check")
+    code, _, err = run_cli(capsys, "--url", url, "--api-key", "k", *options, "check")
     assert code == exitcodes.CONNECTION
     assert len(err.strip().splitlines()) == 1
     return err
@@ -195,7 +178,7 @@ def test_missing_url_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GO_SUPPORT_URL", raising=False)
-    code, _, err = run(capsys, "check")
+    code, _, err = run_cli(capsys, "check")
     assert code == exitcodes.USAGE
     assert "GO_SUPPORT_URL" in err
 
@@ -204,6 +187,6 @@ def test_missing_url_is_a_usage_error(
 def test_every_command_has_help_with_an_example(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    code, out, _ = run(capsys, command, "--help")
+    code, out, _ = run_cli(capsys, command, "--help")
     assert code == exitcodes.OK
     assert "Example" in out

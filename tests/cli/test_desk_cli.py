@@ -19,12 +19,13 @@ import click
 import pytest
 
 from go_support.cli import exitcodes
-from go_support.cli.main import cli, main
-from go_support.desk import DeskConfig, SupportDesk, Ticket, TicketType
+from go_support.cli.main import cli, exit_code_for, main
+from go_support.desk import DeskConfig, InvalidPage, SupportDesk, Ticket, TicketType
 from go_support.desk.layout import LEGACY_TICKET_ID
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
 from go_support.migrations import install
+from tests.jmap.conftest import RecordingTransport
 
 
 @dataclass
@@ -53,16 +54,16 @@ class Env:
     outputs: list[str] = field(default_factory=list)
 
     def run(self, *argv: str, stdin: str | None = None,
-            monkeypatch: pytest.MonkeyPatch | None = None) -> Result:
+            monkeypatch: pytest.MonkeyPatch | None = None, transport: Any = None) -> Result:
         if stdin is not None:
             assert monkeypatch is not None
             monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         return self.bare("--config", str(self.config), "--url", self.url, "--api-key",
-                         self.key, *argv)
+                         self.key, *argv, transport=transport)
 
-    def bare(self, *argv: str) -> Result:
+    def bare(self, *argv: str, transport: Any = None) -> Result:
         with pytest.raises(SystemExit) as exc:
-            main(list(argv))
+            main(list(argv), transport=transport)
         out, err = self.capsys.readouterr()
         code = exc.value.code
         result = Result(int(code if isinstance(code, int) else 1), out, err)
@@ -483,3 +484,77 @@ def test_the_api_key_is_never_printed(env: Env, monkeypatch: pytest.MonkeyPatch)
                  ("types", "list", "--json"), ("tickets", "show", "999999")):
         env.bare("--config", str(env.config), *argv)
     assert len(env.outputs) == 4 and all(env.key not in text for text in env.outputs)
+
+
+# --- what the desk now does for the commands ------------------------------------------------------
+
+
+def _methods(recorder: RecordingTransport) -> list[list[str]]:
+    """The JMAP methods of each API request."""
+    return [[call[0] for call in body] for body in recorder.api_requests()]
+
+
+def test_commands_spend_no_request_of_their_own(env: Env) -> None:
+    """Replies and notes show the ticket as the writing request left it; addresses are looked
+    up by the desk in the requests it makes anyway."""
+    ticket = env.ticket()
+    recorder = RecordingTransport()
+    out = env.ok("tickets", "reply", ticket.id, "-m", "On my way", transport=recorder).out
+    assert "now 'In progress', agent: " in out
+    assert len(recorder.api_requests()) == 2  # the checks (with the layout), the change
+    assert _methods(recorder)[1].count("Task/get") == 1  # the ticket, read back once
+    recorder.clear()
+    data = env.ok("tickets", "note", ticket.id, "-m", "Part 4711", "--json",
+                  transport=recorder).json()
+    assert data["message"]["private"] and data["ticket"]["status"] == "in-progress"
+    assert data["ticket"]["agent"]["name"]
+    assert "messages" not in data["ticket"]
+    assert len(recorder.api_requests()) == 2
+
+    recorder.clear()
+    out = env.ok("tickets", "assign", ticket.id, "alice@example.com", transport=recorder).out
+    assert "Alice Martin" in out
+    assert len(recorder.api_requests()) == 2
+    assert {"Task/get", "User/query"} <= set(_methods(recorder)[0])  # read with the ticket
+    recorder.clear()
+    listed = env.ok("tickets", "list", "--agent", "alice@example.com", "--json",
+                    transport=recorder).json()
+    assert [t["id"] for t in listed["tickets"]] == [ticket.id]
+    assert len(recorder.api_requests()) == 2  # the layout, then the page with the look-up
+    recorder.clear()
+    data = env.ok("types", "list", "--json", transport=recorder).json()
+    assert [t["customerGroups"] for t in data] == [["Staff"], ["Staff"]]
+    assert len(recorder.api_requests()) == 2  # the types, the names of their groups
+
+
+def test_unknown_agents_by_address_are_refused_by_the_desk(env: Env) -> None:
+    ticket = env.ticket()
+    before = env.counts()
+    for argv in (("tickets", "assign", ticket.id, "nobody@example.com"),
+                 ("tickets", "list", "--agent", "nobody@example.com")):
+        _refused(env.run(*argv), "the agent 'nobody@example.com': there is no Group-Office "
+                 "user with that address")
+    assert env.counts() == before
+
+
+def test_unknown_types_with_an_admin_key_say_no_more(env: Env) -> None:
+    result = env.run("tickets", "list", "--type", "Nope")
+    _refused(result, "there is no ticket type 'Nope'; the types are 'Facilities', 'IT support'")
+    assert "own API key" not in result.err
+
+
+def test_a_bad_page_from_the_library_is_exit_6() -> None:
+    """The command checks --page and --per-page itself (usage, exit 2); the desk's own
+    refusal is a desk error like any other."""
+    assert exit_code_for(InvalidPage("the page number 0 is not a page")) == exitcodes.REFUSED
+
+
+def test_the_exit_codes_keep_their_lines_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines()]
+    start = lines.index("Exit codes:")
+    assert lines[start + 1:start + 8] == [
+        line.strip() for line in exitcodes.TABLE.splitlines()[1:]]
+    assert "\b" not in out

@@ -19,7 +19,6 @@ user's own API key.
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,13 +28,14 @@ import pytest
 
 from go_support.desk import DeskConfig, SupportDesk, TicketType
 from go_support.jmap import Batch, GroupOfficeClient
-from tests.jmap.conftest import (
-    FAST_RETRY,
-    LIVE_SKIP_REASON,
-    LIVE_TOKEN_VAR,
-    LIVE_URL_VAR,
+from tests._support import (
+    Cleanup,
     RecordingTransport,
+    destroyed_afterwards,
+    emulator_server,
+    live_server,
 )
+from tests.jmap.conftest import FAST_RETRY
 
 _installed_live = False
 
@@ -45,25 +45,15 @@ def go_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """``(base_url, admin token)`` of a Group-Office with the help desk installed."""
     global _installed_live
     if request.param == "live":
-        url, token = os.environ.get(LIVE_URL_VAR), os.environ.get(LIVE_TOKEN_VAR)
-        if not (url and token):
-            pytest.skip(LIVE_SKIP_REASON)
+        url, token = live_server()
         if not _installed_live:
             with GroupOfficeClient(url, api_key=token) as client:
                 install_layout(client)
             _installed_live = True
         yield url, token
         return
-    from go_support.emulator import Emulator
-
-    emu = Emulator()
-    server = emu.start()
-    try:
-        with GroupOfficeClient(server.base_url, api_key=server.admin_api_key) as client:
-            install_layout(client)
-        yield server.base_url, server.admin_api_key
-    finally:
-        emu.stop()
+    with emulator_server(install_layout) as server:
+        yield server
 
 
 def install_layout(client: GroupOfficeClient) -> None:
@@ -91,22 +81,11 @@ def tag() -> str:
     return f"gs-desk-{uuid.uuid4().hex[:8]}"
 
 
-Cleanup = Callable[[str, str], str]
-
-
 @pytest.fixture
 def cleanup(admin: GroupOfficeClient) -> Iterator[Cleanup]:
     """``cleanup("TaskList", id)``: destroyed after the test, newest first."""
-    created: list[tuple[str, str]] = []
-
-    def register(entity: str, object_id: str) -> str:
-        created.append((entity, str(object_id)))
-        return str(object_id)
-
-    yield register
-    for entity, object_id in reversed(created):
-        with contextlib.suppress(Exception):
-            admin.entity(entity).destroy([object_id])
+    with destroyed_afterwards(admin) as register:
+        yield register
 
 
 @dataclass

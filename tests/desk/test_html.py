@@ -66,3 +66,26 @@ def test_looks_like_script_matches_group_office() -> None:
 def test_not_html() -> None:
     with pytest.raises(InvalidMessage, match="must be HTML text"):
         sanitize_html(None)  # type: ignore[arg-type]
+
+
+def test_one_rule_for_the_desk_and_the_emulator() -> None:
+    """Group-Office's comment rule lives in go_support.htmlrules, used by both sides."""
+    from go_support import htmlrules
+    from go_support.desk import html as desk_html
+    from go_support.emulator.entities import comments
+
+    assert desk_html.looks_like_script is htmlrules.detect_xss
+    assert comments.detect_xss is htmlrules.detect_xss
+    assert comments.sanitize is htmlrules.sanitize
+
+
+def test_html_to_text_is_public_and_readable() -> None:
+    from go_support.desk import html_to_text as exported
+
+    assert exported is html_to_text
+    assert html_to_text("<p>One</p><p>Two<br>lines</p><ul><li>a</li><li>b</li></ul>") == (
+        "One\n\nTwo\nlines\n\na\nb")
+    assert html_to_text("<p>a</p>\n\n\n<p> </p>\n<p>b &amp; c</p >") == "a\n\nb & c"
+    assert html_to_text(sanitize_html("<p>type javascript: here</p>")) == (
+        "type javascript: here")  # the invisible spaces go
+    assert html_to_text("<p> </p><br>") == ""

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from go_support.desk import Attachment, Message, Status, Ticket
+from go_support.desk import Attachment, Message, PostedMessage, Status, Ticket
 from go_support.desk.layout import PRIVATE_LABEL_NAME
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import World
+from tests.jmap.conftest import RecordingTransport
 
 pytestmark = pytest.mark.live
 
@@ -137,3 +138,44 @@ def test_messages_list_oldest_first(world: World) -> None:
     world.as_("customer").messages.reply(ticket, "<p>3</p>")
     assert [m.html for m in world.desk.messages.list(ticket)] == [
         "<p>help</p>", "<p>2</p>", "<p>3</p>"]
+
+
+def test_reply_and_note_carry_the_ticket_as_left(world: World,
+                                                 admin: GroupOfficeClient) -> None:
+    """The ticket comes back in the request that wrote the message: no further read."""
+    ticket = _by_agent_a(world)
+    recorder = RecordingTransport()
+    agent = world.fresh(transport=recorder).as_user(world.users["agent_a2"])
+    agent.layout  # noqa: B018 - warm the layout
+    recorder.clear()
+    reply = agent.messages.reply(ticket, "<p>on it</p>")
+    assert len(recorder.api_requests()) == 2  # the checks, then the change and its re-read
+    assert isinstance(reply, PostedMessage) and isinstance(reply, Message)
+    assert reply.ticket.id == ticket.id and reply.ticket.status is Status.IN_PROGRESS
+    assert reply.ticket.agent is not None and reply.ticket.agent.id == world.users["agent_a2"]
+    assert reply.ticket.agent.name  # the agent's name came along
+    assert reply.ticket.requester.id == world.users["customer"]
+    assert reply.ticket.messages is None
+    assert (reply.ticket.status.value, reply.ticket.agent.id) == _state(admin, ticket.id)
+
+    recorder.clear()
+    note = agent.messages.note(ticket, "<p>remember the toner</p>")
+    assert len(recorder.api_requests()) == 2
+    assert note.private and note.ticket.status is Status.IN_PROGRESS
+    assert note.ticket.agent is not None and note.ticket.agent.id == world.users["agent_a2"]
+
+    answer = world.as_("customer").messages.reply(ticket, "<p>still broken</p>")
+    assert answer.ticket.status is Status.NEEDS_ACTION
+    assert answer.ticket.agent is not None and answer.ticket.agent.id == world.users["agent_a2"]
+    closing = world.desk.messages.reply(ticket, "<p>fixed</p>", status="completed")
+    assert closing.ticket.status is Status.COMPLETED
+
+
+def test_a_posted_message_equals_the_listed_one(world: World) -> None:
+    ticket = _by_agent_a(world)
+    reply = world.desk.messages.reply(ticket, "<p>listed</p>")
+    listed = world.desk.messages.list(ticket)
+    assert reply in listed and listed[-1] == reply and reply == listed[-1]
+    assert hash(reply) == hash(listed[-1]) and {reply} == {listed[-1]}
+    assert reply.ticket not in listed  # a ticket is no message
+    assert "ticket=" not in repr(reply)

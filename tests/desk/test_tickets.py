@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from go_support.desk import (
+    MAX_PER_PAGE,
     UNASSIGNED,
     DeskConfig,
+    DeskError,
+    InvalidPage,
+    InvalidTicket,
     Person,
     Status,
     SupportDesk,
     Ticket,
     TicketFilter,
+    UnknownUser,
 )
 from go_support.desk.layout import (
     FIRST_MESSAGE_ID,
@@ -25,6 +32,7 @@ from go_support.desk.layout import (
 )
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import Cleanup, World
+from tests.jmap.conftest import RecordingTransport
 
 pytestmark = pytest.mark.live
 
@@ -258,3 +266,99 @@ def test_new_tickets_are_seen_by_a_long_lived_desk(world: World) -> None:
     _open(world, world.type_a.name, "seen", world.users["customer"])
     time.sleep(0)  # no cache of tickets, only of the layout
     assert desk.tickets.list().total == 1
+
+
+def test_people_in_the_same_forms_everywhere(world: World) -> None:
+    """A user id, a user's address, a Person and "me" name an agent in create, assign and
+    the filter alike; an address is looked up in the request that needs it."""
+    agent_a = world.users["agent_a"]
+    address = f"agenta.{world.tag}@example.com"
+    person = Person(None, address.upper(), "Agent A")
+    recorder = RecordingTransport()
+    desk = world.fresh(transport=recorder)
+    created = desk.tickets.create(world.type_a, "forms", "<p>forms</p>",
+                                  world.users["customer"], agent=person)
+    assert created.agent is not None and created.agent.id == agent_a
+    other = desk.tickets.create(world.type_a, "other", "<p>other</p>", world.users["customer"])
+    desk.layout  # noqa: B018 - warm the layout
+
+    for agent in (address, Person(agent_a), int(agent_a), person):
+        recorder.clear()
+        assigned = desk.tickets.assign(other, agent)
+        assert assigned.agent is not None and assigned.agent.id == agent_a
+        assert len(recorder.api_requests()) == 2  # the checks (with the look-up), the change
+        recorder.clear()
+        found = desk.tickets.list(TicketFilter(agent=agent))
+        assert [t.id for t in found] == [other.id, created.id]
+        assert len(recorder.api_requests()) == 1
+        desk.tickets.assign(other, None)
+
+    own = world.own("agent_a")
+    assert own.tickets.assign(other, "me").agent == assigned.agent
+    assert [t.id for t in own.tickets.list(TicketFilter(agent="me"))] == [other.id, created.id]
+    assert [t.id for t in world.as_("agent_a").tickets.list(
+        TicketFilter(agent=Person(None, address)))] == [other.id, created.id]
+
+
+def test_unknown_or_unfit_agents_by_address(world: World,
+                                            unchanged: Callable[[World], Any]) -> None:
+    ticket = _open(world, world.type_a.name, "unknown", world.users["customer"])
+    desk = world.desk
+    nobody = f"nobody.{world.tag}@example.com"
+    with unchanged(world):
+        with pytest.raises(UnknownUser, match=rf"the agent '{nobody}': there is no "
+                           "Group-Office user with that address"):
+            desk.tickets.assign(ticket, nobody)
+        with pytest.raises(UnknownUser, match=f"'{nobody}'"):
+            desk.tickets.list(TicketFilter(agent=nobody))
+        with pytest.raises(UnknownUser, match=f"'{nobody}'"):
+            desk.tickets.create(world.type_a, "s", "<p>m</p>", world.users["customer"],
+                                agent=nobody)
+        with pytest.raises(InvalidTicket, match="is not an agent of type"):
+            desk.tickets.assign(ticket, f"agentb.{world.tag}@example.com")
+        with pytest.raises(InvalidTicket, match="'not me' is neither a user id nor an e-mail"):
+            desk.tickets.list(TicketFilter(agent="not me"))
+
+
+def test_an_address_that_matches_more_users_by_pattern(world: World, admin: GroupOfficeClient,
+                                                       cleanup: Cleanup) -> None:
+    """Group-Office's address filter is SQL LIKE ("_" matches any character): the desk asks
+    again with the one user whose address it is."""
+    look_alike = cleanup("User", admin.users.create({
+        "username": f"{world.tag}-lookalike", "displayName": "Look Alike",
+        "email": f"agent_a.{world.tag}@example.com", "groups": [2, 3]}))
+    alike = admin.users.create({
+        "username": f"{world.tag}-alike", "displayName": "Alike",
+        "email": f"agentXa.{world.tag}@example.com",
+        "groups": [2, 3, int(world.groups["agents-a"])]})
+    cleanup("User", alike)
+    ticket = _open(world, world.type_a.name, "pattern", world.users["customer"], agent=alike)
+    recorder = RecordingTransport()
+    desk = world.fresh(transport=recorder)
+    desk.layout  # noqa: B018 - warm the layout
+    recorder.clear()
+    # "agent_a.<tag>@..." is the look-alike's address, and as a pattern also the other's
+    found = desk.tickets.list(TicketFilter(agent=f"agent_a.{world.tag}@example.com"))
+    assert found.total == 0  # the look-alike has no tickets
+    assert len(recorder.api_requests()) == 2  # the pattern matched two users: asked again
+    (again,) = recorder.api_requests()[1:]
+    assert {"responsibleUserId": look_alike} in next(
+        c[1]["filter"]["conditions"] for c in again if c[0] == "Task/query")
+    found = desk.tickets.list(TicketFilter(agent=f"agentXa.{world.tag}@example.com"))
+    assert [t.id for t in found] == [ticket.id]
+
+
+def test_a_bad_page_is_a_desk_error_naming_the_value(world: World) -> None:
+    recorder = RecordingTransport()
+    desk = world.fresh(transport=recorder)
+    for kwargs, text in (({"page": 0}, "the page number 0 is not a page"),
+                         ({"page": "2"}, "the page number '2'"),
+                         ({"per_page": 500}, "500 tickets per page: per_page must be between 1 "
+                                             f"and {MAX_PER_PAGE}"),
+                         ({"per_page": 0}, "0 tickets per page"),
+                         ({"per_page": True}, "True tickets per page")):
+        with pytest.raises(InvalidPage, match=text) as caught:
+            desk.tickets.list(**kwargs)  # type: ignore[arg-type]
+        assert isinstance(caught.value, DeskError) and isinstance(caught.value, ValueError)
+    assert recorder.sent == []
+    assert len(desk.tickets.list(per_page=MAX_PER_PAGE, page=7).tickets) == 0

@@ -12,6 +12,7 @@ from go_support.desk import (
     PermissionDenied,
     Status,
     SupportDesk,
+    TicketFilter,
     UnknownCategory,
     UnknownGroup,
     UnknownStatus,
@@ -20,6 +21,7 @@ from go_support.desk import (
 from go_support.desk.layout import ARCHIVE_GROUPING_NAME, GROUPING_NAME
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import Cleanup, World
+from tests.jmap.conftest import RecordingTransport
 
 pytestmark = pytest.mark.live
 
@@ -220,3 +222,45 @@ def test_not_installed(admin: GroupOfficeClient, go_server: tuple[str, str]) -> 
     with pytest.raises(NotInstalled, match=r'comment label "Private" is missing.*go-support '
                        r"install"):
         desk.types.list()
+
+
+HIDDEN = "with a user's own API key, only the types whose lists the user can read are known"
+
+
+def test_unknown_type_says_why_only_when_it_can_be_why(world: World) -> None:
+    """The hint about a user's own key is only given when that key cannot read every list."""
+    for desk in (world.desk, world.fresh(), world.as_("customer"), world.as_("agent_a")):
+        with pytest.raises(UnknownType, match="there is no ticket type 'Nope'") as caught:
+            desk.types.get("Nope")
+        assert HIDDEN not in str(caught.value)  # an admin key reads every list
+    fresh = world.fresh()
+    fresh.types.list()
+    with pytest.raises(UnknownType) as caught:
+        fresh.tickets.list(TicketFilter(type="Nope"))
+    assert HIDDEN not in str(caught.value)
+    for who in ("agent_a", "customer"):  # a level below manage; no level at all
+        with pytest.raises(UnknownType, match="there is no ticket type 'Nope'") as caught:
+            world.own(who).types.get("Nope")
+        assert HIDDEN in str(caught.value)
+    # a type a user's own key cannot read, named by its value
+    with pytest.raises(PermissionDenied, match="this user cannot even read it"):
+        world.own("agent_a").roles.require_agent(world.type_b)
+    admin_b = world.fresh()
+    admin_b.layout  # noqa: B018 - the layout of before the type was gone
+    world.admin.task_lists.destroy([world.type_b.id])
+    admin_b.refresh()
+    with pytest.raises(UnknownType, match=f"there is no ticket type '{world.type_b.name}'"):
+        admin_b.types.get(world.type_b)
+
+
+def test_customer_groups_without_a_request(world: World) -> None:
+    recorder = RecordingTransport()
+    desk = world.fresh(transport=recorder)
+    assert desk.types.customer_groups(world.type_a) == [f"{world.tag} customers"]
+    assert len(recorder.api_requests()) == 1  # the layout, once
+    recorder.clear()
+    assert desk.types.customer_groups(world.type_b.name.upper()) == [f"{world.tag} customers"]
+    assert desk.types.customer_groups(int(world.type_a.id)) == [f"{world.tag} customers"]
+    assert recorder.sent == []
+    with pytest.raises(UnknownType, match="'Nope'"):
+        desk.types.customer_groups("Nope")  # not in the layout: read again, then refused

@@ -10,25 +10,22 @@ create (the ``task_list`` and ``cleanup`` fixtures do it even when the test fail
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from go_support.jmap import GroupOfficeClient, HttpResponse, RequestsTransport, RetryPolicy
-from tests.contract.corpus import CorpusMissing, corpus_dir
-
-LIVE_URL_VAR = "GO_SUPPORT_TEST_URL"
-LIVE_TOKEN_VAR = "GO_SUPPORT_TEST_TOKEN"
-LIVE_SKIP_REASON = (
-    "set GO_SUPPORT_TEST_URL and GO_SUPPORT_TEST_TOKEN (an admin API key of a test "
-    "Group-Office) to run against a real server"
+from go_support.jmap import GroupOfficeClient, RetryPolicy
+from tests._support import (
+    Cleanup,
+    RecordingTransport,
+    destroyed_afterwards,
+    emulator_server,
+    live_server,
 )
+from tests.contract.corpus import CorpusMissing, corpus_dir
 
 
 def corpus(name: str) -> dict[str, Any]:
@@ -69,52 +66,10 @@ def fast_retry() -> RetryPolicy:
 def go_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """``(base_url, admin token)`` of the emulator, then of the real Group-Office."""
     if request.param == "live":
-        url, token = os.environ.get(LIVE_URL_VAR), os.environ.get(LIVE_TOKEN_VAR)
-        if not (url and token):
-            pytest.skip(LIVE_SKIP_REASON)
-        yield url, token
+        yield live_server()
         return
-    from go_support.emulator import Emulator
-
-    emu = Emulator()
-    server = emu.start()
-    try:
-        yield server.base_url, server.admin_api_key
-    finally:
-        emu.stop()
-
-
-@dataclass
-class RecordingTransport:
-    """The real transport, plus a log of what went over the wire (to count requests).
-
-    ``sent`` holds ``(method, url, decoded JMAP body or None)`` per request, ``received``
-    the answers; a request that failed below HTTP has no answer.
-    """
-
-    inner: RequestsTransport = field(default_factory=RequestsTransport)
-    sent: list[tuple[str, str, Any]] = field(default_factory=list)
-    received: list[HttpResponse] = field(default_factory=list)
-
-    def send(
-        self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None,
-        timeout: float,
-    ) -> HttpResponse:
-        decoded: Any = None
-        if body and "jmap.php" in url:
-            decoded = json.loads(body)
-        self.sent.append((method, url, decoded))
-        response = self.inner.send(method, url, headers=headers, body=body, timeout=timeout)
-        self.received.append(response)
-        return response
-
-    def api_requests(self) -> list[list[Any]]:
-        """The JMAP request bodies sent so far."""
-        return [b for m, u, b in self.sent if m == "POST" and "jmap.php" in u]
-
-    def clear(self) -> None:
-        self.sent.clear()
-        self.received.clear()
+    with emulator_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -135,25 +90,14 @@ def tag() -> str:
     return f"gs-test-{uuid.uuid4().hex[:10]}"
 
 
-Cleanup = Callable[[str, str], str]
-
-
 @pytest.fixture
 def cleanup(client: GroupOfficeClient) -> Iterator[Cleanup]:
     """``cleanup("TaskList", id)``: destroy that object after the test, newest first.
 
     Returns the id, so that ``cleanup("Key", client.keys.create(...))`` reads naturally.
     """
-    created: list[tuple[str, str]] = []
-
-    def register(entity: str, object_id: str) -> str:
-        created.append((entity, str(object_id)))
-        return str(object_id)
-
-    yield register
-    for entity, object_id in reversed(created):
-        with contextlib.suppress(Exception):  # cleanup must not hide the test's own failure
-            client.entity(entity).destroy([object_id])
+    with destroyed_afterwards(client) as register:
+        yield register
 
 
 @pytest.fixture

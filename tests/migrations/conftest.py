@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from go_support.emulator import Emulator
-from go_support.jmap import GroupOfficeClient, HttpResponse, RequestsTransport
+from go_support.jmap import GroupOfficeClient
+from tests._support import RecordingTransport, isolate_from_machine
 
 #: API key of a seeded user who is not an administrator.
 AGENT_KEY = "a" * 45
@@ -26,32 +26,20 @@ class Server:
         return GroupOfficeClient(self.base_url, api_key=key or self.admin_key)
 
 
-@dataclass
-class Recording:
-    """The real transport, plus the JMAP method names it sent."""
-
-    inner: RequestsTransport = field(default_factory=RequestsTransport)
-    methods: list[str] = field(default_factory=list)
-
-    def send(self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None,
-             timeout: float) -> HttpResponse:
-        if body and "jmap.php" in url:
-            self.methods += [call[0] for call in json.loads(body)]
-        return self.inner.send(method, url, headers=headers, body=body, timeout=timeout)
+class Recording(RecordingTransport):
+    """The recording transport, plus the JMAP ``/set`` methods it sent."""
 
     @property
     def writes(self) -> list[str]:
-        return [m for m in self.methods if m.endswith("/set")]
+        return [call[0] for body in self.api_requests() for call in body
+                if call[0].endswith("/set")]
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No configuration of the machine running the tests leaks in."""
-    for name in ("GO_SUPPORT_URL", "GO_SUPPORT_API_KEY", "GO_SUPPORT_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("go_support.settings.SYSTEM_CONFIG", tmp_path / "etc-config.toml")
+    isolate_from_machine(monkeypatch, home=tmp_path, cwd=tmp_path,
+                         system_config=tmp_path / "etc-config.toml")
 
 
 @pytest.fixture

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from tests._support import isolate_from_machine
+
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("GO_SUPPORT_URL", "GO_SUPPORT_API_KEY", "GO_SUPPORT_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
+    """``tmp_path``, holding the empty ``home`` and ``work`` (the working folder) folders."""
     home = tmp_path / "home"
     home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
     work = tmp_path / "work"
     work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setattr("go_support.settings.SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
+    isolate_from_machine(monkeypatch, home=home, cwd=work,
+                         system_config=tmp_path / "etc" / "config.toml")
     return tmp_path

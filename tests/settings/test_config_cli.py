@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from go_support.cli import exitcodes
-from go_support.cli.main import main
-from go_support.emulator import Emulator
+from tests._support import run_cli
 
 SECRET = "Th1s-Key-Must-N3ver-Be-Printed-0123456789abcdef"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return int(code if isinstance(code, int) else 1), out, err
-
-
-@pytest.fixture
-def emulator() -> Iterator[tuple[str, str]]:
-    emu = Emulator()
-    server = emu.start()
-    yield server.base_url, server.admin_api_key
-    emu.stop()
 
 
 GOOD = """\
@@ -59,7 +41,7 @@ def test_check_valid_shows_settings_and_sources(capsys: pytest.CaptureFixture[st
     Path("api-key").write_text(SECRET)
     Path("api-key").chmod(0o600)
 
-    code, out, err = run(capsys, "--timeout", "3", "config", "check")
+    code, out, err = run_cli(capsys, "--timeout", "3", "config", "check")
 
     assert code == exitcodes.OK, err
     assert "configuration file: go-support.toml (found)" in out
@@ -78,7 +60,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
 
     for argv in (["--config", "site.toml", "config", "check", "--json"],
                  ["--config", "site.toml", "--json", "config", "check"]):
-        code, out, _ = run(capsys, *argv)
+        code, out, _ = run_cli(capsys, *argv)
         assert code == exitcodes.OK
         data = json.loads(out)
         assert data["valid"] is True and data["problems"] == []
@@ -92,7 +74,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
 def test_check_lists_every_problem_and_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
     Path("go-support.toml").write_text(BAD)
 
-    code, out, _ = run(capsys, "config", "check")
+    code, out, _ = run_cli(capsys, "config", "check")
 
     assert code == exitcodes.CONFIG
     assert "3 problems:" in out
@@ -102,7 +84,7 @@ def test_check_lists_every_problem_and_exits_3(capsys: pytest.CaptureFixture[str
     assert ("go-support.toml: desk.close.feedback: must be one of none, private, public "
             "(got 'loud')") in out
 
-    code, out, _ = run(capsys, "config", "check", "--json")
+    code, out, _ = run_cli(capsys, "config", "check", "--json")
     assert code == exitcodes.CONFIG
     data = json.loads(out)
     assert data["valid"] is False and data["settings"] is None
@@ -116,7 +98,7 @@ def test_show_and_other_commands_fail_with_3_on_a_bad_file(
 ) -> None:
     Path("go-support.toml").write_text(BAD)
     for argv in (["config", "show"], ["check"], ["install", "--dry-run"]):
-        code, _, err = run(capsys, *argv)
+        code, _, err = run_cli(capsys, *argv)
         assert code == exitcodes.CONFIG, argv
         assert err.startswith("go-support: error: 3 problems in the configuration:")
         assert "go-support.toml: desk.close.feedback" in err
@@ -126,7 +108,7 @@ def test_an_api_key_in_the_file_is_refused_without_echoing_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     Path("go-support.toml").write_text(f'[groupoffice]\napi_key = "{SECRET}"\n')
-    code, out, err = run(capsys, "config", "check")
+    code, out, err = run_cli(capsys, "config", "check")
     assert code == exitcodes.CONFIG
     assert "groupoffice.api_key: secrets do not belong in the configuration file" in out
     assert "GO_SUPPORT_API_KEY" in out
@@ -134,11 +116,11 @@ def test_an_api_key_in_the_file_is_refused_without_echoing_it(
 
 
 def test_show_without_a_file(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "config", "show")
+    code, out, _ = run_cli(capsys, "config", "show")
     assert code == exitcodes.OK
     assert "no configuration file" in out
     assert "<not set>" in out
-    code, out, _ = run(capsys, "--json", "config", "show")
+    code, out, _ = run_cli(capsys, "--json", "config", "show")
     data = json.loads(out)
     assert data["file"] is None and "valid" not in data
     assert data["settings"]["groupoffice"]["api_key"] == "<not set>"
@@ -152,7 +134,7 @@ def test_check_command_connects_with_the_file(
     Path("key").chmod(0o600)
     Path("conf.toml").write_text(f'[groupoffice]\nurl = "{url}"\napi_key_file = "key"\n')
 
-    code, out, err = run(capsys, "--config", "conf.toml", "--json", "check")
+    code, out, err = run_cli(capsys, "--config", "conf.toml", "--json", "check")
 
     assert code == exitcodes.OK, err
     assert json.loads(out)["url"] == url
@@ -167,16 +149,16 @@ def test_options_override_the_file(
     Path("go-support.toml").write_text('[groupoffice]\nurl = "http://127.0.0.1:9"\n')
     monkeypatch.setenv("GO_SUPPORT_API_KEY", key)
 
-    code, _, _ = run(capsys, "--timeout", "2", "check")
+    code, _, _ = run_cli(capsys, "--timeout", "2", "check")
     assert code == exitcodes.CONNECTION  # the file's URL: nothing listens there
-    code, _, err = run(capsys, "--url", url, "check")
+    code, _, err = run_cli(capsys, "--url", url, "check")
     assert code == exitcodes.OK, err
     monkeypatch.setenv("GO_SUPPORT_URL", url)
-    code, _, err = run(capsys, "check")
+    code, _, err = run_cli(capsys, "check")
     assert code == exitcodes.OK, err
 
 
 def test_missing_url_names_every_way_to_set_it(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "check")
+    code, _, err = run_cli(capsys, "check")
     assert code == exitcodes.USAGE
     assert "GO_SUPPORT_URL" in err and "[groupoffice]" in err
