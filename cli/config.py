@@ -101,7 +101,8 @@ def config_group() -> None:
 @click.pass_obj
 def check_command(conn: Any, local_json: bool) -> None:
     """Validate the configuration: every problem with its file and key (exit 3), else the
-    effective settings and where each comes from.
+    effective settings and where each comes from. A missing Group-Office URL or API key is
+    a problem too.
 
     \b
     Examples:
@@ -120,16 +121,24 @@ def check_command(conn: Any, local_json: bool) -> None:
             count = len(exc.problems)
             _print_problems(f"{count} problem{'s' if count != 1 else ''}:", exc.problems)
         raise _QuietExit from exc
+    # A valid file is not enough: without the URL and the API key every command fails.
+    missing = settings.connection_problems()
     if as_json:
-        emit_json(_json(settings, path, (), with_problems=True))
-        return
-    click.echo(where)
-    click.echo("No problems.")
-    click.echo()
-    _print_settings(settings)
-    if settings.warnings:
+        emit_json(_json(settings, path, missing, with_problems=True))
+    else:
+        click.echo(where)
+        if missing:
+            count = len(missing)
+            _print_problems(f"{count} problem{'s' if count != 1 else ''}:", missing)
+        else:
+            click.echo("No problems.")
         click.echo()
-        _print_problems("Warnings:", settings.warnings)
+        _print_settings(settings)
+        if settings.warnings:
+            click.echo()
+            _print_problems("Warnings:", settings.warnings)
+    if missing:
+        raise _QuietExit
 
 
 @config_group.command("show")

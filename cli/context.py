@@ -156,7 +156,12 @@ def read_message(message: str | None, message_file: IO[str] | None, is_html: boo
         except OSError as exc:
             raise click.UsageError(f"cannot read the message from standard input ({exc})") \
                 from exc
-    # An empty text stays empty, so that the desk refuses it naming what is empty.
+        if not text.strip():  # `</dev/null`, an empty pipe: no message was given at all
+            raise click.UsageError(
+                "no message: standard input is empty; give --message TEXT, --message-file "
+                "FILE, or pipe the message on standard input")
+    # An empty --message or --message-file stays empty: the desk refuses it, naming what is
+    # empty (exit 6); an empty standard input is "no message given" (a usage error, exit 2).
     return text if is_html else text_to_html(text)
 
 

@@ -6,6 +6,7 @@ Every command turns the library's errors into one line on stderr and a documente
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from contextlib import AbstractContextManager
@@ -63,17 +64,12 @@ class Connection:
         return self._settings
 
     def client(self) -> GroupOfficeClient:
-        go = self.settings().groupoffice
-        if not go.url:
-            raise click.UsageError(
-                "No Group-Office URL: pass --url, set GO_SUPPORT_URL or set url in "
-                "[groupoffice] of the configuration file (e.g. https://go.example.com)."
-            )
-        if not go.api_key:
-            raise click.UsageError(
-                "No API key: set GO_SUPPORT_API_KEY or groupoffice.api_key_file (create one "
-                "in Group-Office under System settings > API keys)."
-            )
+        settings = self.settings()
+        missing = settings.connection_problems()
+        if missing:  # one at a time (the URL first): one line, exit 3 (bad configuration)
+            raise ConfigError(missing[:1], path=settings.path)
+        go = settings.groupoffice
+        assert go.url is not None
         return GroupOfficeClient(go.url, api_key=go.api_key, timeout=go.timeout,
                                  verify=go.verify, transport=self.transport)
 
@@ -167,33 +163,67 @@ def exit_code_for(error: BaseException) -> int:
     return exitcodes.FAILURE
 
 
+#: What the library's TLS error suggests to a program, and what the command suggests instead.
+_LIBRARY_TLS_HINT = "; for a private CA pass verify="
+_CLI_TLS_HINT = (
+    "; for a private CA set groupoffice.ca_bundle (a PEM file) in the configuration file "
+    "(--insecure skips the check: for tests only, never in production)"
+)
+
+
+def error_message(error: BaseException) -> str:
+    """The one line the command prints for a library error (hints in the command's terms)."""
+    text = str(error)
+    if isinstance(error, TransportError) and "TLS error" in text:
+        cut = text.find(_LIBRARY_TLS_HINT)
+        text = (text[:cut] if cut >= 0 else text) + _CLI_TLS_HINT
+    return text
+
+
+def _global_args(argv: list[str]) -> list[str]:
+    """The arguments before ``--`` (after it, ``--json`` would be a value, not the option)."""
+    return argv[:argv.index("--")] if "--" in argv else argv
+
+
+def _fail(message: str, code: int, *, as_json: bool) -> None:
+    """``message`` on stderr (as it is), and with ``--json`` also ``{"error", "exitCode"}``
+    on stdout, so that a script reading stdout gets one JSON document either way."""
+    click.echo(message, err=True)
+    if as_json:
+        click.echo(json.dumps({"error": message.removeprefix("go-support: error: "),
+                               "exitCode": code}, ensure_ascii=False))
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None, *, transport: Transport | None = None) -> None:
     """Run the CLI; library errors become one line and an exit code, never a traceback.
+
+    With ``--json`` (global or the command's own), an error also prints
+    ``{"error": "<message>", "exitCode": N}`` on stdout.
 
     ``transport`` (for programs that embed the command, such as benchmarks): every
     Group-Office client the command opens sends its HTTP requests through it.
     """
+    args = _global_args(list(argv if argv is not None else sys.argv[1:]))
+    debug, as_json = "--debug" in args, "--json" in args
     try:
         cli.main(args=argv, prog_name="go-support", standalone_mode=False,
                  obj=Embedding(transport) if transport is not None else None)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(exitcodes.FAILURE)
+        _fail("Aborted.", exitcodes.FAILURE, as_json=as_json)
     except click.ClickException as e:
         e.show()
+        if as_json and e.format_message():  # an empty message: the command reported already
+            click.echo(json.dumps({"error": e.format_message(), "exitCode": e.exit_code},
+                                  ensure_ascii=False))
         sys.exit(e.exit_code)
     except GoSupportError as e:
-        if "--debug" in (argv if argv is not None else sys.argv):
+        if debug:
             raise
-        click.echo(f"go-support: error: {e}", err=True)
-        sys.exit(exit_code_for(e))
+        _fail(f"go-support: error: {error_message(e)}", exit_code_for(e), as_json=as_json)
     except Exception as e:  # a bug: one line, unless the user asked for the traceback
-        if "--debug" in (argv if argv is not None else sys.argv):
+        if debug:
             raise
-        click.echo(
-            f"go-support: unexpected error ({type(e).__name__}: {e}); run again with --debug "
-            "and report it.",
-            err=True,
-        )
-        sys.exit(exitcodes.FAILURE)
+        _fail(f"go-support: unexpected error ({type(e).__name__}: {e}); run again with "
+              "--debug and report it.", exitcodes.FAILURE, as_json=as_json)
     sys.exit(exitcodes.OK)

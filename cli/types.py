@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from go_support.desk import SupportDesk, TicketType
+from go_support.errors import GoSupportError
 from go_support.jmap.errors import JMAPError
 
 from .context import json_option, wants_json
@@ -57,6 +58,18 @@ def _show_one(conn: Any, desk: SupportDesk, ticket_type: TicketType, local_json:
                f"agents: {_agents(ticket_type, names)}.")
 
 
+def _no_types(desk: SupportDesk) -> str:
+    """Why ``types list`` is empty: only managers are told to create a type (one request)."""
+    try:
+        manager = desk.roles.is_manager()
+    except GoSupportError:
+        manager = False  # cannot tell: do not suggest what may be refused
+    if manager:
+        return "No ticket types yet: create one with go-support types create NAME."
+    return ("No ticket types are visible to this user (a user sees the types whose task list "
+            "it may read; managers create types).")
+
+
 @click.group("types")
 def types_group() -> None:
     """Ticket types: the task lists in the task-list grouping "Support".
@@ -90,12 +103,12 @@ def list_command(conn: Any, include_archived: bool, local_json: bool) -> None:
         types = desk.types.list(include_archived=include_archived)
         names = _group_names(desk, types)
         data = [_type_data(desk, t, names) for t in types]
-    if wants_json(conn, local_json):
-        emit_json(data)
-        return
-    if not types:
-        click.echo('No ticket types yet: create one with go-support types create NAME.')
-        return
+        if wants_json(conn, local_json):
+            emit_json(data)
+            return
+        if not types:
+            click.echo(_no_types(desk))
+            return
     rows = [[t.id, t.name + (" (archived)" if t.archived else ""), _agents(t, names),
              ", ".join(d["customerGroups"]) or "-", t.description or ""]
             for t, d in zip(types, data, strict=True)]

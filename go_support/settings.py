@@ -315,6 +315,24 @@ class Settings(_Section):
             return list(entry.customer_groups)
         return list(self.desk.customer_groups)
 
+    def connection_problems(self) -> tuple[ConfigProblem, ...]:
+        """What is missing to connect to Group-Office: the URL, then the API key (each a
+        problem that says where to set it); empty when both are set."""
+        go = self.groupoffice
+        source = str(self._path) if self._path else "configuration"
+        problems = []
+        if not go.url:
+            problems.append(ConfigProblem(
+                source, "groupoffice.url",
+                f"required: set url in [groupoffice] of the configuration file, ${URL_ENV} "
+                "or --url (e.g. https://go.example.com)"))
+        if not go.api_key:
+            problems.append(ConfigProblem(
+                source, "groupoffice.api_key",
+                f"required: set ${API_KEY_ENV} or groupoffice.api_key_file (create a key in "
+                "Group-Office under System settings > API keys)"))
+        return tuple(problems)
+
     def client(self, **kwargs: Any) -> GroupOfficeClient:
         """A :class:`~go_support.jmap.GroupOfficeClient` for ``[groupoffice]``.
 
@@ -323,17 +341,7 @@ class Settings(_Section):
         from go_support.jmap import GroupOfficeClient
 
         go = self.groupoffice
-        source = str(self._path) if self._path else "configuration"
-        problems = []
-        if not go.url:
-            problems.append(ConfigProblem(
-                source, "groupoffice.url",
-                f"required: set url in [groupoffice], ${URL_ENV} or --url"))
-        if not go.api_key:
-            problems.append(ConfigProblem(
-                source, "groupoffice.api_key",
-                f"required: set ${API_KEY_ENV} or groupoffice.api_key_file (create a key in "
-                "Group-Office under System settings > API keys)"))
+        problems = self.connection_problems()
         if problems:
             raise ConfigError(problems, path=self._path)
         assert go.url is not None

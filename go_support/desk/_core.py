@@ -62,6 +62,21 @@ MESSAGES_PER_CALL = 100  # maxObjectsInGet
 VERIFY_AFTER = 0.0
 
 
+def is_id(text: str) -> bool:
+    """Whether ``text`` is an id: ASCII digits only (``"١٢"`` is no id, whatever ``int`` says)."""
+    return text.isascii() and text.isdigit()
+
+
+def like_exact(value: Any) -> str:
+    """``value`` as a LIKE pattern that matches only itself.
+
+    Group-Office hands text filters to MariaDB's ``LIKE`` as they are; its escape character is
+    the backslash, so ``\\``, ``%`` and ``_`` are escaped (``a_b@x.org`` must not find
+    ``axb@x.org``).
+    """
+    return (str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+
+
 def same_id(a: Any, b: Any) -> bool:
     """Group-Office mixes string and integer ids (surprise 22)."""
     return a is not None and b is not None and str(a) == str(b)
@@ -128,7 +143,7 @@ class DeskLayout:
         folded = [t for t in self.types if t.name.casefold() == text.casefold()]
         if folded:
             return sorted(folded, key=lambda t: t.archived)[0]
-        if text.isdigit():
+        if is_id(text):
             return self.by_id(text)
         return None
 
@@ -344,7 +359,7 @@ def in_groups(refs: Iterable[int | str], actor: ActorInfo) -> bool:
     names_ = actor.group_names or frozenset()
     for ref in refs:
         text = str(ref).strip()
-        if isinstance(ref, int) or text.isdigit():
+        if isinstance(ref, int) or is_id(text):
             if text in actor.group_ids:
                 return True
         elif text in names_:
@@ -757,7 +772,7 @@ def ticket_id_of(ref: Any) -> str:
         return ref.id
     if isinstance(ref, Message):
         return ref.ticket_id
-    if isinstance(ref, bool) or not isinstance(ref, int | str) or not str(ref).strip().isdigit():
+    if isinstance(ref, bool) or not isinstance(ref, int | str) or not is_id(str(ref).strip()):
         raise NotATicket(f"{ref!r} is not a ticket id (ticket ids are numbers)")
     return str(ref).strip()
 

@@ -13,10 +13,10 @@ task's previous state restored (:class:`RolledBack` says what was undone).
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,6 +29,7 @@ from go_support.desk._core import (
     USER_PROPERTIES,
     DeskCore,
     categories_by_id,
+    is_id,
     optional,
     set_result,
     users_by_id,
@@ -68,7 +69,7 @@ AttachmentSource = Union[
 
 MAX_SUBJECT = 255
 MAX_TEXT_FIELD = 190
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"%]+@[^@\s<>()\[\],;:\"%]+\.[^@\s<>()\[\],;:\".%]+$")
 _LOCAL_PART = 64
 
 
@@ -79,7 +80,7 @@ def check_subject(subject: Any) -> str:
     if not isinstance(subject, str):
         raise InvalidTicket(f"the subject must be text (got {subject!r})")
     text = " ".join(subject.split())
-    if not text:
+    if not any(unicodedata.category(c)[0] not in "CZ" for c in text):
         raise InvalidTicket(f"the subject must not be empty (got {subject!r})")
     if len(text) > MAX_SUBJECT:
         raise InvalidTicket(
@@ -149,17 +150,42 @@ def parse_person(value: Any, *, role: str, me: str | None = None) -> PersonSpec:
         raise InvalidTicket(
             f"the {role} must be a user id or an e-mail address (got {value!r})")
     text = value.strip()
-    if text.isdigit() and int(text) > 0:
+    if is_id(text) and int(text) > 0:
         return PersonSpec(str(int(text)))
     if text.lower() == "me" and me is not None:
         return PersonSpec(me)
     if "@" in text:
-        name, address = email.utils.parseaddr(text)
-        if not address or "@" not in address:
-            raise InvalidTicket(f"the {role} {value!r} is not an e-mail address")
+        name, address = _one_address(text, value, role)
         return PersonSpec(None, check_address(address, role=role), _name(name))
     raise InvalidTicket(
         f"the {role} {value!r} is neither a user id nor an e-mail address")
+
+
+_NAMED = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>", re.DOTALL)
+_QUOTED = re.compile(r'"(?P<inner>(?:[^"\\]|\\.)*)"', re.DOTALL)
+
+
+def _one_address(text: str, value: Any, role: str) -> tuple[str | None, str]:
+    """``a@b.c`` or ``Name <a@b.c>`` (``"Doe, Ann" <a@b.c>``), exactly one address and
+    nothing else: lists, trailing text and stray brackets are refused (``parseaddr`` would
+    quietly pick one address out of them)."""
+    refused = InvalidTicket(f"the {role} {value!r} is not exactly one e-mail address "
+                            "(a@b.c or Name <a@b.c>)")
+    if "<" not in text and ">" not in text:
+        return None, text
+    named = _NAMED.fullmatch(text)
+    if named is None:
+        raise refused
+    name = named.group("name").strip()
+    quoted = _QUOTED.fullmatch(name)
+    if quoted is not None:
+        name = re.sub(r"\\(.)", r"\1", quoted.group("inner"), flags=re.DOTALL)
+    elif any(c in name for c in '"@,;'):
+        raise refused
+    address = named.group("address").strip()
+    if not address:
+        raise refused
+    return name or None, address
 
 
 def unknown_user(role: str, spec: PersonSpec) -> UnknownUser:

@@ -101,8 +101,9 @@ class CategoryManager:
             same_scope = (other.type_id is None if scoped is None
                           else other.type_id is None or same_id(other.type_id, scoped.id))
             if same_scope and other.name.casefold() == title.casefold():
-                where = "global" if other.type_id is None else "of this type"
-                raise InvalidCategory(f"there is already a {where} category '{other.name}' "
+                where = ("a global category" if other.type_id is None
+                         else f"a category of type '{scoped.name if scoped else other.type_id}'")
+                raise InvalidCategory(f"there is already {where} named '{other.name}' "
                                       f"(id {other.id})")
         values: dict[str, Any] = {"name": title, "ownerId": None}
         if scoped is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from go_support.desk._core import DeskCore, DeskLayout, Shared
+from go_support.desk._core import DeskCore, DeskLayout, Shared, is_id
 from go_support.desk.categories import CategoryManager
 from go_support.desk.config import DeskConfig, DeskSettings
 from go_support.desk.messages import MessageManager
@@ -78,7 +78,7 @@ class SupportDesk:
         what is written (it ignores ``createdBy``, surprise 34).
         """
         text = str(user_id).strip()
-        if isinstance(user_id, bool) or not text.isdigit() or int(text) <= 0:
+        if isinstance(user_id, bool) or not is_id(text) or int(text) <= 0:
             raise ValueError(f"as_user needs a user id (a positive number), got {user_id!r}")
         return SupportDesk(self._shared.client, _shared=self._shared, _actor_id=str(int(text)))
 

@@ -9,13 +9,15 @@ from typing import Any
 from go_support.desk import layout as names
 from go_support.desk._core import (
     AGENT_LEVEL,
+    MANAGE,
     DeskCore,
     DeskLayout,
     ReadPlan,
+    is_id,
     raise_set_error,
     set_result,
 )
-from go_support.desk.errors import InvalidType, NotInstalled, UnknownGroup
+from go_support.desk.errors import InvalidType, NotInstalled, RolledBack, UnknownGroup
 from go_support.desk.models import TicketType
 from go_support.jmap import Batch, Responses
 from go_support.jmap.results import GetResult
@@ -79,7 +81,7 @@ class TypeManager:
                 raise InvalidType(f"there is already {state} ticket type named '{other.name}' "
                                   f"(id {other.id})")
 
-    def _groups(self, refs: Iterable[str | int]) -> dict[str, int]:
+    def _groups(self, refs: Iterable[str | int], level: int = AGENT_LEVEL) -> dict[str, int]:
         """Group ids for names or ids, one request; :class:`UnknownGroup` for the unknown."""
         wanted = [str(r).strip() for r in refs]
         if not wanted:
@@ -87,7 +89,7 @@ class TypeManager:
         batch = Batch()
         calls = []
         for ref in wanted:
-            if ref.isdigit():
+            if is_id(ref):
                 calls.append((ref, batch.call("Group/get", {"ids": [ref],
                                                             "properties": ["id", "name"]})))
             else:
@@ -101,7 +103,7 @@ class TypeManager:
             match = [g for g in found if str(g["id"]) == ref or g.get("name") == ref]
             if not match:
                 raise UnknownGroup(f"there is no Group-Office group {ref!r}")
-            acl[str(match[0]["id"])] = AGENT_LEVEL
+            acl[str(match[0]["id"])] = level
         return acl
 
     def create(
@@ -111,7 +113,14 @@ class TypeManager:
         agents: Iterable[str | int] | None = None,
     ) -> TicketType:
         """A new type: a task list in "Support" whose ``agents`` (groups, by name or id) get
-        write access. Managers only."""
+        write access. Managers only.
+
+        The settings' managers group gets manage access on the list, so that every manager
+        (also with their own API key) sees every type, and a name is never taken twice by a
+        manager who could not see the first type. Group-Office gives the creator's personal
+        group manage access on a new list: the desk takes that grant away again (the ACL is
+        exactly the agents and the managers group), unless that group is among ``agents``.
+        """
         core = self._core
         title = _checked_name(name)
         if description is not None and len(description) > MAX_DESCRIPTION:
@@ -121,6 +130,10 @@ class TypeManager:
         layout = core.layout()
         self._check_unique(title, layout)
         acl = self._groups(agents or [])
+        managers = core.settings.desk.managers_group
+        if managers is not None:
+            for group_id, level in self._groups([managers], MANAGE).items():
+                acl[group_id] = max(level, acl.get(group_id, 0))
         batch = Batch()
         values: dict[str, Any] = {"name": title, "role": "list",
                                   "groupingId": layout.grouping_id, "acl": acl}
@@ -131,7 +144,41 @@ class TypeManager:
         result = set_result(responses, call, creates=["l1"])
         raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'", core.who())
         new_id = result.created_id("l1")
+        self._exact_acl(new_id, acl, title)
         return self._after_change(new_id)
+
+    def _exact_acl(self, list_id: str, acl: dict[str, int], title: str) -> None:
+        """Take away what Group-Office granted on its own (the creator's personal group)."""
+        core = self._core
+        batch = Batch()
+        got = batch.call("TaskList/get", {"ids": [list_id], "properties": ["id", "acl"]})
+        found = GetResult.from_json(core.client.execute(batch).get(got)).objects
+        actual = {str(k): int(v) for k, v in (found[0].get("acl") or {}).items()} if found else {}
+        if actual == acl:
+            return
+        # ``acl`` writes merge into the ACL; a group set to null is removed (04 #3-#5)
+        patch: dict[str, int | None] = {gid: None for gid in actual if gid not in acl}
+        patch.update({gid: level for gid, level in acl.items() if actual.get(gid) != level})
+        try:
+            batch = Batch()
+            call = batch.set("TaskList", update={list_id: {"acl": patch}})
+            result = set_result(core.client.execute(batch), call, updates=[list_id])
+            raise_set_error(result, "TaskList/set", f"set the ACL of the ticket type '{title}'",
+                            core.who())
+        except Exception as cause:
+            undone, left = [], []
+            try:
+                batch = Batch()
+                gone = batch.set("TaskList", destroy=[list_id])
+                if set_result(core.client.execute(batch), gone).errors:
+                    left.append(f"task list {list_id}")
+                else:
+                    undone.append(f"task list {list_id}")
+            except Exception:
+                left.append(f"task list {list_id}")
+            raise RolledBack(
+                f"the ticket type '{title}' was created but its ACL could not be set: {cause}",
+                cause=cause, undone=undone, left_over=left) from cause
 
     def _after_change(self, type_id: str) -> TicketType:
         core = self._core

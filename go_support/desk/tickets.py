@@ -21,6 +21,8 @@ from go_support.desk._core import (
     DeskLayout,
     ReadPlan,
     categories_by_id,
+    is_id,
+    like_exact,
     message_from_comment,
     optional,
     raise_set_error,
@@ -114,7 +116,7 @@ class _Users:
             self.calls[spec] = (self.batch.call("User/get", {"ids": [spec.user_id],
                                                              "properties": props}), None)
         else:
-            query = self.batch.call("User/query", {"filter": {"email": spec.email}})
+            query = self.batch.call("User/query", {"filter": {"email": like_exact(spec.email)}})
             get = self.batch.call("User/get", {"#ids": query.ref("/ids"), "properties": props})
             self.calls[spec] = (get, query)
 
@@ -506,7 +508,7 @@ class TicketManager:
                 if requester.user_id:
                     conditions.append({names.REQUESTER_ID: requester.user_id})
                 else:
-                    conditions.append({names.REQUESTER_EMAIL: requester.email})
+                    conditions.append({names.REQUESTER_EMAIL: like_exact(requester.email)})
             if agent_filter is UNASSIGNED:
                 conditions.append({"responsibleUserId": None})
             elif isinstance(agent_filter, PersonSpec) and agent_filter.user_id:
@@ -516,7 +518,7 @@ class TicketManager:
             if text:
                 conditions.append({"text": text})
             if wanted.legacy_id is not None:
-                conditions.append({names.LEGACY_TICKET_ID: str(wanted.legacy_id)})
+                conditions.append({names.LEGACY_TICKET_ID: like_exact(str(wanted.legacy_id))})
             for name, value, op in (
                 ("createdAt", wanted.created_after, ">="),
                 ("createdAt", wanted.created_before, "<"),
@@ -617,7 +619,7 @@ class TicketManager:
                 ids.append(ref.id)
             elif isinstance(ref, int) and not isinstance(ref, bool):
                 ids.append(str(ref))
-            elif isinstance(ref, str) and ref.strip().isdigit():
+            elif isinstance(ref, str) and is_id(ref.strip()):
                 ids.append(ref.strip())
             elif isinstance(ref, str) and ref.strip():
                 by_name.append(ref.strip())

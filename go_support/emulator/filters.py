@@ -1,7 +1,8 @@
 """The value grammars of Group-Office query filters (reference: groupoffice-entities.md §0.2).
 
-- text: SQL LIKE with the value exactly as given (no wildcards added), case-insensitive; a list
-  of values is OR-ed (08: ``title: "other%"``, 11: ``email: "%@example.com"``);
+- text: SQL LIKE with the value exactly as given (no wildcards added), case-insensitive, the
+  backslash escaping ``%``, ``_`` and itself (MariaDB's default); a list of values is OR-ed
+  (08: ``title: "other%"``, 11: ``email: "%@example.com"``);
 - number: ``"5"``, ``">=5"``, ``"!=3"``, ``"<>3"``, ``"1..4"`` (07, 08);
 - date: a comparator and any date expression, or a range ``a..b`` whose end without a time
   includes that whole day (08, 09).
@@ -18,19 +19,31 @@ _LIKE_CACHE: dict[str, re.Pattern[str]] = {}
 
 
 def like(value: Any, pattern: Any) -> bool:
-    """SQL LIKE: ``%`` any run, ``_`` one character, case-insensitive (MariaDB's collation)."""
+    """SQL LIKE: ``%`` any run, ``_`` one character, case-insensitive (MariaDB's collation).
+
+    The backslash is the escape character, as in MariaDB by default: ``\\%``, ``\\_`` and
+    ``\\\\`` match a literal ``%``, ``_`` and backslash, a backslash before any other character
+    matches that character, and a backslash that ends the pattern matches itself.
+    """
     if value is None:
         return False
     regex = _LIKE_CACHE.get(str(pattern))
     if regex is None:
+        text = str(pattern)
         parts = []
-        for ch in str(pattern):
-            if ch == "%":
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if ch == "\\" and i + 1 < len(text):
+                i += 1
+                parts.append(re.escape(text[i]))
+            elif ch == "%":
                 parts.append(".*")
             elif ch == "_":
                 parts.append(".")
             else:
                 parts.append(re.escape(ch))
+            i += 1
         regex = re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
         _LIKE_CACHE[str(pattern)] = regex
     return regex.fullmatch(str(value)) is not None

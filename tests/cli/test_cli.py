@@ -174,13 +174,59 @@ def test_truncated_answer_exits_4(
     check_cannot_connect(capsys, truncated_server, "--timeout", "2")
 
 
-def test_missing_url_is_a_usage_error(
+def test_missing_url_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 3 ("a missing or invalid setting"), one clear line naming the setting."""
+    monkeypatch.delenv("GO_SUPPORT_URL", raising=False)
+    monkeypatch.delenv("GO_SUPPORT_CONFIG", raising=False)
+    code, out, err = run_cli(capsys, "check")
+    assert code == exitcodes.CONFIG
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("go-support: error: ")
+    assert "GO_SUPPORT_URL" in err and "groupoffice.url" in err
+
+
+def test_tls_failure_points_to_the_ca_bundle_setting(
+    capsys: pytest.CaptureFixture[str], html_server: str
+) -> None:
+    """A TLS handshake with a plain-HTTP server: the hint is the command's setting, not the
+    library's ``verify=`` argument."""
+    err = check_cannot_connect(capsys, html_server.replace("http://", "https://"),
+                               "--timeout", "2")
+    assert "TLS error" in err
+    assert "groupoffice.ca_bundle" in err and "--insecure" in err
+    assert "verify=" not in err
+
+
+def test_json_errors_are_also_a_json_document_on_stdout(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GO_SUPPORT_URL", raising=False)
-    code, _, err = run_cli(capsys, "check")
+    monkeypatch.delenv("GO_SUPPORT_CONFIG", raising=False)
+    _, _, plain_err = run_cli(capsys, "check")
+    for argv in (["--json", "check"], ["tickets", "list", "--json"]):  # global, own --json
+        code, out, err = run_cli(capsys, *argv)
+        assert code == exitcodes.CONFIG
+        assert err == plain_err  # the stderr line is unchanged
+        data = json.loads(out)
+        assert data == {"error": err.strip().removeprefix("go-support: error: "),
+                        "exitCode": exitcodes.CONFIG}
+
+    code, out, err = run_cli(capsys, "--json", "check", "--no-such-option")  # click's usage
     assert code == exitcodes.USAGE
-    assert "GO_SUPPORT_URL" in err
+    assert "--no-such-option" in err
+    assert json.loads(out)["exitCode"] == exitcodes.USAGE
+    assert "--no-such-option" in json.loads(out)["error"]
+
+    code, out, _ = run_cli(capsys, "--url", "http://127.0.0.1:9", "--api-key", "k",
+                           "--timeout", "2", "--json", "check")
+    assert code == exitcodes.CONNECTION
+    assert json.loads(out)["exitCode"] == exitcodes.CONNECTION
+
+    code, out, _ = run_cli(capsys, "check")
+    assert code == exitcodes.CONFIG and out == ""  # without --json: stdout stays empty
 
 
 @pytest.mark.parametrize("command", ["demo", "emulator", "check"])

@@ -558,3 +558,37 @@ def test_the_exit_codes_keep_their_lines_in_the_help(capsys: pytest.CaptureFixtu
     assert lines[start + 1:start + 8] == [
         line.strip() for line in exitcodes.TABLE.splitlines()[1:]]
     assert "\b" not in out
+
+
+def test_reply_with_nothing_on_standard_input_is_a_usage_error(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tickets reply 1 </dev/null``: no message given, exit 2 (how the command was used)."""
+    ticket = env.ticket()
+    before = env.counts()
+    for command in ("reply", "note"):
+        result = env.run("tickets", command, ticket.id, stdin="", monkeypatch=monkeypatch)
+        assert result.code == exitcodes.USAGE, result.err
+        assert result.out == ""
+        assert "no message" in result.err and "--message" in result.err
+    assert env.counts() == before
+
+
+def _key_for(env: Env, username: str, groups: list[int]) -> str:
+    user_id = env.admin.users.create({"username": username, "displayName": username.title(),
+                                      "email": f"{username}@example.com", "groups": groups})
+    created = env.admin.keys.set(create={"k": {"name": username, "userId": user_id}})
+    return str(created.created["k"]["accessToken"])
+
+
+def test_empty_types_list_suggests_creating_one_to_managers_only(env: Env) -> None:
+    for ticket_type in (env.it, env.facilities):
+        env.desk.types.archive(ticket_type)
+    assert "create one with go-support types create NAME" in env.ok("types", "list").out
+
+    key = _key_for(env, "zed", [2, 3])  # a customer: no manager, no list readable
+    result = env.bare("--config", str(env.config), "--url", env.url, "--api-key", key,
+                      "types", "list")
+    assert result.code == exitcodes.OK, result.err
+    assert "No ticket types are visible to this user" in result.out
+    assert "types create" not in result.out

@@ -56,6 +56,14 @@ def go_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         yield server
 
 
+@pytest.fixture
+def on_emulator(request: pytest.FixtureRequest, go_server: tuple[str, str]) -> bool:
+    """Whether ``go_server`` is the emulator: decided by the fixture's parameter, never by the
+    URL (a real Group-Office may well listen on 127.0.0.1). Destructive tests (deleting the
+    layout, seeding thousands of tasks) run only when this is true."""
+    return bool(request.node.callspec.params["go_server"] == "emulator")
+
+
 def install_layout(client: GroupOfficeClient) -> None:
     """What ``go-support install`` creates (field set, groupings, fields, "Private")."""
     from go_support.migrations import install

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from go_support.desk import (
@@ -41,9 +45,11 @@ def test_types_are_lists_in_the_support_grouping(world: World, admin: GroupOffic
         obj = lists[ticket_type.id]
         assert obj["role"] == "list"
         assert str(obj["groupingId"]) == groupings[GROUPING_NAME]
-        # the agents' group gets write access; the admin key adds nothing else (04)
-        assert obj["acl"] == {world.groups[group]: 30}
-        assert ticket_type.acl == {world.groups[group]: 30}
+        # the agents' group gets write access, the managers group manage access; the admin
+        # key adds nothing else (04)
+        expected = {world.groups[group]: 30, world.groups["managers"]: 50}
+        assert obj["acl"] == expected
+        assert ticket_type.acl == expected
     assert world.desk.types.get(world.type_a.name.upper()) == world.type_a
     assert world.desk.types.get(world.type_a.id) == world.type_a
     assert world.desk.types.get(int(world.type_b.id)) == world.type_b
@@ -86,9 +92,46 @@ def test_a_manager_creates_a_type(world: World, cleanup: Cleanup) -> None:
     assert manager.roles.is_manager()
     created = manager.types.create(f"{world.tag} C", agents=[world.groups["agents-a"]])
     cleanup("TaskList", created.id)
-    assert created.acl == {world.groups["agents-a"]: 30}
+    assert created.acl == {world.groups["agents-a"]: 30, world.groups["managers"]: 50}
     assert world.as_("agent_a").roles.is_agent(created)
     assert not world.as_("agent_b").roles.is_agent(created)
+
+
+def _personal_group(admin: GroupOfficeClient, user_id: str) -> str:
+    user = admin.users.get_one(user_id, ["id", "personalGroup"])
+    assert user is not None
+    group = user["personalGroup"]
+    return str(group["id"] if isinstance(group, dict) else group)
+
+
+def test_a_manager_on_his_own_key_sees_every_type(world: World, admin: GroupOfficeClient,
+                                                  cleanup: Cleanup,
+                                                  unchanged: Callable[[World], Any]) -> None:
+    """A non-admin manager with his own API key: the types the desk created are readable by
+    the managers group, so he cannot take a name twice; Group-Office's grant to his personal
+    group on a list he creates is taken away (he is no agent of it by accident)."""
+    manager = world.own("manager")
+    assert manager.roles.is_manager() and manager.roles.actor.id != admin.user_id
+    assert {t.id for t in manager.types.list()} >= {world.type_a.id, world.type_b.id}
+    with unchanged(world), pytest.raises(InvalidType, match=re.escape(
+            f"there is already a ticket type named '{world.type_a.name}' "
+            f"(id {world.type_a.id})")):
+        manager.types.create(world.type_a.name.upper())
+    personal = _personal_group(admin, world.users["manager"])
+    created = manager.types.create(f"{world.tag} C")
+    cleanup("TaskList", created.id)
+    raw = admin.task_lists.get([created.id], ["acl"]).objects[0]["acl"]
+    expected = {world.groups["managers"]: 50}
+    assert {str(k): int(v) for k, v in raw.items()} == expected
+    assert personal not in created.acl
+    assert not world.as_("agent_a").roles.is_agent(created)
+    # his personal group asked for as agents: kept (at the level asked for)
+    kept = manager.types.create(f"{world.tag} D", agents=[personal])
+    cleanup("TaskList", kept.id)
+    assert kept.acl == {personal: 30, world.groups["managers"]: 50}
+    # what he created he sees on his key through the managers group
+    with pytest.raises(InvalidType, match="already a ticket type named"):
+        manager.types.create(f"{world.tag} c")
 
 
 def test_type_names_and_groups_are_checked(world: World, unchanged: object) -> None:
@@ -131,6 +174,14 @@ def test_categories_global_and_per_type(world: World, cleanup: Cleanup,
         desk.categories.create(general.name)
     with pytest.raises(InvalidCategory, match="already a global category"):
         desk.categories.create(general.name, world.type_a)
+    with pytest.raises(InvalidCategory) as caught:
+        desk.categories.create(printer.name.lower(), world.type_a)
+    assert str(caught.value) == (f"there is already a category of type '{world.type_a.name}' "
+                                 f"named '{printer.name}' (id {printer.id})")
+    with pytest.raises(InvalidCategory) as caught:
+        desk.categories.create(general.name)
+    assert str(caught.value) == (f"there is already a global category named '{general.name}' "
+                                 f"(id {general.id})")
     assert isinstance(desk.categories.list()[0], Category)
 
 
@@ -213,8 +264,9 @@ def test_real_settings_satisfy_the_seam(world: World, tmp_path: object) -> None:
     desk.client.close()
 
 
-def test_not_installed(admin: GroupOfficeClient, go_server: tuple[str, str]) -> None:
-    if "127.0.0.1" not in go_server[0]:
+def test_not_installed(admin: GroupOfficeClient, go_server: tuple[str, str],
+                       on_emulator: bool) -> None:
+    if not on_emulator:
         pytest.skip("removing the layout of a real Group-Office is not a test's business")
     label = [x for x in admin.comment_labels.get(None).objects if x["name"] == "Private"]
     admin.comment_labels.destroy([label[0]["id"]])

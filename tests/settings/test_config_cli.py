@@ -160,5 +160,41 @@ def test_options_override_the_file(
 
 def test_missing_url_names_every_way_to_set_it(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "check")
-    assert code == exitcodes.USAGE
-    assert "GO_SUPPORT_URL" in err and "[groupoffice]" in err
+    assert code == exitcodes.CONFIG  # a missing setting is bad configuration, not usage
+    assert "GO_SUPPORT_URL" in err and "[groupoffice]" in err and "--url" in err
+
+
+def test_missing_api_key_names_every_way_to_set_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "--url", "https://go.example.com", "check")
+    assert code == exitcodes.CONFIG
+    assert len(err.strip().splitlines()) == 1
+    assert "groupoffice.api_key" in err and "GO_SUPPORT_API_KEY" in err
+    assert "groupoffice.api_key_file" in err
+
+
+def test_check_without_url_and_key_reports_both_and_exits_3(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A valid (here: absent) file is not enough: without them every command fails."""
+    code, out, _ = run_cli(capsys, "config", "check")
+    assert code == exitcodes.CONFIG
+    assert "No problems." not in out
+    assert "2 problems:" in out
+    url_line = next(x for x in out.splitlines() if "groupoffice.url: required" in x)
+    assert "GO_SUPPORT_URL" in url_line and "[groupoffice]" in url_line
+    key_line = next(x for x in out.splitlines() if "groupoffice.api_key: required" in x)
+    assert "GO_SUPPORT_API_KEY" in key_line and "groupoffice.api_key_file" in key_line
+    assert "desk.close.feedback" in out  # the settings are still shown
+
+    code, out, _ = run_cli(capsys, "config", "check", "--json")
+    assert code == exitcodes.CONFIG
+    data = json.loads(out)  # one document: no error object after the report
+    assert data["valid"] is False
+    assert [p["key"] for p in data["problems"]] == ["groupoffice.url", "groupoffice.api_key"]
+    assert data["settings"]["groupoffice"]["api_key"] == "<not set>"
+
+    # only the key missing: one problem
+    Path("go-support.toml").write_text('[groupoffice]\nurl = "https://go.example.com"\n')
+    code, out, _ = run_cli(capsys, "config", "check")
+    assert code == exitcodes.CONFIG
+    assert "1 problem:" in out and "groupoffice.api_key: required" in out
