@@ -37,7 +37,7 @@ from go_support.jmap.results import GetResult, SetResult
 if TYPE_CHECKING:
     from go_support.desk.config import DeskSettings
 
-__all__ = ["ActorInfo", "DeskCore", "DeskLayout", "Shared"]
+__all__ = ["ActorInfo", "DeskCore", "DeskLayout", "Shared", "is_disabled", "user_label"]
 
 R = TypeVar("R")
 
@@ -305,6 +305,22 @@ class ActorInfo:
     @property
     def person(self) -> Person:
         return Person(self.id, self.email, self.name)
+
+    @property
+    def label(self) -> str:
+        """``user 12 (Alice)``: how an error names them."""
+        return user_label(self.id, self.name)
+
+
+def user_label(user_id: Any, name: Any = None) -> str:
+    """``user 12 (Alice)``, or ``user 12`` without a display name."""
+    shown = _str_or_none(name)
+    return f"user {user_id} ({shown})" if shown else f"user {user_id}"
+
+
+def is_disabled(user: Mapping[str, Any]) -> bool:
+    """Whether a ``User`` object (read with ``enabled``) is a disabled account."""
+    return user.get("enabled") is False
 
 
 @dataclass
@@ -670,9 +686,25 @@ class DeskCore:
         return user_level(ticket_type.acl, actor.group_ids, actor.is_admin)
 
     def is_agent(self, ticket_type: TicketType, layout: DeskLayout) -> bool:
+        """Write access or more on the type's list, and an enabled account."""
+        if self.actor is not None and not self.actor.enabled and not self.self_mode:
+            return False
         return self.level(ticket_type, layout) >= AGENT_LEVEL
 
+    def refuse_disabled(self, ticket_type: TicketType, layout: DeskLayout,
+                        doing: str = "act") -> None:
+        """:class:`PermissionDenied` when a disabled user would act as an agent of the type
+        (through :meth:`~SupportDesk.as_user`; Group-Office refuses a disabled user's own key)."""
+        actor = self.actor
+        if (actor is None or actor.enabled or self.self_mode
+                or self.level(ticket_type, layout) < AGENT_LEVEL):
+            return
+        raise PermissionDenied(
+            f"{actor.label} is disabled and may not {doing} as an agent of type "
+            f"'{ticket_type.name}'", actor=actor.id, right="agent")
+
     def require_agent(self, ticket_type: TicketType, layout: DeskLayout, doing: str = "") -> None:
+        self.refuse_disabled(ticket_type, layout, doing or "act")
         if not self.is_agent(ticket_type, layout):
             what = f" to {doing}" if doing else ""
             raise PermissionDenied(

@@ -99,6 +99,7 @@ class MessageManager:
         mime_id = check_message_id(message_id)
         when = check_date(date)
         task, ticket_type, layout = self._read(ticket)
+        core.refuse_disabled(ticket_type, layout, f"answer ticket {task['id']}")
         agent_reply = core.is_agent(ticket_type, layout)
         if not agent_reply:
             if requester_id(task) != core.me():

@@ -21,6 +21,7 @@ from go_support.desk._core import (
     DeskLayout,
     ReadPlan,
     categories_by_id,
+    is_disabled,
     is_id,
     like_exact,
     message_from_comment,
@@ -32,6 +33,7 @@ from go_support.desk._core import (
     set_result,
     ticket_from_task,
     ticket_id_of,
+    user_label,
     user_level,
     users_by_id,
 )
@@ -139,6 +141,10 @@ def _agent_of(user: Mapping[str, Any] | None, spec: PersonSpec, ticket_type: Tic
     """The id of ``user`` (as :class:`_Users` found ``spec``) if they are an agent of the type."""
     if user is None:
         raise unknown_user("agent", spec)
+    if is_disabled(user):
+        raise InvalidTicket(
+            f"{user_label(user['id'], user.get('displayName'))} is disabled and cannot be "
+            f"assigned tickets of type '{ticket_type.name}'")
     level = user_level(ticket_type.acl, [str(g) for g in user.get("groups") or []],
                        bool(user.get("isAdmin")))
     if level < AGENT_LEVEL:
@@ -236,6 +242,7 @@ class TicketManager:
         if wanted_requester.user_id and found_requester is None:
             raise unknown_user("requester", wanted_requester)
         requester_user = str(found_requester["id"]) if found_requester else None
+        core.refuse_disabled(ticket_type, layout, "open tickets")
         if not core.is_agent(ticket_type, layout):
             actor = core.actor if core.actor and core.actor.group_names is not None else (
                 core.full_actor())
@@ -625,9 +632,24 @@ class TicketManager:
                 by_name.append(ref.strip())
             else:
                 raise UnknownCategory(f"{ref!r} is not a category name or id")
+        checks: builtins.list[Callable[[Responses], None]] = []
+        if ids:
+            # An id filters nothing out by itself: that it is a category is checked in the
+            # same request (an unknown id would silently list nothing).
+            by_id = batch.call("TaskCategory/get", {"ids": ids,
+                                                    "properties": ["id", "name", "tasklistId"]})
+
+            def check_ids(responses: Responses) -> None:
+                found = categories_by_id(responses.get(by_id))
+                for category_id in ids:
+                    if category_id not in found:
+                        raise UnknownCategory(
+                            f"there is no category with the id {category_id!r} (or the API "
+                            "key's user cannot read it)")
+            checks.append(check_ids)
         if not by_name:
             conditions.append({"categories": ids})
-            return []
+            return checks
         scope = _category_scope([t.id for t in covered])
         query = batch.call("TaskCategory/query", {"filter": {"operator": "AND", "conditions": [
             {"operator": "OR", "conditions": [{"text": n} for n in by_name]}, scope]}})
@@ -652,7 +674,8 @@ class TicketManager:
                 exact_all |= set(ids)
                 # LIKE matched more than the exact names: ask again with the exact ids.
                 raise _Retry(replace(wanted, category=sorted(exact_all)))
-        return [check]
+        checks.append(check)
+        return checks
 
     # --- changes -----------------------------------------------------------------------------
 

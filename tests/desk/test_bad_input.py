@@ -23,6 +23,7 @@ from go_support.desk import (
     UnknownUser,
 )
 from go_support.jmap import GroupOfficeClient, HttpResponse, JMAPError
+from tests._support import Cleanup
 from tests.desk.conftest import World
 from tests.jmap.conftest import RecordingTransport
 
@@ -221,3 +222,24 @@ def test_a_requester_with_create_level_replies_on_their_own_key(
     task = admin.tasks.get_one(ticket.id, ["progress", "responsibleUserId"])
     assert task == {"id": ticket.id, "progress": "needs-action",
                     "responsibleUserId": world.users["agent_a"]}
+
+
+
+def test_a_category_id_that_is_no_category_is_unknown(world: World, admin: GroupOfficeClient,
+                                                      cleanup: Cleanup) -> None:
+    desk = world.desk
+    real = desk.categories.create(f"{world.tag} Real", world.type_a)
+    cleanup("TaskCategory", real.id)
+    ticket = desk.tickets.create(world.type_a, "s", "<p>m</p>", world.users["customer"],
+                                 category=real)
+    gone = desk.categories.create(f"{world.tag} Gone", world.type_a)
+    admin.task_categories.destroy([gone.id])
+    for ok in (real.id, int(real.id), real, [real.name, real.id]):
+        assert [t.id for t in desk.tickets.list(TicketFilter(category=ok))] == [ticket.id]
+    for ref, shown in ((999999, "'999999'"), ("999999", "'999999'"), (gone.id, repr(gone.id)),
+                       (gone, repr(gone.id)), ([real.id, 999999], "'999999'"),
+                       ([real.name, 999999], "'999999'")):
+        with pytest.raises(UnknownCategory, match=f"there is no category with the id {shown}"):
+            desk.tickets.list(TicketFilter(category=ref))
+        with pytest.raises(UnknownCategory, match=f"there is no category with the id {shown}"):
+            world.as_("agent_a").tickets.list(TicketFilter(category=ref))

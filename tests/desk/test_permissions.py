@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from go_support.desk import NotATicket, PermissionDenied, Ticket, TicketFilter
+from go_support.desk import (
+    DeskError,
+    InvalidTicket,
+    NotATicket,
+    PermissionDenied,
+    Ticket,
+    TicketFilter,
+)
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import World
 
@@ -77,28 +84,60 @@ def test_create_level_does_not_widen_a_customer_view(world: World,
 
 
 def test_an_agent_of_a_cannot_touch_b(world: World, unchanged: Callable[[World], Any]) -> None:
+    """Through ``as_user`` on the admin key the ticket is readable, so each refusal is a
+    PermissionDenied naming the missing right; on the agent's own key, Group-Office does not
+    let him read B's tickets (NotATicket) nor B's list (the type is known only by the
+    ``TicketType`` object: PermissionDenied)."""
     made = _tickets(world)
+    agent_a = world.users["agent_a"]
     agent_b_id = world.users["agent_b"]
-    for desk in (world.as_("agent_a"), world.own("agent_a")):
+    ticket = made["b_customer"].id
+    type_b = world.type_b.name
+    needs = "needs write access on its task list"
+    not_agent = f"user {agent_a} is not an agent of type '{type_b}'"
+    hidden = (NotATicket, f"there is no ticket {ticket} (no such task, or the API key's user "
+                          "cannot read it)")
+    expected: dict[str, dict[str, tuple[type[Exception], str]]] = {
+        "as_user": {
+            "reply": (PermissionDenied,
+                      f"user {agent_a} may not answer ticket {ticket}: not its requester, and "
+                      f"not an agent of type '{type_b}' ({needs})"),
+            "note": (PermissionDenied, f"{not_agent} to write private notes: {needs}"),
+            "assign": (PermissionDenied, f"{not_agent} to assign tickets: {needs}"),
+            "set_status": (PermissionDenied,
+                           f"{not_agent} to change the status of tickets: {needs}"),
+            "close": (PermissionDenied, f"{not_agent} to close tickets: {needs}"),
+            "create": (PermissionDenied,
+                       f"{not_agent} and may only open tickets for themself: {needs}"),
+        },
+        "own key": {
+            "reply": hidden, "note": hidden, "assign": hidden, "set_status": hidden,
+            "close": hidden,
+            "create": (PermissionDenied, f"{not_agent}: {needs} (this user cannot even read it)"),
+        },
+    }
+    for variant, desk in (("as_user", world.as_("agent_a")), ("own key", world.own("agent_a"))):
         # listing shows A's tickets only (and B's the agent requested: none)
         assert sorted(t.id for t in desk.tickets.list()) == sorted(
             [made["a_customer"].id, made["a_other"].id])
-        ticket = made["b_customer"].id
+        actions: dict[str, Callable[[], Any]] = {
+            "reply": lambda desk=desk: desk.messages.reply(ticket, "<p>x</p>"),
+            "note": lambda desk=desk: desk.messages.note(ticket, "<p>x</p>"),
+            "assign": lambda desk=desk: desk.tickets.assign(ticket, agent_b_id),
+            "set_status": lambda desk=desk: desk.tickets.set_status(ticket, "completed"),
+            "close": lambda desk=desk: desk.tickets.close(ticket),
+            "create": lambda desk=desk: desk.tickets.create(world.type_b, "x", "<p>x</p>",
+                                                            world.users["customer"]),
+        }
         with unchanged(world):
-            for action in (
-                lambda desk=desk, ticket=ticket: desk.messages.reply(ticket, "<p>x</p>"),
-                lambda desk=desk, ticket=ticket: desk.messages.note(ticket, "<p>x</p>"),
-                lambda desk=desk, ticket=ticket: desk.tickets.assign(ticket, agent_b_id),
-                lambda desk=desk, ticket=ticket: desk.tickets.set_status(ticket, "completed"),
-                lambda desk=desk, ticket=ticket: desk.tickets.close(ticket),
-                lambda desk=desk, ticket=ticket: desk.tickets.create(world.type_b, "x", "<p>x</p>",
-                                            world.users["customer"]),
-            ):
-                with pytest.raises((PermissionDenied, NotATicket)) as caught:
+            for name, action in actions.items():
+                error, message = expected[variant][name]
+                with pytest.raises(DeskError) as caught:
                     action()
+                assert type(caught.value) is error, (variant, name, caught.value)
+                assert str(caught.value) == message, (variant, name)
                 if isinstance(caught.value, PermissionDenied):
-                    assert f"agent of type '{world.type_b.name}'" in str(caught.value)
-                    assert "needs write access on its task list" in str(caught.value)
+                    assert (caught.value.actor, caught.value.right) == (agent_a, "agent")
 
 
 def test_denial_names_actor_and_right(world: World) -> None:
@@ -130,3 +169,33 @@ def test_customers_only_open_tickets_for_themselves_in_their_types(
             customer.tickets.assign(mine, world.users["agent_a"])
         with pytest.raises(PermissionDenied, match="is not an agent"):
             customer.tickets.set_status(mine, "completed")
+
+
+def test_a_disabled_user_is_no_agent_and_cannot_be_assigned(
+        world: World, unchanged: Callable[[World], Any]) -> None:
+    desk = world.desk
+    ticket = desk.tickets.create(world.type_a, "x", "<p>x</p>", world.users["customer"])
+    a2 = world.users["agent_a2"]
+    assert world.as_("agent_a2").roles.is_agent(world.type_a)
+    world.admin.users.update(a2, {"enabled": False})
+    disabled = rf"user {a2} \(Agenta2 {world.tag[-4:]}\) is disabled"
+    with unchanged(world):
+        with pytest.raises(InvalidTicket, match=disabled + " and cannot be assigned"):
+            desk.tickets.assign(ticket, a2)
+        with pytest.raises(InvalidTicket, match=disabled):
+            desk.tickets.create(world.type_a, "y", "<p>y</p>", world.users["customer"],
+                                agent=a2)
+        as_a2 = world.as_("agent_a2")
+        assert not as_a2.roles.is_agent(world.type_a)
+        # an agent's reply to an unassigned ticket would assign it to the replier
+        with pytest.raises(PermissionDenied, match=disabled + " and may not answer"):
+            as_a2.messages.reply(ticket, "<p>mine now</p>")
+        with pytest.raises(PermissionDenied, match=disabled):
+            as_a2.tickets.assign(ticket, "me")
+        with pytest.raises(PermissionDenied, match=disabled):
+            as_a2.roles.require_agent(world.type_a)
+        with pytest.raises(PermissionDenied, match=disabled + " and may not open tickets"):
+            as_a2.tickets.create(world.type_a, "z", "<p>z</p>", world.users["customer"])
+    world.admin.users.update(a2, {"enabled": True})
+    assigned = desk.tickets.assign(ticket, a2).agent
+    assert assigned is not None and assigned.id == a2
