@@ -96,6 +96,18 @@ def _utc_text(value: datetime | date) -> str:
     return f"{value.isoformat()}T00:00:00+00:00"
 
 
+def _add_names(batch: Batch, tasks: Call) -> tuple[Call, Call, Call]:
+    """What a ticket shows besides its task (agents, requesters, categories), read in the
+    same request as the tasks through result references."""
+    agents = batch.call("User/get", {"#ids": tasks.ref("/list/*/responsibleUserId"),
+                                     "properties": USER_PROPERTIES})
+    requesters = batch.call("User/get", {
+        "#ids": tasks.ref(f"/list/*/customFields/{names.REQUESTER_ID}"),
+        "properties": USER_PROPERTIES})
+    cats = batch.call("TaskCategory/get", {"#ids": tasks.ref("/list/*/categories")})
+    return agents, requesters, cats
+
+
 def _category_scope(type_ids: Sequence[str]) -> dict[str, Any]:
     conditions: list[dict[str, Any]] = [{"global": True}]
     if type_ids:
@@ -361,12 +373,7 @@ class TicketManager:
 
         def build(batch: Batch, layout: DeskLayout | None) -> Interpret:
             task = batch.call("Task/get", {"ids": [ticket_id], "properties": TASK_PROPERTIES})
-            agents = batch.call("User/get", {"#ids": task.ref("/list/*/responsibleUserId"),
-                                             "properties": USER_PROPERTIES})
-            requesters = batch.call("User/get", {
-                "#ids": task.ref(f"/list/*/customFields/{names.REQUESTER_ID}"),
-                "properties": USER_PROPERTIES})
-            cats = batch.call("TaskCategory/get", {"#ids": task.ref("/list/*/categories")})
+            agents, requesters, cats = _add_names(batch, task)
             messages = self._add_messages(batch, ticket_id, 0) if with_messages else None
 
             def interpret(responses: Responses, layout: DeskLayout,
@@ -543,12 +550,7 @@ class TicketManager:
             })
             tasks = batch.call("Task/get", {"#ids": query.ref("/ids"),
                                             "properties": TASK_PROPERTIES})
-            agents = batch.call("User/get", {"#ids": tasks.ref("/list/*/responsibleUserId"),
-                                             "properties": USER_PROPERTIES})
-            requesters = batch.call("User/get", {
-                "#ids": tasks.ref(f"/list/*/customFields/{names.REQUESTER_ID}"),
-                "properties": USER_PROPERTIES})
-            cats = batch.call("TaskCategory/get", {"#ids": tasks.ref("/list/*/categories")})
+            agents, requesters, cats = _add_names(batch, tasks)
 
             def interpret(responses: Responses, layout: DeskLayout,
                           actor: ActorInfo | None) -> TicketPage:
