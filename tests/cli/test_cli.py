@@ -38,7 +38,7 @@ def _serve(body: bytes, content_type: str, declared_length: int | None = None) -
         {"body": body, "content_type": content_type, "declared_length": declared_length},
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

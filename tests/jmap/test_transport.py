@@ -39,7 +39,7 @@ class _Quiet(http.server.BaseHTTPRequestHandler):
 def plain_http_port() -> Iterator[int]:
     """A plain-HTTP server, to be spoken to with HTTPS (a TLS handshake failure)."""
     server = http.server.HTTPServer(("127.0.0.1", 0), _Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield int(server.server_port)
     server.shutdown()
