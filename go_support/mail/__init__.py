@@ -1,0 +1,14 @@
+"""Mail into tickets: parsing, loop protection, threading, routing and mail sources.
+
+Each module has one job and none of them writes to Group-Office:
+
+* :mod:`~go_support.mail.parse`: a mail's bytes into a :class:`ParsedMail`, or a
+  :class:`Quarantine` with the reason (never an exception for bad input);
+* :mod:`~go_support.mail.loops`: automatic mail, bounces, out-of-office replies, and the
+  hourly cap on what we send automatically;
+* :mod:`~go_support.mail.thread_ids`: our signed Message-IDs and which ticket a mail belongs to;
+* :mod:`~go_support.mail.routing`: which ticket type a mail goes to (mailbox, recipient
+  address, plus-addressing, aliases), and the ``[mail]`` settings;
+* :mod:`~go_support.mail.sources`: where mails come from (IMAP with IDLE, Maildir, stdin) and
+  how a mail leaves its inbox once Group-Office holds it.
+"""
