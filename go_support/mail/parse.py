@@ -417,9 +417,9 @@ def normalise_message_id(value: str) -> str | None:
     """``<id@host>`` from a Message-ID as found (brackets, blanks, comments), or ``None``."""
     text = re.sub(r"\([^()]*\)", "", _unfold(value)).strip()
     match = re.search(r"<([^<>]+)>", text)
-    inner = match.group(1) if match else text
-    inner = "".join(inner.split())
-    if not inner or len(inner) > 250 or not inner.isascii() or not inner.isprintable():
+    inner = "".join((match.group(1) if match else text).split())
+    if (not inner or len(inner) > 250 or not inner.isascii() or not inner.isprintable()
+            or "<" in inner or ">" in inner):
         return None
     return f"<{inner}>"
 
@@ -679,7 +679,7 @@ class _Body:
         before = len(self.html_parts)
         self.walk(best)
         if plain and best is not plain[-1] and len(self.html_parts) > before:
-            text = self._decode(plain[-1])
+            text = self._decode(plain[-1]).replace("\r\n", "\n").replace("\r", "\n")
             self.text_parts.append(text)
 
     @staticmethod
@@ -697,7 +697,7 @@ class _Body:
         return _decode_bytes(data, _param(part, "charset"), self.notes)[0]
 
     def _text(self, part: Message, ctype: str) -> None:
-        text = self._decode(part)
+        text = self._decode(part).replace("\r\n", "\n").replace("\r", "\n")
         if ctype == "text/html":
             self.html_parts.append(text)
         else:
@@ -711,7 +711,9 @@ class _Body:
         if name:
             return name
         location = _raw_values(part, "Content-Location")
-        if location and _disposition(part) is not None:
+        # a text part is a body unless something says otherwise (MHTML names its HTML)
+        if location and (_disposition(part) is not None
+                         or not _content_type(part).startswith("text/")):
             return decode_header_text(location[0]).rsplit("/", 1)[-1] or None
         return None
 
