@@ -50,6 +50,7 @@ from pydantic import (
 )
 
 from go_support.errors import GoSupportError
+from go_support.mail.config import MailSettings
 
 if TYPE_CHECKING:
     from go_support.jmap import GroupOfficeClient
@@ -275,6 +276,8 @@ class Settings(_Section):
     groupoffice: GroupOfficeSettings = GroupOfficeSettings()
     desk: DeskSettings = DeskSettings()
     types: dict[str, TypeSettings] = {}
+    mail: MailSettings = MailSettings()
+    """``[mail]``: the mail daemon (:mod:`go_support.mail.config`)."""
 
     _path: Path | None = PrivateAttr(default=None)
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)

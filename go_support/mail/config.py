@@ -1,0 +1,201 @@
+"""The ``[mail]`` settings: our addresses, limits, and the mailboxes the daemon reads.
+
+::
+
+    [mail]
+    addresses = ["support@example.com"]
+    [mail.mailboxes.support]
+    host = "imap.example.com"
+    user = "support@example.com"
+    type = "General"
+    [mail.mailboxes.support.addresses]
+    "hardware@example.com" = "Hardware"
+
+Secrets never come from the file: a mailbox's password is read from the environment variable
+named by ``password_env`` (default ``GO_SUPPORT_MAILBOX_<NAME>_PASSWORD``), the Message-ID key
+from ``$GO_SUPPORT_MAIL_SECRET``. A ``password`` key in the file is an error that says so.
+``docs/sysadmin.md`` documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from go_support.errors import GoSupportError
+
+__all__ = ["MailSettings", "MailboxSettings", "PasswordMissing", "password_variable"]
+
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FLAG = re.compile(r"^\$?[A-Za-z0-9_.-]{1,64}$")
+
+
+class PasswordMissing(GoSupportError):
+    """A mailbox's password is not in the environment (names the variable)."""
+
+
+def password_variable(mailbox: str) -> str:
+    """The default environment variable of a mailbox's password."""
+    return "GO_SUPPORT_MAILBOX_" + re.sub(r"[^A-Za-z0-9]+", "_", mailbox).strip("_").upper() + (
+        "_PASSWORD")
+
+
+def _address(value: str) -> str:
+    text = value.strip()
+    if not _ADDRESS.match(text):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return text
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class MailboxSettings(_Section):
+    """``[mail.mailboxes.<name>]``: one mailbox, the ticket type it feeds, and its routes."""
+
+    kind: Literal["imap", "maildir"] = "imap"
+    host: str | None = None
+    port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    """Default 993 with ``security = "tls"``, else 143."""
+    security: Literal["tls", "starttls", "none"] = "tls"
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    user: str | None = None
+    password_env: str | None = None
+    """The environment variable that holds the password (default from the mailbox's name)."""
+    password: None = Field(default=None, exclude=True)
+    path: str | None = None
+    """The Maildir folder (``kind = "maildir"``)."""
+    folder: str = "INBOX"
+    processed_folder: str | None = None
+    """Where a mail goes once Group-Office holds it (default "Processed", unless flagged)."""
+    processed_flag: str | None = None
+    """Instead of moving: the IMAP keyword that marks a mail done (e.g. ``$GoSupportDone``)."""
+    quarantine_folder: str = "Quarantine"
+    type: str | None = None
+    """The ticket type of this mailbox's mail; default ``[desk] default_type``."""
+    addresses: dict[str, str] = {}
+    """Recipient address (or alias, or plus-address) -> ticket type."""
+    plus_types: bool = True
+    """``support+<type>@`` goes to the ticket type named ``<type>`` when no address says else."""
+    idle: bool = True
+    poll_seconds: Annotated[float, Field(gt=0)] = 60.0
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "secrets do not belong in the configuration file: put the password in the "
+                "environment variable named by password_env (default "
+                "GO_SUPPORT_MAILBOX_<NAME>_PASSWORD)")
+        return None
+
+    @field_validator("addresses")
+    @classmethod
+    def _routes(cls, value: dict[str, str]) -> dict[str, str]:
+        routes: dict[str, str] = {}
+        for address, type_name in value.items():
+            if not type_name.strip():
+                raise ValueError(f"the ticket type of {address!r} must not be empty")
+            routes[_address(address).casefold()] = type_name.strip()
+        return routes
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name")
+        return value
+
+    @field_validator("processed_flag")
+    @classmethod
+    def _flag(cls, value: str | None) -> str | None:
+        if value is not None and not _FLAG.match(value):
+            raise ValueError(f"{value!r} is not an IMAP keyword (e.g. \"$GoSupportDone\")")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> MailboxSettings:
+        if self.kind == "imap":
+            missing = [k for k in ("host", "user") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"an IMAP mailbox needs {' and '.join(missing)}")
+        elif not self.path:
+            raise ValueError("a Maildir mailbox needs path")
+        if self.processed_folder is not None and self.processed_flag is not None:
+            raise ValueError("give only one of processed_folder (mail is moved there) and "
+                             "processed_flag (mail is flagged and stays)")
+        for key in ("processed_folder", "folder", "quarantine_folder"):
+            value = getattr(self, key)
+            if value is not None and not value.strip():
+                raise ValueError(f"{key} must not be empty")
+        return self
+
+    @property
+    def move_to(self) -> str | None:
+        """The folder processed mail is moved to; ``None`` when it is flagged instead."""
+        if self.processed_flag is not None:
+            return None
+        return self.processed_folder or "Processed"
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+    def password_for(self, name: str, env: Mapping[str, str] | None = None) -> str:
+        """The password from the environment; :class:`PasswordMissing` names the variable."""
+        variable = self.password_env or password_variable(name)
+        value = (os.environ if env is None else env).get(variable, "")
+        if not value:
+            raise PasswordMissing(f"mailbox {name!r}: set the environment variable {variable} "
+                                  "to the password of its IMAP user")
+        return value
+
+
+class MailSettings(_Section):
+    """``[mail]``: what the mail daemon needs besides its mailboxes."""
+
+    addresses: list[str] = []
+    """Our own addresses: the From of our mail, and what loop protection refuses as sender."""
+    message_id_domain: str | None = None
+    """The domain of our Message-IDs (default: the domain of the first address)."""
+    max_size_mb: Annotated[float, Field(gt=0)] = 25.0
+    """Mails over this size are quarantined with that reason."""
+    quarantine_dir: str | None = None
+    """A local folder for quarantined mails (their bytes and reason)."""
+    reopen_days: Annotated[int, Field(ge=0)] = 14
+    """A follow-up this many days after closing opens a new ticket instead of reopening."""
+    auto_reply_per_hour: Annotated[int, Field(ge=0)] = 5
+    """At most this many automatic mails (acknowledgements) per recipient per hour."""
+    mailboxes: dict[str, MailboxSettings] = {}
+
+    @field_validator("addresses")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return [_address(a) for a in value]
+
+    @field_validator("mailboxes")
+    @classmethod
+    def _names(cls, value: dict[str, MailboxSettings]) -> dict[str, MailboxSettings]:
+        for name in value:
+            if not name.strip():
+                raise ValueError("a mailbox name must not be empty")
+        return value
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_size_mb * 1024 * 1024)
+
+    @property
+    def id_domain(self) -> str | None:
+        if self.message_id_domain:
+            return self.message_id_domain
+        return self.addresses[0].rsplit("@", 1)[1] if self.addresses else None
