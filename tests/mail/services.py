@@ -30,6 +30,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+USERS = 500
 MISSING = ("Dovecot is not installed, and the IMAP tests need a real one: run "
            "scripts/system-packages.sh as root (Debian package dovecot-imapd)")
 
@@ -71,6 +72,7 @@ class Dovecot:
     process: subprocess.Popen[bytes]
     owner: tuple[int, int]
     _users: int = field(default=0)
+    accounts: list[Account] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -78,15 +80,14 @@ class Dovecot:
         path = self.root / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def add_user(self, name: str | None = None) -> Account:
-        """A new user with an empty INBOX (the passdb is read again at each login)."""
+    def add_user(self) -> Account:
+        """A user nobody used yet, with an empty INBOX. The passdb is written before Dovecot
+        starts (it notices a changed file only by its modification second)."""
         with self._lock:
+            if self._users >= len(self.accounts):
+                raise RuntimeError(f"all {len(self.accounts)} test users are taken: raise USERS")
             self._users += 1
-            user = name or f"user{self._users}@test.example"
-            password = f"pw-{self._users}-{os.urandom(4).hex()}"
-            with (self.root / "passwd").open("a") as passwd:
-                passwd.write(f"{user}:{{PLAIN}}{password}\n")
-        return Account(user, password)
+            return self.accounts[self._users - 1]
 
     def maildir(self, user: str) -> Path:
         return self.root / "home" / user / "Maildir"
@@ -171,7 +172,10 @@ def dovecot() -> Iterator[Dovecot]:
         group = _group_name(gid)
         for sub in ("run", "state", "home"):
             (root / sub).mkdir()
-        (root / "passwd").touch()
+        accounts = [Account(f"user{n}@test.example", f"pw-{n}-{os.urandom(4).hex()}")
+                    for n in range(1, USERS + 1)]
+        (root / "passwd").write_text("".join(f"{a.user}:{{PLAIN}}{a.password}\n"
+                                             for a in accounts))
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
              "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
@@ -202,7 +206,8 @@ def dovecot() -> Iterator[Dovecot]:
                         errors="replace"):
                     raise
         assert process is not None
-        server = Dovecot(root, port, tls_port, root / "cert.pem", process, (uid, gid))
+        server = Dovecot(root, port, tls_port, root / "cert.pem", process, (uid, gid),
+                         accounts=accounts)
         try:
             yield server
         finally:

@@ -1,0 +1,472 @@
+"""Where mails come from: an IMAP mailbox (IDLE, or polling), a Maildir, or standard input.
+
+Every source hands out :class:`IncomingMail` and changes nothing on :meth:`fetch`: a mail
+leaves its inbox only through :meth:`done`, which the daemon calls once Group-Office holds the
+mail, or :meth:`quarantine`. A crash in between therefore leaves the mail where it was, and it
+is fetched again (the daemon's bookkeeping makes the second import a no-op). The help desks
+that mark first and import afterwards lose mail that way; those that import without marking
+double it.
+
+IMAP (:class:`ImapSource`) uses ``imapclient`` with explicit timeouts, TLS verified by default
+(implicit TLS or STARTTLS, with an optional CA bundle), ``BODY.PEEK[]`` so that fetching sets
+no ``\\Seen``, ``MOVE`` where the server has it (else COPY, ``\\Deleted`` and UID EXPUNGE),
+and IDLE where the server has it and the settings allow it, else polling. Mails over the size
+limit are not downloaded: their :attr:`IncomingMail.raw` is ``None`` and they go to the
+quarantine folder on the server, where their bytes stay.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import os
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import imapclient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from go_support.errors import GoSupportError, redact
+from go_support.mail.config import MailboxSettings
+from go_support.mail.parse import DEFAULT_MAX_BYTES
+
+__all__ = [
+    "ImapSource",
+    "IncomingMail",
+    "MailSource",
+    "MaildirSource",
+    "SourceError",
+    "StdinSource",
+]
+
+log = logging.getLogger("go_support.mail")
+
+_FETCH_CHUNK = 25  # mails per FETCH of bodies: bounded memory, few round trips
+_IDLE_RENEW = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout
+
+
+class SourceError(GoSupportError):
+    """A source failed; ``temporary`` says whether trying again later may help (a lost
+    connection) or not (a refused login, a certificate that does not verify)."""
+
+    def __init__(self, message: str, *, temporary: bool) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """A mail as a source found it. ``raw`` is ``None`` when it is over the size limit (it
+    was not downloaded); ``key`` names it within its source."""
+
+    source: str
+    key: str
+    raw: bytes | None = field(repr=False)
+    size: int
+    envelope_recipient: str | None = None
+    received_at: datetime | None = None
+
+
+class MailSource(Protocol):
+    """What the daemon needs of a source."""
+
+    name: str
+
+    def fetch(self, limit: int | None = None) -> list[IncomingMail]:
+        """The mails waiting, oldest first; changes nothing."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block until new mail may have arrived or ``timeout`` seconds passed; ``True`` when
+        the source saw (or, polling, may have) something new."""
+
+    def done(self, mail: IncomingMail) -> None:
+        """Group-Office holds ``mail``: take it out of the inbox (move or flag)."""
+
+    def quarantine(self, mail: IncomingMail) -> None:
+        """Move ``mail`` to the source's quarantine (its bytes stay there)."""
+
+    def close(self) -> None: ...
+
+
+# --- IMAP ----------------------------------------------------------------------------------
+
+
+def _tls_context(settings: MailboxSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=settings.ca_bundle or None)
+    if not settings.verify_tls:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class ImapSource:
+    """One IMAP mailbox (``[mail.mailboxes.<name>]``, ``kind = "imap"``)."""
+
+    def __init__(self, name: str, settings: MailboxSettings, password: str, *,
+                 max_bytes: int = DEFAULT_MAX_BYTES,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if settings.kind != "imap":
+            raise ValueError(f"mailbox {name!r} is a {settings.kind} mailbox, not IMAP")
+        self.name = name
+        self.settings = settings
+        self.max_bytes = max_bytes
+        self._password = password
+        self._sleep = sleep
+        self._client: imapclient.IMAPClient | None = None
+        self._uidvalidity: int | None = None
+        self._capabilities: frozenset[bytes] = frozenset()
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"ImapSource({self.name!r}, {s.user}@{s.host}:{s.effective_port}/{s.folder})"
+
+    # -- connection ---------------------------------------------------------------------
+
+    def _where(self) -> str:
+        s = self.settings
+        return f"mailbox {self.name!r} ({s.user} at {s.host}:{s.effective_port})"
+
+    def _fail(self, exc: BaseException, doing: str, *, temporary: bool) -> SourceError:
+        text = redact(str(exc) or type(exc).__name__, self._password)
+        return SourceError(f"{self._where()}: {doing}: {text}", temporary=temporary)
+
+    def connect(self) -> None:
+        """Connect, log in, create the folders we move to, select the inbox folder."""
+        if self._client is not None:
+            return
+        s = self.settings
+        timeout = imapclient.SocketTimeout(connect=s.timeout, read=s.timeout)
+        context = _tls_context(s) if s.security != "none" else None
+        try:
+            client = imapclient.IMAPClient(s.host or "", port=s.effective_port,
+                                           ssl=s.security == "tls", ssl_context=context,
+                                           timeout=timeout)
+        except ssl.SSLCertVerificationError as exc:
+            raise self._fail(exc, "the server's TLS certificate does not verify (give the CA "
+                             "in ca_bundle)", temporary=False) from None
+        except (OSError, IMAPClientError) as exc:
+            raise self._fail(exc, "cannot connect", temporary=True) from None
+        try:
+            if s.security == "starttls":
+                try:
+                    client.starttls(context)
+                except ssl.SSLCertVerificationError as exc:
+                    raise self._fail(exc, "the server's TLS certificate does not verify (give "
+                                     "the CA in ca_bundle)", temporary=False) from None
+            try:
+                client.login(s.user or "", self._password)
+            except LoginError as exc:
+                raise self._fail(exc, f"the server refused the login of {s.user!r} (check the "
+                                 "user and its password variable)", temporary=False) from None
+            self._capabilities = frozenset(client.capabilities())
+            for folder in (s.move_to, s.quarantine_folder):
+                if folder and not client.folder_exists(folder):
+                    client.create_folder(folder)
+            selected = client.select_folder(s.folder)
+            self._uidvalidity = int(selected[b"UIDVALIDITY"])
+            if s.processed_flag is not None:
+                flags = selected.get(b"PERMANENTFLAGS", ())
+                if b"\\*" not in flags and s.processed_flag.encode() not in flags:
+                    raise SourceError(f"{self._where()}: the server does not store the keyword "
+                                      f"{s.processed_flag!r}; use processed_folder instead",
+                                      temporary=False)
+        except SourceError:
+            _quietly(client.logout)
+            raise
+        except (OSError, IMAPClientError) as exc:
+            _quietly(client.logout)
+            raise self._fail(exc, "the IMAP session failed", temporary=True) from None
+        self._client = client
+        log.info("%s: connected (%s)", self._where(),
+                 "IDLE" if self.uses_idle else f"polling every {s.poll_seconds:g} s")
+
+    @property
+    def uses_idle(self) -> bool:
+        return self.settings.idle and b"IDLE" in self._capabilities
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            _quietly(client.logout)
+
+    def _session(self) -> imapclient.IMAPClient:
+        self.connect()
+        assert self._client is not None
+        return self._client
+
+    def _call(self, doing: str, action: Callable[[imapclient.IMAPClient], Any]) -> Any:
+        """Run ``action`` on the session; a broken connection is closed, so that the next
+        call reconnects, and reported as temporary."""
+        client = self._session()
+        try:
+            return action(client)
+        except (OSError, imaplib.IMAP4.abort) as exc:  # timeouts are OSErrors
+            self._client = None
+            _quietly(client.shutdown)
+            raise self._fail(exc, doing, temporary=True) from None
+        except IMAPClientError as exc:  # the server said NO or BAD: the session lives on
+            raise self._fail(exc, doing, temporary=True) from None
+
+    # -- the mailbox --------------------------------------------------------------------
+
+    def _criteria(self) -> list[Any]:
+        if self.settings.processed_flag is not None:
+            return ["NOT", "DELETED", "NOT", "KEYWORD", self.settings.processed_flag]
+        return ["NOT", "DELETED"]
+
+    def fetch(self, limit: int | None = None) -> list[IncomingMail]:
+        def run(client: imapclient.IMAPClient) -> list[IncomingMail]:
+            client.noop()  # lets the server report mail that arrived since the last command
+            uids = sorted(client.search(self._criteria()))
+            if limit is not None:
+                uids = uids[:limit]
+            if not uids:
+                return []
+            sizes = client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE"])
+            small = [u for u in uids if u in sizes and sizes[u][b"RFC822.SIZE"] <= self.max_bytes]
+            bodies: dict[int, bytes] = {}
+            for start in range(0, len(small), _FETCH_CHUNK):
+                chunk = small[start:start + _FETCH_CHUNK]
+                for uid, data in client.fetch(chunk, ["BODY.PEEK[]"]).items():
+                    bodies[uid] = bytes(data[b"BODY[]"])
+            mails = []
+            for uid in uids:
+                if uid not in sizes:
+                    continue  # expunged meanwhile (another daemon took it)
+                if uid in small and uid not in bodies:
+                    continue
+                received = sizes[uid].get(b"INTERNALDATE")
+                mails.append(IncomingMail(
+                    source=self.name, key=f"{self._uidvalidity}:{uid}", raw=bodies.get(uid),
+                    size=int(sizes[uid][b"RFC822.SIZE"]),
+                    received_at=received.astimezone(UTC) if isinstance(received, datetime)
+                    else None))
+            return mails
+
+        return list(self._call("fetching mail failed", run))
+
+    def _uid(self, mail: IncomingMail) -> int:
+        validity, _, uid = mail.key.partition(":")
+        if mail.source != self.name or not uid.isdigit():
+            raise ValueError(f"{mail.key!r} is not a mail of {self._where()}")
+        self._session()
+        if str(self._uidvalidity) != validity:
+            raise SourceError(f"{self._where()}: the folder was recreated (UIDVALIDITY changed "
+                              f"from {validity} to {self._uidvalidity}); fetch again",
+                              temporary=True)
+        return int(uid)
+
+    def _move(self, uid: int, folder: str) -> None:
+        def run(client: imapclient.IMAPClient) -> None:
+            try:
+                if b"MOVE" in self._capabilities:
+                    client.move([uid], folder)
+                    return
+                client.copy([uid], folder)
+                client.add_flags([uid], [imapclient.DELETED])
+                if b"UIDPLUS" in self._capabilities:
+                    client.uid_expunge([uid])
+                else:
+                    client.expunge()
+            except IMAPClientError as exc:
+                if "EXPUNGEISSUED" not in str(exc):
+                    raise
+                log.info("%s: mail %s was already taken", self._where(), uid)
+
+        self._call(f"moving mail {uid} to {folder!r} failed", run)
+
+    def done(self, mail: IncomingMail) -> None:
+        """Move ``mail`` to the processed folder, or flag it. Call it only once Group-Office
+        holds the mail."""
+        uid = self._uid(mail)
+        flag = self.settings.processed_flag
+        if flag is not None:
+            self._call(f"flagging mail {uid} failed",
+                       lambda client: client.add_flags([uid], [flag]))
+        else:
+            assert self.settings.move_to is not None
+            self._move(uid, self.settings.move_to)
+
+    def quarantine(self, mail: IncomingMail) -> None:
+        self._move(self._uid(mail), self.settings.quarantine_folder)
+
+    def wait(self, timeout: float) -> bool:
+        """IDLE until the server reports a change, or ``timeout``; polling, sleep
+        ``poll_seconds`` (at most ``timeout``). A server that breaks IDLE turns polling on."""
+        if not self.uses_idle:
+            self._sleep(min(timeout, self.settings.poll_seconds))
+            return True
+
+        def run(client: imapclient.IMAPClient) -> bool:
+            client.idle()
+            try:
+                responses = client.idle_check(timeout=min(timeout, _IDLE_RENEW))
+            finally:
+                client.idle_done()
+            return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT")
+                       for r in responses)
+
+        try:
+            return bool(self._call("waiting for mail (IDLE) failed", run))
+        except SourceError as exc:
+            if self._client is not None:  # the session lives: IDLE itself is what failed
+                log.warning("%s: IDLE failed (%s); polling instead", self._where(), exc)
+                self._capabilities = self._capabilities - {b"IDLE"}
+                return True
+            raise
+
+
+def _quietly(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception as exc:  # closing a broken connection: nothing left to do
+        log.debug("ignored while closing: %s", exc)
+
+
+# --- Maildir ---------------------------------------------------------------------------------
+
+
+class MaildirSource:
+    """A Maildir (``new/`` and ``cur/``) with Maildir++ subfolders for processed and
+    quarantined mail. Taking a mail is one ``rename``: when two daemons share the folder,
+    exactly one of them moves each mail."""
+
+    def __init__(self, name: str, path: str | os.PathLike[str], *,
+                 processed_folder: str = "Processed", quarantine_folder: str = "Quarantine",
+                 max_bytes: int = DEFAULT_MAX_BYTES, poll_seconds: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.name = name
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.poll_seconds = poll_seconds
+        self._sleep = sleep
+        self.processed = self._folder(processed_folder)
+        self.quarantined = self._folder(quarantine_folder)
+        for sub in ("cur", "new", "tmp"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_settings(cls, name: str, settings: MailboxSettings, *,
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> MaildirSource:
+        if settings.kind != "maildir" or not settings.path:
+            raise ValueError(f"mailbox {name!r} is not a Maildir mailbox with a path")
+        return cls(name, settings.path, processed_folder=settings.move_to or "Processed",
+                   quarantine_folder=settings.quarantine_folder, max_bytes=max_bytes,
+                   poll_seconds=settings.poll_seconds)
+
+    def __repr__(self) -> str:
+        return f"MaildirSource({self.name!r}, {str(self.path)!r})"
+
+    def _folder(self, name: str) -> Path:
+        folder = self.path / ("." + name.strip("./").replace("/", "."))
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _files(self) -> list[Path]:
+        found = []
+        for sub in ("new", "cur"):
+            with os.scandir(self.path / sub) as entries:
+                found += [Path(e.path) for e in entries
+                          if e.is_file() and not e.name.startswith(".")]
+
+        def order(path: Path) -> tuple[float, str]:
+            try:
+                return path.stat().st_mtime, path.name
+            except FileNotFoundError:
+                return float("inf"), path.name
+
+        return sorted(found, key=order)
+
+    def fetch(self, limit: int | None = None) -> list[IncomingMail]:
+        mails = []
+        for path in self._files()[:limit]:
+            try:
+                stat = path.stat()
+                raw = path.read_bytes() if stat.st_size <= self.max_bytes else None
+            except FileNotFoundError:
+                continue  # taken by another daemon meanwhile
+            mails.append(IncomingMail(
+                self.name, f"{path.parent.name}/{path.name}", raw, stat.st_size,
+                received_at=datetime.fromtimestamp(stat.st_mtime, UTC)))
+        return mails
+
+    def _take(self, mail: IncomingMail, folder: Path) -> None:
+        sub, _, file_name = mail.key.partition("/")
+        if mail.source != self.name or sub not in ("new", "cur") or "/" in file_name:
+            raise ValueError(f"{mail.key!r} is not a mail of Maildir {self.name!r}")
+        target = file_name if ":2," in file_name else file_name + ":2,"
+        try:
+            os.rename(self.path / sub / file_name, folder / "cur" / target)
+        except FileNotFoundError:
+            log.info("Maildir %r: %s was already taken", self.name, mail.key)
+
+    def done(self, mail: IncomingMail) -> None:
+        self._take(mail, self.processed)
+
+    def quarantine(self, mail: IncomingMail) -> None:
+        self._take(mail, self.quarantined)
+
+    def wait(self, timeout: float) -> bool:
+        """Poll ``new/`` until a mail is there or ``timeout`` passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with os.scandir(self.path / "new") as entries:
+                if any(not e.name.startswith(".") for e in entries):
+                    return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._sleep(min(left, self.poll_seconds))
+
+    def close(self) -> None:
+        return None
+
+
+# --- standard input --------------------------------------------------------------------------
+
+
+class StdinSource:
+    """One mail on standard input (``go-support ingest``, delivery from an MTA). Reading stops
+    at the size limit: a larger mail is counted to its end but not kept. :meth:`done` and
+    :meth:`quarantine` change nothing: the MTA's delivery succeeds with exit code 0."""
+
+    def __init__(self, stream: IO[bytes], *, envelope_recipient: str | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES, name: str = "stdin") -> None:
+        self.name = name
+        self._stream = stream
+        self.envelope_recipient = envelope_recipient
+        self.max_bytes = max_bytes
+        self._read = False
+
+    def fetch(self, limit: int | None = None) -> list[IncomingMail]:
+        if self._read or limit == 0:
+            return []
+        self._read = True
+        data = self._stream.read(self.max_bytes + 1)
+        size = len(data)
+        raw: bytes | None = data
+        if size > self.max_bytes:
+            raw = None
+            while chunk := self._stream.read(1 << 20):
+                size += len(chunk)
+        return [IncomingMail(self.name, "stdin", raw, size, self.envelope_recipient,
+                             datetime.now(UTC))]
+
+    def wait(self, timeout: float) -> bool:
+        return False
+
+    def done(self, mail: IncomingMail) -> None:
+        return None
+
+    def quarantine(self, mail: IncomingMail) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
