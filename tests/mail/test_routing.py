@@ -125,3 +125,18 @@ password = "hunter2"
     assert any(p.startswith(f"{config}: mail.mailboxes.support.password: secrets do not "
                             "belong in the configuration file") for p in problems)
     assert "hunter2" not in str(failed.value)
+
+
+def test_the_documented_example_is_valid(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "sysadmin.md").read_text()
+    start = docs.index("```toml\n[mail]\n") + len("```toml\n")
+    example = docs[start:docs.index("```", start)]
+    config = tmp_path / "go-support.toml"
+    config.write_text(example)
+    mail = load_settings(config, env={}).mail
+    assert mail.id_domain == "helpdesk.example.com"
+    support = mail.mailboxes["support"]
+    assert support.addresses["invoices@example.com"] == "Billing"
+    route = Router(mail.mailboxes, type_names=["Level 2"]).route(
+        "support", ["support+level-2@example.com"])
+    assert route.type_name == "Level 2"
