@@ -12,7 +12,7 @@ from tests.mail.services import SmtpSink
 
 def test_a_missing_dovecot_fails_never_skips(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "DOVECOT", "/nonexistent/dovecot")
-    with pytest.raises(pytest.fail.Exception, match="scripts/system-packages.sh"), \
+    with pytest.raises(pytest.fail.Exception, match=r"scripts/system-packages\.sh"), \
             services.dovecot():
         pass
 
