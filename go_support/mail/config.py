@@ -28,7 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from go_support.errors import GoSupportError
 
-__all__ = ["MailSettings", "MailboxSettings", "PasswordMissing", "password_variable"]
+__all__ = [
+    "MailSettings",
+    "MailboxSettings",
+    "PasswordMissing",
+    "SmtpSettings",
+    "password_variable",
+]
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -50,6 +56,14 @@ def _address(value: str) -> str:
     if not _ADDRESS.match(text):
         raise ValueError(f"{value!r} is not an e-mail address")
     return text
+
+
+def _refuse_password(value: Any, variable: str) -> None:
+    if value is not None:
+        raise ValueError(
+            "secrets do not belong in the configuration file: put the password in the "
+            f"environment variable named by password_env (default {variable})")
+    return None
 
 
 class _Section(BaseModel):
@@ -91,12 +105,7 @@ class MailboxSettings(_Section):
     @field_validator("password", mode="before")
     @classmethod
     def _no_password(cls, value: Any) -> None:
-        if value is not None:
-            raise ValueError(
-                "secrets do not belong in the configuration file: put the password in the "
-                "environment variable named by password_env (default "
-                "GO_SUPPORT_MAILBOX_<NAME>_PASSWORD)")
-        return None
+        return _refuse_password(value, "GO_SUPPORT_MAILBOX_<NAME>_PASSWORD")
 
     @field_validator("addresses")
     @classmethod
@@ -160,6 +169,48 @@ class MailboxSettings(_Section):
         return value
 
 
+class SmtpSettings(_Section):
+    """``[mail.smtp]``: where our mail leaves (the password from ``password_env``)."""
+
+    host: str = "localhost"
+    port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    """Default 465 with ``security = "tls"``, else 25."""
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    user: str | None = None
+    password_env: str = "GO_SUPPORT_SMTP_PASSWORD"
+    password: None = Field(default=None, exclude=True)
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password(cls, value: Any) -> None:
+        return _refuse_password(value, "GO_SUPPORT_SMTP_PASSWORD")
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name")
+        return value
+
+    def password_from(self, env: Mapping[str, str] | None = None) -> str | None:
+        """The password (``None`` without a user); :class:`PasswordMissing` names the
+        variable when a user is set and it is empty."""
+        if not self.user:
+            return None
+        value = (os.environ if env is None else env).get(self.password_env, "")
+        if not value:
+            raise PasswordMissing(f"[mail.smtp]: set the environment variable "
+                                  f"{self.password_env} to the password of {self.user!r}")
+        return value
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (465 if self.security == "tls" else 25)
+
+
 class MailSettings(_Section):
     """``[mail]``: what the mail daemon needs besides its mailboxes."""
 
@@ -176,6 +227,7 @@ class MailSettings(_Section):
     auto_reply_per_hour: Annotated[int, Field(ge=0)] = 5
     """At most this many automatic mails (acknowledgements) per recipient per hour."""
     mailboxes: dict[str, MailboxSettings] = {}
+    smtp: SmtpSettings = SmtpSettings()
 
     @field_validator("addresses")
     @classmethod
