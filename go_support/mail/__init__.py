@@ -8,7 +8,12 @@ Each module has one job and none of them writes to Group-Office:
   hourly cap on what we send automatically;
 * :mod:`~go_support.mail.thread_ids`: our signed Message-IDs and which ticket a mail belongs to;
 * :mod:`~go_support.mail.routing`: which ticket type a mail goes to (mailbox, recipient
-  address, plus-addressing, aliases), and the ``[mail]`` settings;
+  address, plus-addressing, aliases);
+* :mod:`~go_support.mail.config`: the ``[mail]`` settings (mailboxes, SMTP, limits);
 * :mod:`~go_support.mail.sources`: where mails come from (IMAP with IDLE, Maildir, stdin) and
-  how a mail leaves its inbox once Group-Office holds it.
+  how a mail leaves its inbox once Group-Office holds it;
+* :mod:`~go_support.mail.quarantine`: the local folder of quarantined mails;
+* :mod:`~go_support.mail.outbound`: our answers and acknowledgements, and SMTP;
+* :mod:`~go_support.mail.intake`: one mail's fate (new ticket, follow-up, bounce, quarantine),
+  decided from all of the above, for the writer that carries it out.
 """
