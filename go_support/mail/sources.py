@@ -84,11 +84,12 @@ class MailSource(Protocol):
         """Block until new mail may have arrived or ``timeout`` seconds passed; ``True`` when
         the source saw (or, polling, may have) something new."""
 
-    def done(self, mail: IncomingMail) -> None:
-        """Group-Office holds ``mail``: take it out of the inbox (move or flag)."""
+    def done(self, *mails: IncomingMail) -> None:
+        """Group-Office holds ``mails``: take them out of the inbox (move or flag), in as few
+        commands as the source allows."""
 
-    def quarantine(self, mail: IncomingMail) -> None:
-        """Move ``mail`` to the source's quarantine (its bytes stay there)."""
+    def quarantine(self, *mails: IncomingMail) -> None:
+        """Move ``mails`` to the source's quarantine (their bytes stay there)."""
 
     def close(self) -> None: ...
 
@@ -250,50 +251,67 @@ class ImapSource:
 
         return list(self._call("fetching mail failed", run))
 
-    def _uid(self, mail: IncomingMail) -> int:
-        validity, _, uid = mail.key.partition(":")
-        if mail.source != self.name or not uid.isdigit():
-            raise ValueError(f"{mail.key!r} is not a mail of {self._where()}")
+    def _uids(self, mails: tuple[IncomingMail, ...]) -> list[int]:
         self._session()
-        if str(self._uidvalidity) != validity:
-            raise SourceError(f"{self._where()}: the folder was recreated (UIDVALIDITY changed "
-                              f"from {validity} to {self._uidvalidity}); fetch again",
-                              temporary=True)
-        return int(uid)
+        uids = []
+        for mail in mails:
+            validity, _, uid = mail.key.partition(":")
+            if mail.source != self.name or not uid.isdigit():
+                raise ValueError(f"{mail.key!r} is not a mail of {self._where()}")
+            if str(self._uidvalidity) != validity:
+                raise SourceError(
+                    f"{self._where()}: the folder was recreated (UIDVALIDITY changed from "
+                    f"{validity} to {self._uidvalidity}); fetch again", temporary=True)
+            uids.append(int(uid))
+        return uids
 
-    def _move(self, uid: int, folder: str) -> None:
+    def _move(self, uids: list[int], folder: str) -> None:
+        def move(client: imapclient.IMAPClient, some: list[int]) -> None:
+            if b"MOVE" in self._capabilities:
+                client.move(some, folder)
+                return
+            client.copy(some, folder)
+            client.add_flags(some, [imapclient.DELETED])
+            if b"UIDPLUS" in self._capabilities:
+                client.uid_expunge(some)
+            else:
+                client.expunge()
+
         def run(client: imapclient.IMAPClient) -> None:
             try:
-                if b"MOVE" in self._capabilities:
-                    client.move([uid], folder)
-                    return
-                client.copy([uid], folder)
-                client.add_flags([uid], [imapclient.DELETED])
-                if b"UIDPLUS" in self._capabilities:
-                    client.uid_expunge([uid])
-                else:
-                    client.expunge()
+                move(client, uids)
+                return
             except IMAPClientError as exc:
                 if "EXPUNGEISSUED" not in str(exc):
                     raise
-                log.info("%s: mail %s was already taken", self._where(), uid)
+            # some were taken meanwhile (by another daemon): the others one by one
+            for uid in uids:
+                try:
+                    move(client, [uid])
+                except IMAPClientError as exc:
+                    if "EXPUNGEISSUED" not in str(exc):
+                        raise
+                    log.info("%s: mail %s was already taken", self._where(), uid)
 
-        self._call(f"moving mail {uid} to {folder!r} failed", run)
+        if uids:
+            self._call(f"moving {len(uids)} mail(s) to {folder!r} failed", run)
 
-    def done(self, mail: IncomingMail) -> None:
-        """Move ``mail`` to the processed folder, or flag it. Call it only once Group-Office
-        holds the mail."""
-        uid = self._uid(mail)
+    def done(self, *mails: IncomingMail) -> None:
+        """Move ``mails`` to the processed folder (one MOVE), or flag them. Call it only once
+        Group-Office holds them."""
+        uids = self._uids(mails)
         flag = self.settings.processed_flag
+        if not uids:
+            return
         if flag is not None:
-            self._call(f"flagging mail {uid} failed",
-                       lambda client: client.add_flags([uid], [flag]))
+            self._call(f"flagging {len(uids)} mail(s) failed",
+                       lambda client: client.add_flags(uids, [flag]))
         else:
             assert self.settings.move_to is not None
-            self._move(uid, self.settings.move_to)
+            self._move(uids, self.settings.move_to)
 
-    def quarantine(self, mail: IncomingMail) -> None:
-        self._move(self._uid(mail), self.settings.quarantine_folder)
+    def quarantine(self, *mails: IncomingMail) -> None:
+        self._move(self._uids(mails), self.settings.quarantine_folder)
 
     def wait(self, timeout: float) -> bool:
         """IDLE until the server reports a change, or ``timeout``; polling, sleep
@@ -406,11 +424,13 @@ class MaildirSource:
         except FileNotFoundError:
             log.info("Maildir %r: %s was already taken", self.name, mail.key)
 
-    def done(self, mail: IncomingMail) -> None:
-        self._take(mail, self.processed)
+    def done(self, *mails: IncomingMail) -> None:
+        for mail in mails:
+            self._take(mail, self.processed)
 
-    def quarantine(self, mail: IncomingMail) -> None:
-        self._take(mail, self.quarantined)
+    def quarantine(self, *mails: IncomingMail) -> None:
+        for mail in mails:
+            self._take(mail, self.quarantined)
 
     def wait(self, timeout: float) -> bool:
         """Poll ``new/`` until a mail is there or ``timeout`` passed."""
@@ -461,10 +481,10 @@ class StdinSource:
     def wait(self, timeout: float) -> bool:
         return False
 
-    def done(self, mail: IncomingMail) -> None:
+    def done(self, *mails: IncomingMail) -> None:
         return None
 
-    def quarantine(self, mail: IncomingMail) -> None:
+    def quarantine(self, *mails: IncomingMail) -> None:
         return None
 
     def close(self) -> None:

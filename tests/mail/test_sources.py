@@ -153,6 +153,22 @@ def test_oversize_mail_is_not_downloaded_and_goes_to_quarantine(
         imap.close()
 
 
+def test_many_mails_move_in_one_command_even_when_some_are_gone(
+        dovecot_server: Dovecot, imap_account: Account, peer: Peer) -> None:
+    for n in range(20, 26):
+        peer.append(mail_bytes(n))
+    one, two = source(dovecot_server, imap_account), source(dovecot_server, imap_account)
+    try:
+        mails = one.fetch()
+        assert len(mails) == 6 and [m.key for m in two.fetch()] == [m.key for m in mails]
+        two.done(mails[1], mails[4])  # another daemon took two of them
+        one.done(*mails)
+        assert (peer.count("INBOX"), peer.count("Processed")) == (0, 6)
+    finally:
+        one.close()
+        two.close()
+
+
 def test_two_sources_on_one_mailbox_move_each_mail_once(
         dovecot_server: Dovecot, imap_account: Account, peer: Peer) -> None:
     peer.append(mail_bytes(8))
