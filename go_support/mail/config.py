@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -58,32 +59,67 @@ def _address(value: str) -> str:
     return text
 
 
-def _refuse_password(value: Any, variable: str) -> None:
-    if value is not None:
-        raise ValueError(
-            "secrets do not belong in the configuration file: put the password in the "
-            f"environment variable named by password_env (default {variable})")
-    return None
-
-
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class MailboxSettings(_Section):
-    """``[mail.mailboxes.<name>]``: one mailbox, the ticket type it feeds, and its routes."""
+class _Server(_Section):
+    """What an IMAP and an SMTP server have in common: where, how secured, who, and the
+    environment variable of the password (a password in the file is refused)."""
 
-    kind: Literal["imap", "maildir"] = "imap"
+    _PASSWORD_HINT: ClassVar[str] = ""
+
     host: str | None = None
     port: Annotated[int, Field(gt=0, lt=65536)] | None = None
-    """Default 993 with ``security = "tls"``, else 143."""
     security: Literal["tls", "starttls", "none"] = "tls"
     verify_tls: bool = True
     ca_bundle: str | None = None
     user: str | None = None
     password_env: str | None = None
-    """The environment variable that holds the password (default from the mailbox's name)."""
+    """The environment variable that holds the password."""
     password: None = Field(default=None, exclude=True)
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "secrets do not belong in the configuration file: put the password in the "
+                f"environment variable named by password_env (default {cls._PASSWORD_HINT})")
+        return None
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name")
+        return value
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Verifying certificates (with ``ca_bundle`` if given) unless ``verify_tls`` is off."""
+        context = ssl.create_default_context(cafile=self.ca_bundle or None)
+        if not self.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _secret(self, variable: str, where: str, env: Mapping[str, str] | None) -> str:
+        value = (os.environ if env is None else env).get(variable, "")
+        if not value:
+            raise PasswordMissing(f"{where}: set the environment variable {variable} to the "
+                                  f"password of {self.user!r}")
+        return value
+
+
+class MailboxSettings(_Server):
+    """``[mail.mailboxes.<name>]``: one mailbox, the ticket type it feeds, and its routes.
+    ``port`` defaults to 993 with ``security = "tls"``, else 143; ``password_env`` to
+    ``GO_SUPPORT_MAILBOX_<NAME>_PASSWORD``."""
+
+    _PASSWORD_HINT: ClassVar[str] = "GO_SUPPORT_MAILBOX_<NAME>_PASSWORD"
+
+    kind: Literal["imap", "maildir"] = "imap"
     path: str | None = None
     """The Maildir folder (``kind = "maildir"``)."""
     folder: str = "INBOX"
@@ -100,12 +136,6 @@ class MailboxSettings(_Section):
     """``support+<type>@`` goes to the ticket type named ``<type>`` when no address says else."""
     idle: bool = True
     poll_seconds: Annotated[float, Field(gt=0)] = 60.0
-    timeout: Annotated[float, Field(gt=0)] = 30.0
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _no_password(cls, value: Any) -> None:
-        return _refuse_password(value, "GO_SUPPORT_MAILBOX_<NAME>_PASSWORD")
 
     @field_validator("addresses")
     @classmethod
@@ -116,13 +146,6 @@ class MailboxSettings(_Section):
                 raise ValueError(f"the ticket type of {address!r} must not be empty")
             routes[_address(address).casefold()] = type_name.strip()
         return routes
-
-    @field_validator("password_env")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise ValueError(f"{value!r} is not an environment variable name")
-        return value
 
     @field_validator("processed_flag")
     @classmethod
@@ -161,50 +184,26 @@ class MailboxSettings(_Section):
 
     def password_for(self, name: str, env: Mapping[str, str] | None = None) -> str:
         """The password from the environment; :class:`PasswordMissing` names the variable."""
-        variable = self.password_env or password_variable(name)
-        value = (os.environ if env is None else env).get(variable, "")
-        if not value:
-            raise PasswordMissing(f"mailbox {name!r}: set the environment variable {variable} "
-                                  "to the password of its IMAP user")
-        return value
+        return self._secret(self.password_env or password_variable(name), f"mailbox {name!r}",
+                            env)
 
 
-class SmtpSettings(_Section):
-    """``[mail.smtp]``: where our mail leaves (the password from ``password_env``)."""
+class SmtpSettings(_Server):
+    """``[mail.smtp]``: where our mail leaves. ``port`` defaults to 465 with
+    ``security = "tls"``, else 25."""
 
-    host: str = "localhost"
-    port: Annotated[int, Field(gt=0, lt=65536)] | None = None
-    """Default 465 with ``security = "tls"``, else 25."""
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    user: str | None = None
-    password_env: str = "GO_SUPPORT_SMTP_PASSWORD"
-    password: None = Field(default=None, exclude=True)
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    _PASSWORD_HINT: ClassVar[str] = "GO_SUPPORT_SMTP_PASSWORD"
 
-    @field_validator("password", mode="before")
-    @classmethod
-    def _no_password(cls, value: Any) -> None:
-        return _refuse_password(value, "GO_SUPPORT_SMTP_PASSWORD")
-
-    @field_validator("password_env")
-    @classmethod
-    def _env_name(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
-            raise ValueError(f"{value!r} is not an environment variable name")
-        return value
+    host: str | None = "localhost"
+    security: Literal["tls", "starttls", "none"] = "starttls"
+    password_env: str | None = "GO_SUPPORT_SMTP_PASSWORD"
 
     def password_from(self, env: Mapping[str, str] | None = None) -> str | None:
         """The password (``None`` without a user); :class:`PasswordMissing` names the
         variable when a user is set and it is empty."""
         if not self.user:
             return None
-        value = (os.environ if env is None else env).get(self.password_env, "")
-        if not value:
-            raise PasswordMissing(f"[mail.smtp]: set the environment variable "
-                                  f"{self.password_env} to the password of {self.user!r}")
-        return value
+        return self._secret(self.password_env or self._PASSWORD_HINT, "[mail.smtp]", env)
 
     @property
     def effective_port(self) -> int:

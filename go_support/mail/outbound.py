@@ -128,13 +128,10 @@ class SmtpSender:
     def from_settings(cls, settings: SmtpSettings,
                       env: Mapping[str, str] | None = None) -> SmtpSender:
         """The sender of ``[mail.smtp]``, its password from the environment."""
-        context = ssl.create_default_context(cafile=settings.ca_bundle or None)
-        if not settings.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return cls(settings.host, settings.effective_port, security=settings.security,
-                   user=settings.user, password=settings.password_from(env),
-                   timeout=settings.timeout, ssl_context=context)
+        return cls(settings.host or "localhost", settings.effective_port,
+                   security=settings.security, user=settings.user,
+                   password=settings.password_from(env), timeout=settings.timeout,
+                   ssl_context=settings.tls_context())
 
     def _fail(self, what: str, exc: BaseException, code: int | None, permanent: bool
               ) -> SendFailed:

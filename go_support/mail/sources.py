@@ -97,14 +97,6 @@ class MailSource(Protocol):
 # --- IMAP ----------------------------------------------------------------------------------
 
 
-def _tls_context(settings: MailboxSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=settings.ca_bundle or None)
-    if not settings.verify_tls:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 class ImapSource:
     """One IMAP mailbox (``[mail.mailboxes.<name>]``, ``kind = "imap"``)."""
 
@@ -142,7 +134,7 @@ class ImapSource:
             return
         s = self.settings
         timeout = imapclient.SocketTimeout(connect=s.timeout, read=s.timeout)
-        context = _tls_context(s) if s.security != "none" else None
+        context = s.tls_context() if s.security != "none" else None
         try:
             client = imapclient.IMAPClient(s.host or "", port=s.effective_port,
                                            ssl=s.security == "tls", ssl_context=context,
