@@ -242,10 +242,8 @@ def _double_quoted(body: str, pos: int) -> str:
         elif m := re.match(r"[0-7]{1,3}", body[i + 1:]):
             out.append(chr(int(m.group(), 8) & 0xFF))
             i += 1 + len(m.group())
-        elif m := re.match(r"x([0-9a-fA-F]{1,2})", body[i + 1:]):
-            out.append(chr(int(m.group(1), 16)))
-            i += 1 + len(m.group())
-        elif m := re.match(r"u\{([0-9a-fA-F]+)\}", body[i + 1:]):
+        elif (m := re.match(r"x([0-9a-fA-F]{1,2})", body[i + 1:])) or (
+                m := re.match(r"u\{([0-9a-fA-F]+)\}", body[i + 1:])):
             out.append(chr(int(m.group(1), 16)))
             i += 1 + len(m.group())
         else:  # PHP keeps unknown escapes as they are
@@ -316,7 +314,9 @@ class _Parser:
         return self.config
 
     def skip_statement(self) -> None:
-        """Skip a statement that does not assign ``$config`` (balanced brackets)."""
+        """Skip a statement that does not assign ``$config`` (balanced brackets; a block
+        such as ``if (...) { ... }`` ends at its closing brace, and ``$config`` assignments
+        inside it are skipped with it: they are conditional)."""
         depth = 0
         while (tok := self.peek()) is not None:
             self.i += 1
@@ -324,6 +324,8 @@ class _Parser:
                 depth += 1
             elif tok.text in ")]}":
                 depth -= 1
+                if tok.text == "}" and depth <= 0:
+                    return
             elif tok.text == ";" and depth <= 0:
                 return
 
@@ -336,7 +338,7 @@ class _Parser:
             if key_tok is not None and key_tok.text == "]":
                 raise _Syntax("appending to $config with [] is not supported", key_tok.pos)
             key = self.expression()
-            if isinstance(key, Unreadable) or isinstance(key, (list, dict)):
+            if isinstance(key, (Unreadable, list, dict)):
                 raise _Syntax("a $config key must be a literal string or number",
                               key_tok.pos if key_tok else 0)
             keys.append(str(key))
@@ -478,10 +480,8 @@ class _Parser:
                 value = self.expression()
                 if isinstance(key, bool) or key is None:
                     key = int(bool(key)) if key is not None else ""
-                if isinstance(key, (int, float)):
-                    key = int(key)
-                    next_index = max(next_index, key + 1)
-                elif isinstance(key, str) and re.fullmatch(r"-?[1-9]\d*|0", key):
+                if isinstance(key, (int, float)) or (
+                        isinstance(key, str) and re.fullmatch(r"-?[1-9]\d*|0", key)):
                     key = int(key)
                     next_index = max(next_index, key + 1)
                 elif not isinstance(key, str):

@@ -343,6 +343,7 @@ class LegacyDatabase:
         self._types: dict[int, LegacyType] | None = None
         self._users: dict[int, LegacyUser] | None = None
         self._folder_paths: dict[int, str | None] = {}
+        self._any_agents: frozenset[int] | None = None
 
     # -- connections ---------------------------------------------------------------------
 
@@ -443,7 +444,9 @@ class LegacyDatabase:
                         decode_text(name, "user name", problems),
                         decode_text(email, "user e-mail", problems), bool(_i(enabled, 1)))
             elif self.schema.has("go_users"):
-                col = lambda c, d="''": self._col("go_users", "u", c, d)  # noqa: E731
+                def col(name: str, default: str = "''") -> str:
+                    return self._col("go_users", "u", name, default)
+
                 rows = self._query(
                     f"SELECT u.id, u.username, {col('first_name')}, {col('middle_name')}, "
                     f"{col('last_name')}, {col('email')}, {col('enabled', '1')} FROM go_users u")
@@ -518,6 +521,11 @@ class LegacyDatabase:
             self._types = types
         return self._types
 
+    def _all_agents(self) -> frozenset[int]:
+        if self._any_agents is None:
+            self._any_agents = frozenset().union(*(t.agents for t in self.types().values()))
+        return self._any_agents
+
     def statuses(self) -> dict[int, LegacyStatus]:
         """The custom statuses by id (the pseudo statuses 0 open and -1 closed are not rows)."""
         if not self.schema.has("ti_statuses"):
@@ -578,7 +586,9 @@ class LegacyDatabase:
             return (f"c.id, c.name, {email}, {go_user}",
                     "LEFT JOIN addressbook_contact c ON c.id = t.contact_id")
         if self.schema.has("ab_contacts"):
-            col = lambda n: self._col("ab_contacts", "c", n, "''")  # noqa: E731
+            def col(name: str) -> str:
+                return self._col("ab_contacts", "c", name, "''")
+
             go_user = self._col("ab_contacts", "c", "go_user_id", "NULL")
             return (f"c.id, CONCAT_WS(' ', NULLIF({col('first_name')}, ''), "
                     f"NULLIF({col('middle_name')}, ''), NULLIF({col('last_name')}, '')), "
@@ -706,7 +716,8 @@ class LegacyDatabase:
         problems: list[str] = []
         mid = int(raw["id"])
         author = _i(raw["user_id"])
-        agents = ticket_type.agents if ticket_type else frozenset()
+        # a ticket whose type was deleted: anyone who is an agent of some type counts
+        agents = ticket_type.agents if ticket_type else self._all_agents()
         if _i(raw["is_note"]):
             kind = MessageKind.NOTE
         elif author == 0 or (author == requester_id and author not in agents):
