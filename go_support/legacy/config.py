@@ -168,6 +168,7 @@ _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<comment>//[^\n]*?(?=\?>|\n|$)|\#(?!\[)[^\n]*?(?=\?>|\n|$)|/\*.*?\*/)
+  | (?P<unclosed>/\*)
   | (?P<close>\?>)
   | (?P<var>\$[A-Za-z_][A-Za-z0-9_]*)
   | (?P<sstr>'(?:[^'\\]|\\.)*')
@@ -208,6 +209,8 @@ def _tokens(code: str, start: int) -> list[_Tok]:
                 break
             pos = rest + len("<?php")
             continue
+        if kind == "unclosed":
+            raise _Syntax("a /* comment is not closed", pos)
         if kind == "heredoc":
             raise _Syntax("heredoc strings (<<<) are not supported; use a quoted string", pos)
         if kind not in ("ws", "comment"):
@@ -274,8 +277,8 @@ class _Parser:
     def __init__(self, code: str, file: str) -> None:
         self.code = code
         self.file = file
-        start = code.find("<?php")
-        self.toks = _tokens(code, start + len("<?php"))
+        self.start = code.find("<?php") + len("<?php")
+        self.toks: list[_Tok] = []
         self.i = 0
         self.config: dict[str, Any] = {}
         self.assigned = False
@@ -302,6 +305,7 @@ class _Parser:
         return tok
 
     def run(self) -> dict[str, Any]:
+        self.toks = _tokens(self.code, self.start)
         while self.peek() is not None:
             tok = self.peek()
             assert tok is not None
@@ -399,7 +403,9 @@ class _Parser:
                 value = _php_str(value) + _php_str(right)
             else:
                 value = self.unreadable_from(start)
-        if (tok := self.peek()) is not None and tok.text not in (";", ",", "]", ")", "=>"):
+        if (tok := self.peek()) is not None and tok.kind in ("sstr", "dstr", "num", "var"):
+            raise _Syntax(f"expected ';' but found {tok.text[:20]!r}", tok.pos)
+        if tok is not None and tok.text not in (";", ",", "]", ")", "=>"):
             # an operator we do not evaluate (?:, ??, +, ...): keep the key, unreadable
             return self.unreadable_from(start, skip=True)
         return value
