@@ -19,6 +19,7 @@ old Group-Office installs wrote) or with replacement characters, and the record'
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -638,15 +639,15 @@ class LegacyDatabase:
                     f"JOIN fs_files f ON f.folder_id = d.id WHERE {where} "
                     f"AND t.files_folder_id > 0 ORDER BY t.id, f.id")
         conns = [self._open(streaming=True) for _ in range(3 if has_files else 2)]
+        cursors = [conn.cursor() for conn in conns]
         try:
-            tcur = conns[0].cursor()
+            tcur, mcur = cursors[0], cursors[1]
             tcur.execute(ticket_sql, args)
-            mcur = conns[1].cursor()
             mcur.execute(message_sql, args)
             messages = _Peek(iter(mcur.fetchone, None))
             files: _Peek | None = None
             if has_files:
-                fcur = conns[2].cursor()
+                fcur = cursors[2]
                 fcur.execute(file_sql, args)
                 files = _Peek(iter(fcur.fetchone, None))
             for row in iter(tcur.fetchone, None):
@@ -664,8 +665,7 @@ class LegacyDatabase:
                         ticket_files.append(f)
                 yield self._ticket(row, ticket_messages, ticket_files, types, users, problems)
         finally:
-            for conn in conns:
-                conn.close()
+            _close_streams(conns, cursors)
 
     def _ticket(self, row: Sequence[Any], message_rows: Sequence[Sequence[Any]],
                 file_rows: Sequence[Sequence[Any]], types: Mapping[int, LegacyType],
@@ -782,6 +782,19 @@ class LegacyDatabase:
         exists = root is not None and os.path.isfile(path) and os.access(path, os.R_OK)
         return LegacyAttachment(file_id=int(fid), name=file_name, size=_i(size),
                                 ctime=_i(ctime), mtime=_i(mtime), path=path, exists=exists)
+
+
+def _close_streams(conns: Sequence[Any], cursors: Sequence[Any]) -> None:
+    """Close the streaming connections. A stream left early (``limit`` reached, the caller
+    stopped) is not drained row by row: pymysql would read the rest of a huge result, so
+    the unread result is marked finished and its connection closed instead."""
+    for cur in cursors:
+        result = getattr(cur, "_result", None)
+        if result is not None and getattr(result, "unbuffered_active", False):
+            result.unbuffered_active = False
+    for conn in conns:
+        with contextlib.suppress(pymysql.err.Error):
+            conn.close()
 
 
 class _Peek:
