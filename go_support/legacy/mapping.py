@@ -382,7 +382,11 @@ def _agent(ticket: LegacyTicket, ticket_type: LegacyType | None,
         problems.append(f"ticket {ticket.id}: its agent {user.username!r} is disabled; the "
                         f"ticket is migrated unassigned")
         return None
-    if ticket_type is not None and user.id not in ticket_type.agents:
+    if ticket_type is None:
+        problems.append(f"ticket {ticket.id}: {user.username!r} cannot stay its agent in "
+                        f"{DELETED_TYPE_NAME!r} (managers only); it is migrated unassigned")
+        return None
+    if user.id not in ticket_type.agents:
         problems.append(f"ticket {ticket.id}: {user.username!r} is no longer an agent of "
                         f"type {ticket_type.name!r}; the ticket is migrated unassigned")
         return None

@@ -9,6 +9,7 @@ import pytest
 from go_support.legacy.config import (
     CONFIG_ENV,
     DEFAULT_CONFIG,
+    GroupOfficeConfig,
     Unreadable,
     config_path,
     config_path_from_argv,
@@ -90,7 +91,7 @@ def write(tmp_path: Path, text: str, name: str = "config.php") -> Path:
     return path
 
 
-def load(path: Path) -> object:
+def load(path: Path) -> GroupOfficeConfig:
     return load_config(path, global_path=None)
 
 
@@ -192,7 +193,7 @@ def test_non_literal_values_are_kept_as_unreadable() -> None:
 
 def test_unreadable_key_the_migration_does_not_need_is_no_error(tmp_path: Path) -> None:
     text = DEBIAN_TEMPLATE + "$config['tmpdir'] = sys_get_temp_dir();\n"
-    assert load(write(tmp_path, text)).database.name == "groupoffice"  # type: ignore[attr-defined]
+    assert load(write(tmp_path, text)).database.name == "groupoffice"
 
 
 def test_unreadable_password_names_key_file_and_line_but_not_the_expression(
@@ -312,7 +313,7 @@ def test_bad_port(tmp_path: Path, port: str, shown: str) -> None:
 
 def test_port_as_string_is_accepted(tmp_path: Path) -> None:
     text = DEBIAN_TEMPLATE.replace("$config['db_port']=3306;", "$config['db_port']='3309';")
-    assert load(write(tmp_path, text)).database.port == 3309  # type: ignore[attr-defined]
+    assert load(write(tmp_path, text)).database.port == 3309
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -329,7 +330,7 @@ def test_wrong_types_name_the_key(tmp_path: Path, line: str, message: str) -> No
 
 def test_empty_password_is_allowed(tmp_path: Path) -> None:
     text = DEBIAN_TEMPLATE.replace("'s3cr3t-Pa$$'", "''")
-    assert load(write(tmp_path, text)).database.password == ""  # type: ignore[attr-defined]
+    assert load(write(tmp_path, text)).database.password == ""
 
 
 def test_unreadable_file(tmp_path: Path) -> None:

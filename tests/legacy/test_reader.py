@@ -11,7 +11,13 @@ import pytest
 from go_support.legacy.config import DatabaseSettings
 from go_support.legacy.errors import LegacyDatabaseError, LegacySchemaError
 from go_support.legacy.reader import LegacyDatabase, MessageKind, decode_text
-from go_support.legacy.synthetic import VARIANTS, SyntheticSpec, create_schema, generate
+from go_support.legacy.synthetic import (
+    VARIANTS,
+    SyntheticCounts,
+    SyntheticSpec,
+    create_schema,
+    generate,
+)
 from tests.legacy.conftest import go65_sql, settings_for
 from tests.mariadb import MariaDBServer
 
@@ -130,7 +136,7 @@ def test_stopping_early_releases_the_streams(mariadb: MariaDBServer, go65_db: st
 
 
 def make_variant(server: MariaDBServer, variant: str, spec: SyntheticSpec | None = None,
-                 name: str | None = None) -> tuple[str, object]:
+                 name: str | None = None) -> tuple[str, SyntheticCounts]:
     database = server.create_database(name or "v_" + re.sub(r"\W", "_", variant))
     spec = spec or SyntheticSpec(variant=variant)
     with server.connect(database) as conn:
@@ -153,17 +159,17 @@ def test_each_schema_variant_is_read_completely(mariadb: MariaDBServer, variant:
         orphans = db.orphan_messages()
         assert len(db.users()) == 1 + spec.agents + spec.customers
         statuses = db.statuses()
-    assert len(tickets) == counts.tickets == 60  # type: ignore[attr-defined]
+    assert len(tickets) == counts.tickets == 60
     messages = [m for t in tickets for m in t.messages]
     kinds = [m.kind for m in messages]
-    assert len(messages) == counts.messages  # type: ignore[attr-defined]
-    assert kinds.count(MessageKind.NOTE) == counts.notes  # type: ignore[attr-defined]
-    assert kinds.count(MessageKind.REQUESTER) == counts.requester_messages  # type: ignore[attr-defined]
-    assert kinds.count(MessageKind.AGENT) == counts.agent_messages  # type: ignore[attr-defined]
-    assert len(orphans) == counts.orphan_messages == 2  # type: ignore[attr-defined]
+    assert len(messages) == counts.messages
+    assert kinds.count(MessageKind.NOTE) == counts.notes
+    assert kinds.count(MessageKind.REQUESTER) == counts.requester_messages
+    assert kinds.count(MessageKind.AGENT) == counts.agent_messages
+    assert len(orphans) == counts.orphan_messages == 2
     files = [f for t in tickets for f in t.files]
-    assert sum(f.exists for f in files) == counts.attachments  # type: ignore[attr-defined]
-    assert sum(not f.exists for f in files) == counts.missing_files  # type: ignore[attr-defined]
+    assert sum(f.exists for f in files) == counts.attachments
+    assert sum(not f.exists for f in files) == counts.missing_files
     for f in files:
         if f.exists:
             assert f.path.read_bytes().startswith(b"attachment of ticket")
@@ -281,7 +287,7 @@ def test_optional_tables_and_columns_may_be_absent(mariadb: MariaDBServer) -> No
     with open_db(mariadb, database) as db:
         tickets = list(db.tickets())
         assert db.statuses() == {}
-    assert len(tickets) == 8 and sum(len(t.messages) for t in tickets) == counts.messages  # type: ignore[attr-defined]
+    assert len(tickets) == 8 and sum(len(t.messages) for t in tickets) == counts.messages
     assert all(t.cc_addresses == "" and t.files == () for t in tickets)
 
 
@@ -316,7 +322,7 @@ def test_messages_whose_ticket_is_gone_are_listed(mariadb: MariaDBServer) -> Non
     with open_db(mariadb, database) as db:
         orphans = db.orphan_messages()
         tickets = list(db.tickets())
-        assert db.count_messages() == counts.messages - lost  # type: ignore[attr-defined]
+        assert db.count_messages() == counts.messages - lost
     assert len(orphans) == 3 + lost and sum(1 for _, t in orphans if t == 2) == lost
     assert [t.id for t in tickets] == [1, 3, 4]
 
