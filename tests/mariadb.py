@@ -39,10 +39,13 @@ class MariaDBMissing(RuntimeError):
     """mariadbd or mariadb-install-db is not installed."""
 
 
+_SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/usr/local/sbin")  # sbin is not on every PATH
+
+
 def _binary(*names: str) -> str:
     for name in names:
         found = shutil.which(name) or next(
-            (str(p) for d in ("/usr/sbin", "/usr/bin", "/usr/local/sbin")
+            (str(p) for d in _SEARCH_DIRS
              if (p := Path(d) / name).is_file() and os.access(p, os.X_OK)), None)
         if found:
             return found

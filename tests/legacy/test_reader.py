@@ -343,3 +343,35 @@ def test_decode_text_passes_text_and_none() -> None:
     problems: list[str] = []
     assert decode_text(None, "x", problems) == "" and decode_text("é", "x", problems) == "é"
     assert decode_text("é".encode(), "x", problems) == "é" and problems == []
+
+
+def test_go65_turned_into_an_upgraded_database(mariadb: MariaDBServer, go65_copy: str) -> None:
+    """The real dump with the changes the 6.4 update list made (reference 1.12)."""
+    with mariadb.connect(go65_copy) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE ti_tickets MODIFY contact_id int(11) NULL DEFAULT NULL, "
+                    "MODIFY company_id int(11) NULL DEFAULT NULL, "
+                    "MODIFY due_date int(11) NULL DEFAULT NULL AFTER last_contact_response_time, "
+                    "MODIFY due_reminder_sent tinyint(1) NOT NULL DEFAULT 0 AFTER due_date")
+        cur.execute("ALTER TABLE ti_messages MODIFY attachments text "
+                    "COLLATE utf8mb4_general_ci NULL")
+        cur.execute("UPDATE ti_tickets SET contact_id = NULL, company_id = NULL WHERE id = 2")
+        cur.execute("UPDATE ti_messages SET attachments = NULL WHERE id = 5")
+        cur.execute("CREATE TABLE go_links_ti_tickets (id int NOT NULL, model_id int NOT NULL, "
+                    "PRIMARY KEY (id, model_id))")
+    with open_db(mariadb, go65_copy) as db:
+        assert db.schema.variant == "6.4-upgraded"
+        first, second = db.tickets()
+    assert first.contact is not None and first.contact_id == 4
+    assert (second.contact, second.contact_id, second.company_id) == (None, 0, 0)
+    assert second.messages[1].attachments_field == ""
+    assert [m.id for m in first.messages + second.messages] == [1, 2, 3, 4, 5]
+
+
+def test_go65_turned_into_a_63_database(mariadb: MariaDBServer, go65_copy: str) -> None:
+    with mariadb.connect(go65_copy) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE ti_statuses DROP COLUMN type_id")
+        cur.execute("RENAME TABLE ti_tickets_custom_fields TO cf_ti_tickets")
+    with open_db(mariadb, go65_copy) as db:
+        assert db.schema.variant == "6.3"
+        assert [s.type_id for s in db.statuses().values()] == [None, None]
+        assert [len(t.messages) for t in db.tickets()] == [3, 2]
