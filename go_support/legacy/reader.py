@@ -31,7 +31,7 @@ import pymysql  # type: ignore[import-untyped]
 import pymysql.cursors  # type: ignore[import-untyped]
 
 from go_support.errors import redact
-from go_support.legacy.config import DatabaseSettings
+from go_support.legacy.config import DatabaseSettings, GroupOfficeConfig
 from go_support.legacy.errors import LegacyDatabaseError, LegacySchemaError
 
 __all__ = [
@@ -345,6 +345,12 @@ class LegacyDatabase:
         self._users: dict[int, LegacyUser] | None = None
         self._folder_paths: dict[int, str | None] = {}
         self._any_agents: frozenset[int] | None = None
+
+    @classmethod
+    def from_config(cls, config: GroupOfficeConfig) -> LegacyDatabase:
+        """The database and file store a Group-Office ``config.php`` names (not connected)."""
+        return cls(config.database, file_storage_path=config.file_storage_path,
+                   source=" and ".join(str(p) for p in config.sources))
 
     # -- connections ---------------------------------------------------------------------
 

@@ -375,3 +375,27 @@ def test_go65_turned_into_a_63_database(mariadb: MariaDBServer, go65_copy: str) 
         assert db.schema.variant == "6.3"
         assert [s.type_id for s in db.statuses().values()] == [None, None]
         assert [len(t.messages) for t in db.tickets()] == [3, 2]
+
+
+def test_from_config_php(mariadb: MariaDBServer, go65_db: str, tmp_path: Path) -> None:
+    """config.php -> database, as `go-support migrate -c=...` will do it."""
+    from go_support.legacy.config import load_config
+
+    def config(password: str) -> Path:
+        path = tmp_path / "config.php"
+        path.write_text(
+            "<?php\n$config['db_host'] = '127.0.0.1';\n"
+            f"$config['db_port'] = {mariadb.port};\n$config['db_name'] = '{go65_db}';\n"
+            f"$config['db_user'] = '{mariadb.user}';\n$config['db_pass'] = '{password}';\n"
+            f"$config['file_storage_path'] = '{tmp_path}/files/';\n")
+        return path
+
+    cfg = load_config(config(mariadb.password), global_path=None)
+    with LegacyDatabase.from_config(cfg) as db:
+        assert db.file_storage_path == tmp_path / "files"
+        assert [t.id for t in db.tickets()] == [1, 2]
+    cfg = load_config(config("wrong-one"), global_path=None)
+    with pytest.raises(LegacyDatabaseError) as exc:
+        LegacyDatabase.from_config(cfg).connect()
+    assert f"(from {tmp_path / 'config.php'})" in str(exc.value)
+    assert "wrong-one" not in str(exc.value)
