@@ -568,6 +568,14 @@ class LegacyDatabase:
         where, args = self._ticket_filter(type_ids, after_id, None)
         return int(self._query(f"SELECT COUNT(*) FROM ti_tickets t WHERE {where}", args)[0][0])
 
+    def count_tickets_per_type(self, type_ids: Sequence[int] | None = None,
+                               after_id: int = 0) -> dict[int, int]:
+        """``{legacy type id: tickets}`` (deleted types included), for progress and summaries."""
+        where, args = self._ticket_filter(type_ids, after_id, None)
+        rows = self._query(f"SELECT t.type_id, COUNT(*) FROM ti_tickets t WHERE {where} "
+                           f"GROUP BY t.type_id ORDER BY t.type_id", args)
+        return {int(t): int(n) for t, n in rows}
+
     def count_messages(self, type_ids: Sequence[int] | None = None) -> int:
         """How many messages belong to existing tickets (of ``type_ids``)."""
         where, args = self._ticket_filter(type_ids, 0, None)

@@ -332,3 +332,39 @@ def test_go65_demo_maps(mariadb: MariaDBServer, go65_db: str) -> None:
     assert [m.mail_status for m in open_.messages] == ["received", "received"]
     assert open_.created_at == datetime.fromtimestamp(1641032814, UTC)
     assert all(not t.problems for t in tickets)
+
+
+@pytest.mark.parametrize("variant", ["6.5", "6.2"])
+def test_generated_database_maps_with_every_count_accounted_for(
+        mariadb: MariaDBServer, tmp_path: Path, variant: str) -> None:
+    from go_support.legacy.synthetic import SyntheticSpec, create_schema, generate
+
+    spec = SyntheticSpec(tickets=80, variant=variant, seed=11, attachment_every=4,
+                         missing_file_every=9, deleted_type_every=10, storage=tmp_path)
+    database = mariadb.create_database(f"map_{variant.replace('.', '_')}")
+    with mariadb.connect(database) as conn:
+        create_schema(conn, variant)
+        counts = generate(conn, spec)
+    with LegacyDatabase(settings_for(mariadb, database), file_storage_path=tmp_path) as db:
+        legacy_types, statuses, users = db.types(), db.statuses(), db.users()
+        per_type = db.count_tickets_per_type()
+        types = map_types(legacy_types.values())
+        tickets = [map_ticket(t, types, legacy_types, statuses, users) for t in db.tickets()]
+    assert per_type == dict(counts.per_type)
+    messages = [m for t in tickets for m in t.messages]
+    assert len(tickets) == counts.tickets and len(messages) == counts.messages
+    assert sum(m.private for m in messages) == counts.notes
+    assert sum(m.mail_status == "received" for m in messages) == counts.requester_messages
+    assert sum(m.mail_status == "sent" for m in messages) == counts.agent_messages
+    assert sum(len(m.attachments) for m in messages) == counts.attachments
+    assert all(a.path.is_file() for m in messages for a in m.attachments)
+    missing = [p for t in tickets for p in t.problems if "is missing on disk" in p]
+    assert len(missing) == counts.missing_files
+    deleted = [t for t in tickets if t.type.legacy_id is None]
+    assert len(deleted) == spec.tickets // spec.deleted_type_every
+    assert all(t.type.name == DELETED_TYPE_NAME for t in deleted)
+    assert {t.status for t in tickets} == set(Status) - {Status.FAILED, Status.CANCELLED}
+    assert {c for t in tickets for c in t.categories} == {"In progress", "Waiting for customer"}
+    # customers with an account are users; tickets opened by agents keep the contact
+    assert {t.requester.kind for t in tickets} == {"user", "contact"}
+    assert all(t.requester.person.email for t in tickets)
