@@ -20,6 +20,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,10 +69,18 @@ class MariaDBServer:
     user: str = TEST_USER
     password: str = field(default=TEST_PASSWORD, repr=False)
     host: str = "127.0.0.1"
+    _short: Path | None = field(default=None, repr=False)
 
     @property
     def socket_path(self) -> Path:
-        return self.base / "mysqld.sock"
+        """The root login's socket; a Unix socket path must stay under 108 bytes, so a deep
+        temporary folder gets a short one of its own."""
+        path = self.base / "mysqld.sock"
+        if len(str(path)) < 100:
+            return path
+        if self._short is None:
+            self._short = Path(tempfile.mkdtemp(prefix="gomdb-"))
+        return self._short / "mysqld.sock"
 
     @classmethod
     @contextlib.contextmanager
@@ -141,6 +150,8 @@ class MariaDBServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
+        if self._short is not None:
+            shutil.rmtree(self._short, ignore_errors=True)
 
     def connect(self, database: str | None = None, **options: Any) -> pymysql.Connection[Any]:
         """A connection as the test user (autocommit)."""
