@@ -399,3 +399,11 @@ def test_from_config_php(mariadb: MariaDBServer, go65_db: str, tmp_path: Path) -
         LegacyDatabase.from_config(cfg).connect()
     assert f"(from {tmp_path / 'config.php'})" in str(exc.value)
     assert "wrong-one" not in str(exc.value)
+
+
+def test_db_socket_is_used_instead_of_host_and_port(mariadb: MariaDBServer,
+                                                    go65_db: str) -> None:
+    settings = DatabaseSettings("no-such-host.invalid", 1, go65_db, mariadb.user,
+                                mariadb.password, socket=str(mariadb.socket_path))
+    with LegacyDatabase(settings) as db:
+        assert db.count_tickets() == 2
