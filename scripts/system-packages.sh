@@ -2,7 +2,8 @@
 # Debian packages the tests need (services the tests start themselves as throw-away instances).
 # As root on Debian they are installed; elsewhere this names them and stops if one is missing.
 set -euo pipefail
-packages=(dovecot-imapd)   # IMAP tests start a throw-away Dovecot (tests/mail/services.py)
+# mariadb-server: the legacy migration's tests; dovecot-imapd: the mail tests (tests/mail/services.py)
+packages=(mariadb-server dovecot-imapd)
 [ ${#packages[@]} -eq 0 ] && exit 0
 missing=()
 for p in "${packages[@]}"; do
