@@ -103,7 +103,7 @@ class Dovecot:
 
 
 def _config(root: Path, port: int, tls_port: int, user: str, group: str, uid: int,
-            gid: int) -> str:
+            gid: int, extra: str) -> str:
     login_user = "dovenull" if os.geteuid() == 0 else user
     return f"""
 base_dir = {root}/run
@@ -153,12 +153,14 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
+{extra}
 """
 
 
 @contextlib.contextmanager
-def dovecot() -> Iterator[Dovecot]:
-    """A fresh Dovecot, stopped and removed afterwards; fails (never skips) without one."""
+def dovecot(extra_config: str = "") -> Iterator[Dovecot]:
+    """A fresh Dovecot, stopped and removed afterwards; fails (never skips) without one.
+    ``extra_config`` is appended to its configuration (e.g. to take IDLE away)."""
     if not os.path.exists(DOVECOT):
         pytest.fail(MISSING, pytrace=False)
     root = Path(tempfile.mkdtemp(prefix="go-support-dovecot-"))
@@ -189,10 +191,10 @@ def dovecot() -> Iterator[Dovecot]:
         for _attempt in range(5):
             port, tls_port = free_port(), free_port()
             (root / "dovecot.conf").write_text(_config(root, port, tls_port, user, group, uid,
-                                                       gid))
-            process = subprocess.Popen(
-                [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-                stdout=subprocess.DEVNULL, stderr=open(root / "stderr.log", "wb"))  # noqa: SIM115
+                                                       gid, extra_config))
+            with open(root / "stderr.log", "wb") as stderr:  # the child keeps its own copy
+                process = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
+                                           stdout=subprocess.DEVNULL, stderr=stderr)
             try:
                 wait_for_port(port, 15, process, root / "stderr.log")
                 wait_for_port(tls_port, 15, process, root / "stderr.log")

@@ -14,7 +14,7 @@ import pytest
 
 from go_support.mail.config import MailboxSettings
 from go_support.mail.sources import ImapSource, MaildirSource, SourceError, StdinSource
-from tests.mail.services import Account, Dovecot
+from tests.mail.services import Account, Dovecot, dovecot
 
 
 def mail_bytes(n: int, size: int = 0) -> bytes:
@@ -122,6 +122,21 @@ def test_polling_when_idle_is_off(dovecot_server: Dovecot, imap_account: Account
         assert [m.raw for m in imap.fetch()] == [mail_bytes(4)]
     finally:
         imap.close()
+
+
+def test_a_server_without_idle_is_polled() -> None:
+    with dovecot("imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE") as server:
+        account = server.add_user()
+        slept: list[float] = []
+        imap = ImapSource("support", settings(server, account, poll_seconds=5.0),
+                          account.password, sleep=slept.append)
+        try:
+            Peer(server, account).append(mail_bytes(11))
+            assert [m.raw for m in imap.fetch()] == [mail_bytes(11)]
+            assert not imap.uses_idle  # IDLE is on in the settings, but not on the server
+            assert imap.wait(timeout=60) is True and slept == [5.0]
+        finally:
+            imap.close()
 
 
 def test_flag_instead_of_move(dovecot_server: Dovecot, imap_account: Account,
