@@ -169,10 +169,10 @@ class ImapSource:
                                       f"{s.processed_flag!r}; use processed_folder instead",
                                       temporary=False)
         except SourceError:
-            _quietly(client.logout)
+            _close(client)
             raise
         except (OSError, IMAPClientError) as exc:
-            _quietly(client.logout)
+            _close(client)
             raise self._fail(exc, "the IMAP session failed", temporary=True) from None
         self._client = client
         log.info("%s: connected (%s)", self._where(),
@@ -185,7 +185,7 @@ class ImapSource:
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            _quietly(client.logout)
+            _close(client)
 
     def _session(self) -> imapclient.IMAPClient:
         self.connect()
@@ -329,6 +329,12 @@ class ImapSource:
                 self._capabilities = self._capabilities - {b"IDLE"}
                 return True
             raise
+
+
+def _close(client: imapclient.IMAPClient) -> None:
+    """Log out if the session still works; close the socket in any case."""
+    _quietly(client.logout)
+    _quietly(client.shutdown)
 
 
 def _quietly(action: Callable[[], Any]) -> None:

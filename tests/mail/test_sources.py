@@ -6,6 +6,7 @@ import io
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,10 @@ class Peer:
 
 
 @pytest.fixture
-def peer(dovecot_server: Dovecot, imap_account: Account) -> Peer:
-    return Peer(dovecot_server, imap_account)
+def peer(dovecot_server: Dovecot, imap_account: Account) -> Iterator[Peer]:
+    other = Peer(dovecot_server, imap_account)
+    yield other
+    other.client.logout()
 
 
 def test_a_mail_leaves_the_inbox_only_when_told_it_is_stored(
@@ -131,7 +134,9 @@ def test_a_server_without_idle_is_polled() -> None:
         imap = ImapSource("support", settings(server, account, poll_seconds=5.0),
                           account.password, sleep=slept.append)
         try:
-            Peer(server, account).append(mail_bytes(11))
+            other = Peer(server, account)
+            other.append(mail_bytes(11))
+            other.client.logout()
             assert [m.raw for m in imap.fetch()] == [mail_bytes(11)]
             assert not imap.uses_idle  # IDLE is on in the settings, but not on the server
             assert imap.wait(timeout=60) is True and slept == [5.0]
