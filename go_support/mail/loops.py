@@ -39,7 +39,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 from typing import Literal
 
-from go_support.mail.parse import ParsedMail, normalise_message_id
+from go_support.mail.parse import ParsedMail, loose_addresses, normalise_message_id
 
 __all__ = [
     "Bounce",
@@ -144,7 +144,7 @@ def classify(mail: ParsedMail, *, own_addresses: Iterable[str] = ()) -> Verdict:
     if sender in own:
         return Verdict("loop", (f"sent from our own address {mail.sender.email}",), None, True)
     for value in _values(mail, "X-Loop"):
-        named = {a.casefold() for a in re.findall(r"[^\s<>,;]+@[^\s<>,;]+", value)}
+        named = {a.casefold() for a in loose_addresses(value)}
         if named & own or value.casefold() in own:
             return Verdict("loop", (f"X-Loop names our address ({value})",), None, True)
         reasons.append(f"X-Loop: {value}")
@@ -252,7 +252,7 @@ def _returned_id(mail: ParsedMail) -> str | None:
                 return found
     for text in [mail.text] + [a.data.decode("utf-8", "replace") for a in mail.attachments
                                if a.content_type.startswith("text/")]:
-        match = re.search(r"^\s*Message-ID:\s*(<[^<>\s]+>)", text, re.I | re.M)
+        match = re.search(r"^[ \t]*Message-ID:[ \t]*(<[^<>\s]+>)", text, re.I | re.M)
         if match:
             return normalise_message_id(match.group(1))
     return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import html
 import mimetypes
 import quopri
@@ -51,6 +52,7 @@ __all__ = [
     "Quarantine",
     "QuarantineCode",
     "decode_header_text",
+    "loose_addresses",
     "normalise_message_id",
     "parse_mail",
     "replace_cids",
@@ -400,7 +402,7 @@ def _addresses(
             pairs = []
         usable = [(n, a.strip()) for n, a in pairs if _ADDRESS.match(a.strip())]
         if not usable:
-            usable = [("", a) for a in _LOOSE_ADDRESS.findall(raw)]
+            usable = [("", a) for a in loose_addresses(raw)]
             if usable:
                 notes.append(f"{name} {raw[:80]!r} is not valid: read as {usable[0][1]}")
         for display, address in usable:
@@ -410,6 +412,13 @@ def _addresses(
 
 _ADDRESS = re.compile(r'^(?:[^@\s<>()\[\],;:"]+|"[^"\r\n]+")@[^@\s<>()\[\],;:"]+$')
 _LOOSE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
+_SEPARATORS = re.compile(r'[\s<>,;:"()\[\]]+')
+
+
+def loose_addresses(text: str) -> list[str]:
+    """The words of ``text`` that look like addresses. Word by word, not a regex search over
+    the whole text: a search backtracks quadratically on a long run without ``@``."""
+    return [w for w in _SEPARATORS.split(text) if "@" in w and _LOOSE_ADDRESS.fullmatch(w)]
 
 
 def normalise_message_id(value: str) -> str | None:
@@ -527,9 +536,11 @@ _PARAMETER = re.compile(r';\s*([^=;\s"]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 _CONTINUED = re.compile(r"^(.*?)\*(\d+)(\*?)$")
 
 
+@functools.lru_cache(maxsize=64)
 def _params(value: str) -> dict[str, str]:
     """A header's parameters as text, read leniently: unquoted values with blanks or ``=``,
-    RFC 2231 (``name*=charset''%xx``, continuations ``name*0*``) and encoded words."""
+    RFC 2231 (``name*=charset''%xx``, continuations ``name*0*``) and encoded words. Cached:
+    a part's parameters are asked for several times (callers only read the result)."""
     text = _fix_8bit(_unfold(value))
     simple: dict[str, str] = {}
     pieces: dict[str, dict[int, tuple[str, bool]]] = {}

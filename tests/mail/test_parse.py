@@ -8,6 +8,7 @@ in the folder fails the test until its outcome is written here.
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -421,3 +422,29 @@ def test_header_decoding() -> None:
     assert normalise_message_id(" <a@b> (comment)") == "<a@b>"
     assert normalise_message_id("a@b") == "<a@b>"
     assert normalise_message_id("<>") is None
+
+
+@pytest.mark.parametrize(("what", "raw"), [
+    ("a From of one long word", b"From: " + b"a" * 300_000 + b"\r\nSubject: x\r\n\r\nbody"),
+    ("an X-Loop of one long word", b"From: a@b.example\r\nX-Loop: " + b"a" * 300_000
+     + b"\r\n\r\nbody"),
+    ("a bounce of blank lines", b"From: MAILER-DAEMON@b.example\r\nSubject: failure notice"
+     b"\r\n\r\n" + b" \n" * 300_000),
+    ("a tag that never closes", b"From: a@b.example\r\nContent-Type: text/html\r\n\r\n<p "
+     + b"a " * 300_000),
+    ("50,000 parameters", b"From: a@b.example\r\nContent-Type: text/plain; "
+     + b"a=b; " * 50_000 + b"\r\n\r\nx"),
+    ("2,000 nested multiparts", b"From: a@b.example\r\n" + b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i)
+        for i in range(2000)) + b"\r\nx"),
+])
+def test_hostile_mail_takes_linear_time(what: str, raw: bytes) -> None:
+    """A regex that backtracks quadratically turns one such mail into minutes of CPU (the
+    first of these took 275 s before the address search went word by word)."""
+    from go_support.mail.loops import classify
+
+    start = time.perf_counter()
+    result = parse_mail(raw)
+    if isinstance(result, ParsedMail):
+        classify(result)
+    assert time.perf_counter() - start < 15, what
