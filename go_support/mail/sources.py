@@ -314,10 +314,12 @@ class ImapSource:
 
         def run(client: imapclient.IMAPClient) -> bool:
             client.idle()
+            responses: list[Any] = []
             try:
-                responses = client.idle_check(timeout=min(timeout, _IDLE_RENEW))
+                responses += client.idle_check(timeout=min(timeout, _IDLE_RENEW))
             finally:
-                client.idle_done()
+                # what arrived between the last check and DONE counts too
+                responses += client.idle_done()[1]
             return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT")
                        for r in responses)
 
