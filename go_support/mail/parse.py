@@ -21,7 +21,9 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import dataclasses
 import functools
+import hashlib
 import html
 import mimetypes
 import quopri
@@ -88,8 +90,8 @@ class Address:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file of the mail: a real attachment, an inline image (``content_id`` set, named by
-    ``cid:`` in the HTML), or an attached message (``message/rfc822``, as an ``.eml``)."""
+    """A file of the mail: a real attachment, an inline image (``inline``: the HTML shows it
+    through ``cid:<content_id>``), or an attached message (``message/rfc822``, an ``.eml``)."""
 
     filename: str
     content_type: str
@@ -142,6 +144,12 @@ class ParsedMail:
         """The subject as a ticket title: one line, at most 255 characters, never empty."""
         text = " ".join(self.subject.split()) or "(no subject)"
         return text if len(text) <= 255 else text[:254] + "…"
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the original bytes: tells apart two mails that share a Message-ID, and
+        names a mail that has none."""
+        return hashlib.sha256(self.raw).hexdigest()
 
     @property
     def recipients(self) -> tuple[Address, ...]:
@@ -258,7 +266,7 @@ def _parse(raw: bytes, now: datetime) -> ParsedMail | Quarantine:
         date=_date(message, now, notes),
         html=html_body,
         text=text_body,
-        attachments=tuple(body.attachments),
+        attachments=_mark_inline(body.attachments, html_body),
         notes=tuple(dict.fromkeys(notes)),
     )
 
@@ -770,6 +778,16 @@ class _Body:
         if not text and clean:
             text = html_to_text(clean)
         return clean, text
+
+
+def _mark_inline(attachments: list[Attachment], html_body: str) -> tuple[Attachment, ...]:
+    """``inline`` exactly for the files the body shows through ``cid:``; every other file
+    (an image a client would show below the text, say) is listed as an attachment."""
+    shown = {html.unescape(c) for c in re.findall(r'src="cid:([^"]+)"', html_body, re.I)}
+    return tuple(
+        a if a.inline == (a.content_id in shown) else dataclasses.replace(
+            a, inline=a.content_id in shown)
+        for a in attachments)
 
 
 def _closing_boundary_missing(message: Message) -> bool:

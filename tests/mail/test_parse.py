@@ -265,6 +265,19 @@ def test_inline_images_keep_their_cid_references() -> None:
     assert isinstance(inner, ParsedMail) and inner.subject
 
 
+def test_an_image_the_body_does_not_show_is_an_attachment() -> None:
+    apple = mail("attachment_emails/attachment_content_location.eml")  # inline, no cid: in text
+    [photo] = apple.attachments
+    assert (photo.filename, photo.content_id, photo.inline) == ("Photo25.jpg", "qbFGyPQAS8",
+                                                                False)
+
+
+def test_the_digest_tells_mails_with_one_message_id_apart() -> None:
+    one, two = mail("mime_emails/raw_email12.eml"), mail("mime_emails/raw_email7.eml")
+    assert one.message_id == two.message_id
+    assert one.digest != two.digest and len(one.digest) == 64
+
+
 def test_attached_messages_are_files() -> None:
     forwarded = mail("attachment_emails/attachment_message_rfc822.eml").attachments[0]
     assert forwarded.content_type == "message/rfc822"
