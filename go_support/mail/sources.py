@@ -17,6 +17,7 @@ quarantine folder on the server, where their bytes stay.
 
 from __future__ import annotations
 
+import functools
 import imaplib
 import logging
 import os
@@ -47,6 +48,7 @@ __all__ = [
 log = logging.getLogger("go_support.mail")
 
 _FETCH_CHUNK = 25  # mails per FETCH of bodies: bounded memory, few round trips
+_SIZE_CHUNK = 1000  # UIDs per FETCH, MOVE or STORE (a server limits a command's length)
 _IDLE_RENEW = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout
 
 
@@ -220,7 +222,10 @@ class ImapSource:
                 uids = uids[:limit]
             if not uids:
                 return []
-            sizes = client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE"])
+            sizes: dict[int, Any] = {}
+            for start in range(0, len(uids), _SIZE_CHUNK):  # command lines stay short
+                sizes.update(client.fetch(uids[start:start + _SIZE_CHUNK],
+                                          ["RFC822.SIZE", "INTERNALDATE"]))
             small = [u for u in uids if u in sizes and sizes[u][b"RFC822.SIZE"] <= self.max_bytes]
             bodies: dict[int, bytes] = {}
             for start in range(0, len(small), _FETCH_CHUNK):
@@ -269,7 +274,7 @@ class ImapSource:
             else:
                 client.expunge()
 
-        def run(client: imapclient.IMAPClient) -> None:
+        def run(uids: list[int], client: imapclient.IMAPClient) -> None:
             try:
                 move(client, uids)
                 return
@@ -285,19 +290,21 @@ class ImapSource:
                         raise
                     log.info("%s: mail %s was already taken", self._where(), uid)
 
-        if uids:
-            self._call(f"moving {len(uids)} mail(s) to {folder!r} failed", run)
+        for start in range(0, len(uids), _SIZE_CHUNK):
+            chunk = uids[start:start + _SIZE_CHUNK]
+            self._call(f"moving {len(chunk)} mail(s) to {folder!r} failed",
+                       functools.partial(run, chunk))
 
     def done(self, *mails: IncomingMail) -> None:
         """Move ``mails`` to the processed folder (one MOVE), or flag them. Call it only once
         Group-Office holds them."""
         uids = self._uids(mails)
         flag = self.settings.processed_flag
-        if not uids:
-            return
         if flag is not None:
-            self._call(f"flagging {len(uids)} mail(s) failed",
-                       lambda client: client.add_flags(uids, [flag]))
+            for start in range(0, len(uids), _SIZE_CHUNK):
+                chunk = uids[start:start + _SIZE_CHUNK]
+                self._call(f"flagging {len(chunk)} mail(s) failed",
+                           functools.partial(_flag, chunk, flag))
         else:
             assert self.settings.move_to is not None
             self._move(uids, self.settings.move_to)
@@ -331,6 +338,10 @@ class ImapSource:
                 self._capabilities = self._capabilities - {b"IDLE"}
                 return True
             raise
+
+
+def _flag(uids: list[int], flag: str, client: imapclient.IMAPClient) -> None:
+    client.add_flags(uids, [flag])
 
 
 def _close(client: imapclient.IMAPClient) -> None:

@@ -127,21 +127,26 @@ def test_polling_when_idle_is_off(dovecot_server: Dovecot, imap_account: Account
         imap.close()
 
 
-def test_a_server_without_idle_is_polled() -> None:
-    with dovecot("imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE") as server:
+def test_a_server_without_idle_and_move_is_polled_and_copied() -> None:
+    with dovecot("imap_capability = IMAP4rev1 LITERAL+ UIDPLUS") as server:
         account = server.add_user()
         slept: list[float] = []
         imap = ImapSource("support", settings(server, account, poll_seconds=5.0),
                           account.password, sleep=slept.append)
+        other = Peer(server, account)
         try:
-            other = Peer(server, account)
             other.append(mail_bytes(11))
-            other.client.logout()
-            assert [m.raw for m in imap.fetch()] == [mail_bytes(11)]
+            other.append(mail_bytes(12))
+            mails = imap.fetch()
+            assert [m.raw for m in mails] == [mail_bytes(11), mail_bytes(12)]
             assert not imap.uses_idle  # IDLE is on in the settings, but not on the server
             assert imap.wait(timeout=60) is True and slept == [5.0]
+            imap.done(*mails)  # COPY, \Deleted, UID EXPUNGE
+            assert (other.count("INBOX"), other.count("Processed")) == (0, 2)
+            assert imap.fetch() == []
         finally:
             imap.close()
+            other.client.logout()
 
 
 def test_flag_instead_of_move(dovecot_server: Dovecot, imap_account: Account,
