@@ -5,7 +5,9 @@
   the machine running the tests leaks into a test;
 * :func:`live_server` and :func:`emulator_server`: the Group-Office a test runs against;
 * :func:`destroyed_afterwards`: what a test created on it, destroyed afterwards;
-* :class:`RecordingTransport`: the real transport, logging what went over the wire.
+* :class:`RecordingTransport`: the real transport, logging what went over the wire;
+* :func:`free_port` and :func:`stop_process`: for the throw-away services the tests start
+  (MariaDB, Dovecot, the SMTP sink).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
+import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,3 +140,22 @@ class RecordingTransport:
     def clear(self) -> None:
         self.sent.clear()
         self.received.clear()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Terminate a service the tests started, kill it if it does not stop in ``timeout``."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pymysql
+
+from tests._support import free_port, stop_process
 
 TEST_USER = "gotest"
 TEST_PASSWORD = "Test-Secret-42"  # a throw-away server on loopback; only the tests know it
@@ -51,12 +52,6 @@ def _binary(*names: str) -> str:
         if found:
             return found
     raise MariaDBMissing(f"{INSTALL_HINT} (looked for {', '.join(names)})")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -86,7 +81,7 @@ class MariaDBServer:
     @contextlib.contextmanager
     def started(cls, base: Path, timeout: float = 60.0) -> Iterator[MariaDBServer]:
         """Install a data directory under ``base``, start mariadbd, yield, stop it."""
-        server = cls(base=base, port=_free_port())
+        server = cls(base=base, port=free_port())
         server.start(timeout)
         try:
             yield server
@@ -144,12 +139,7 @@ class MariaDBServer:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        stop_process(self.process, 30)
         if self._short is not None:
             shutil.rmtree(self._short, ignore_errors=True)
 

@@ -29,16 +29,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests._support import free_port, stop_process
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USERS = 500
 MISSING = ("Dovecot is not installed, and the IMAP tests need a real one: run "
            "scripts/system-packages.sh as root (Debian package dovecot-imapd)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None,
@@ -93,13 +89,7 @@ class Dovecot:
         return self.root / "home" / user / "Maildir"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
 
 
 def _config(root: Path, port: int, tls_port: int, user: str, group: str, uid: int,
@@ -200,9 +190,7 @@ def dovecot(extra_config: str = "") -> Iterator[Dovecot]:
                 wait_for_port(tls_port, 15, process, root / "stderr.log")
                 break
             except RuntimeError:
-                if process.poll() is None:
-                    process.terminate()
-                    process.wait(10)
+                stop_process(process)
                 log = (root / "dovecot.log")
                 if log.exists() and "Address already in use" not in log.read_text(
                         errors="replace"):

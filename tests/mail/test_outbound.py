@@ -11,7 +11,8 @@ from go_support.mail.loops import classify
 from go_support.mail.outbound import OutgoingAttachment, SendFailed, SmtpSender, compose
 from go_support.mail.parse import ParsedMail, parse_mail
 from go_support.mail.thread_ids import MessageIds, TicketRef, match_thread
-from tests.mail.services import SmtpSink, free_port
+from tests._support import free_port
+from tests.mail.services import SmtpSink
 
 IDS = MessageIds("0123456789abcdef0123456789abcdef", "desk.example")
 DESK = ("support@desk.example", "Help desk")

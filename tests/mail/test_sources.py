@@ -241,7 +241,7 @@ def test_a_refused_login_names_the_user_never_the_password(
 
 def test_an_unreachable_server_is_temporary(dovecot_server: Dovecot,
                                             imap_account: Account) -> None:
-    from tests.mail.services import free_port
+    from tests._support import free_port
 
     imap = source(dovecot_server, imap_account, port=free_port())
     with pytest.raises(SourceError, match="cannot connect") as failed:
