@@ -47,7 +47,8 @@ __all__ = [
     "TaskPatch",
 ]
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Title = Annotated[str, StringConstraints(max_length=255)]
+"""Required on create by presence only: Group-Office accepts ``""`` on create and update (17)."""
 ListName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ListDescription = Annotated[str, StringConstraints(max_length=255)]
 Percent = Annotated[int, Field(ge=0, le=100)]
@@ -223,8 +224,10 @@ class TaskCreate(WireInput):
 class TaskPatch(WireInput):
     """An update of a task. Fields left out are not touched; ``None`` clears nullable fields.
 
-    Beware (08-task-lifecycle.json): changing ``responsibleUserId`` alone resets ``progress``
-    to ``needs-action``; send ``progress`` in the same patch to keep it. ``customFields`` merge.
+    Beware (08, 17): changing ``responsibleUserId`` resets ``progress`` to ``needs-action``
+    unless the same patch changes ``progress`` to another value; a patch that repeats the
+    current progress does not keep it. To assign and set a progress reliably, send them in two
+    ``Task/set`` calls of one request. ``customFields`` merge.
     """
 
     entity_name = "Task"

@@ -2,13 +2,16 @@
 
 Quirks kept on purpose (groupoffice-wire/README.md): invalid ``progress`` and ``role`` values
 are silently ignored (04, 08); tasks in ``support`` lists are invisible (04); a new task list's
-ACL never gets the super-admin's group (04); ``acl`` writes merge and an empty ``acl`` is always
-reported as changed (04, 05); per-user TaskList values read null without a row (16); a default
+ACL never gets the super-admin's group, and any other creator's personal group stays at MANAGE
+on every ACL save (04, 17); ``acl`` writes merge and an empty ``acl`` is always reported as
+changed (04, 05); per-user TaskList values read null without a row (16); a default
 TaskCategory owner is ``"1"`` in ``created`` and ``1`` afterwards (06); changing
-``responsibleUserId`` without changing progress resets progress (08, 17); ``Task/query`` defaults to subscribed lists
-(08); creating a Task or TaskList writes the creator's per-user row, which ``Foo/changes`` and
-the request's state strings show (08); a comment that changes nothing on its task leaves the
-task's state alone but is still reported by a later /set of the request (09).
+``responsibleUserId`` resets progress unless progress changes value (08, 17); an empty title
+is accepted (17); ``Task/get`` with an unknown property finds nothing (18); ``Task/query``
+defaults to subscribed lists (08); creating a Task or TaskList writes the creator's per-user
+row, which ``Foo/changes`` and the request's state strings show (08); a comment that changes
+nothing on its task leaves the task's state alone but is still reported by a later /set of the
+request (09).
 """
 
 from __future__ import annotations
