@@ -192,8 +192,9 @@ class TaskListHandler(EntityHandler):
         # MANAGE, unless the owner is the super admin: a patch that removes or lowers it is
         # answered ``updated`` and changes nothing, whoever sends it (groupoffice-wire 17 #10-#12).
         owner = ctx.store.get("User", record.get("createdBy"))
-        if owner is not None and str(owner["id"]) != acl.ADMIN_USER:
-            record.setdefault("acl", {})[str(owner.get("personalGroup"))] = acl.MANAGE
+        group = (owner or {}).get("personalGroup")
+        if owner is not None and str(owner["id"]) != acl.ADMIN_USER and group is not None:
+            record.setdefault("acl", {})[str(group)] = acl.MANAGE
         if old is None:
             color = f"{random.randrange(0, 0xFFFFFF):06x}"
             user = record.setdefault("userProps", {}).setdefault(str(ctx.user_id), {})
