@@ -194,7 +194,9 @@ class TaskCreate(WireInput):
     """A new task. Defaults are the server's and are not sent unless set.
 
     ``progress`` must be one of the five strings: the server would silently store
-    ``needs-action`` instead of a bad value (08-task-lifecycle.json).
+    ``needs-action`` instead of a bad value (08-task-lifecycle.json). There is no
+    ``createdAt``: the server ignores it and creates the task now, so a migrated ticket
+    cannot keep its original creation time there (18); ``start`` and ``due`` are kept.
     """
 
     entity_name = "Task"
