@@ -372,7 +372,7 @@ class TaskHandler(EntityHandler):
         "projectId": Prop(),
         "mileStoneId": Prop(),
         "createdBy": Prop(readonly=True),
-        "createdAt": Prop(readonly=True),
+        "createdAt": Prop(readonly=True),  # ignored on create (groupoffice-wire 18 #1)
         "modifiedAt": Prop(readonly=True),
         "modifiedBy": Prop(readonly=True),
         "filesFolderId": Prop(),
@@ -690,7 +690,8 @@ class TaskHandler(EntityHandler):
             task["progress"] = "needs-action"
         now = now_iso()
         task["modifiedAt"] = now
-        # what the commentedAt filter compares: MAX(comment.date) (09 #19)
+        # what the commentedAt filter compares: MAX(comment.date), a backdated date too
+        # (09 #19; groupoffice-wire 18 #5)
         task["commentedAt"] = newest_comment_date(ctx.store, "Task", task["id"])
         if _without(task, "commentedAt") != _without(old, "commentedAt"):
             if task.get("progress") != old.get("progress"):

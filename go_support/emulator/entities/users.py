@@ -166,6 +166,7 @@ class UserHandler(EntityHandler):
     def filters(self) -> dict[str, FilterFn]:
         return {
             **super().filters(),
+            # the whole address in any case; a prefix finds nothing (groupoffice-wire 18 #11)
             "email": lambda c, r, v: text_filter(r.get("email"), v),
             "username": lambda c, r, v: text_filter(r.get("username"), v),
             "displayName": lambda c, r, v: text_filter(r.get("displayName"), v),
