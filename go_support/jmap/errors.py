@@ -21,13 +21,14 @@ from go_support.errors import GoSupportError, redact
 
 if TYPE_CHECKING:
     from go_support.jmap.request import Responses
-    from go_support.jmap.results import SetResult
+    from go_support.jmap.results import ChangesResult, SetResult
 
 __all__ = [
     "AuthenticationError",
     "BlobNotFoundError",
     "BlobTooLargeError",
     "CannotCalculateChanges",
+    "ChangesTruncated",
     "DbException",
     "Forbidden",
     "HTTPStatusError",
@@ -55,6 +56,7 @@ __all__ = [
     "StateMismatch",
     "TransportError",
     "Unauthorized",
+    "UnknownPropertiesError",
     "UnsupportedFilter",
     "UnsupportedSort",
     "method_error",
@@ -383,6 +385,29 @@ class InvalidObjectError(JMAPError):
         super().scrub(*secrets)
 
 
+class UnknownPropertiesError(JMAPError):
+    """A ``Foo/get`` asked for properties the entity does not have; nothing was sent.
+
+    Group-Office answers such a get with every id under ``notFound`` and no error
+    (groupoffice-wire 18), so one typo would make a ticket look deleted. ``unknown`` lists
+    the names in the order given. Pass ``validate=False`` to send the call anyway.
+    """
+
+    def __init__(self, entity: str, unknown: Iterable[str]) -> None:
+        self.entity = entity
+        self.unknown = tuple(unknown)
+        names = ", ".join(repr(n) for n in self.unknown)
+        super().__init__(
+            f"{entity}/get was not sent: {names} not a property of {entity}; Group-Office "
+            "would answer every id as notFound (pass validate=False to send it unchecked)"
+        )
+
+    @property
+    def method(self) -> str:
+        """The ``Foo/get`` method that was not sent."""
+        return f"{self.entity}/get"
+
+
 # --- method errors --------------------------------------------------------------------
 
 _REGISTRY: dict[str, type[MethodError]] = {}
@@ -515,8 +540,38 @@ class StateMismatch(MethodError):
 class CannotCalculateChanges(MethodError):
     """The ``sinceState`` is unknown or stale: the caller must resync with query + get."""
 
-    error_type = "cannotCalculateChanges"
+    error_type: ClassVar[str | None] = "cannotCalculateChanges"
     hint = "Resync: query and get everything again, then continue from the new state"
+
+
+class ChangesTruncated(CannotCalculateChanges):
+    """``Foo/changes`` answered ``hasMoreChanges: true``: its ``newState`` is unusable.
+
+    Group-Office's intermediate states lack the cacheClearedAt prefix and every
+    ``Foo/changes`` from one fails with "Resync required" (groupoffice-wire 17). It pages
+    after ``maxChanges`` changes, ACL changes included, so a busy server pages without being
+    asked. Raised by the client instead of handing out that state; ``partial`` holds the
+    page that came back (for logging: it is not the whole story). Resync: query and get,
+    then continue from a state taken by ``Foo/get`` (``EntityManager.sync`` does it).
+    """
+
+    error_type: ClassVar[str | None] = None  # not a server type: keeps the registry as is
+    hint = (
+        "Group-Office paged the changes and refuses its own intermediate state: query and "
+        "get everything again, then continue from the state of that get"
+    )
+
+    def __init__(self, *, method: str, call_id: str, partial: ChangesResult) -> None:
+        self.partial = partial
+        super().__init__(
+            method=method,
+            call_id=call_id,
+            type="hasMoreChanges",
+            server_message=(
+                f"hasMoreChanges after {len(partial.changed) + len(partial.removed)} "
+                "change(s)"
+            ),
+        )
 
 
 class ServerFail(MethodError):
