@@ -92,7 +92,7 @@ class FailureLimiter:
     def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
         self.limit = limit
         self.window = window
-        self._clock = clock
+        self.clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -109,7 +109,7 @@ class FailureLimiter:
     def retry_after(self, key: str) -> float:
         """Seconds until ``key`` may try again; 0 when it may now."""
         with self._lock:
-            now = self._clock()
+            now = self.clock()
             times = self._recent(key, now)
             if len(times) < self.limit:
                 return 0.0
@@ -117,7 +117,7 @@ class FailureLimiter:
 
     def fail(self, key: str) -> None:
         with self._lock:
-            now = self._clock()
+            now = self.clock()
             self._recent(key, now)
             self._failures.setdefault(key, deque()).append(now)
             if len(self._failures) > 100_000:  # bounded memory under a flood of names
@@ -148,13 +148,13 @@ class SessionRegistry:
     def __init__(self, idle: float, max_age: float, clock: Clock = time.monotonic) -> None:
         self.idle = idle
         self.max_age = max_age
-        self._clock = clock
+        self.clock = clock
         self._sessions: dict[str, LiveSession] = {}
         self._lock = threading.Lock()
 
     def start(self, user_id: str, name: str) -> str:
         """A new session id (random, 256 bits) for the user."""
-        now = self._clock()
+        now = self.clock()
         sid = secrets.token_urlsafe(32)
         with self._lock:
             self._expire(now)
@@ -163,7 +163,7 @@ class SessionRegistry:
 
     def touch(self, sid: str) -> LiveSession | None:
         """The live session ``sid`` (marked as used now), or ``None`` when it has ended."""
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             found = self._sessions.get(sid)
             if found is None:

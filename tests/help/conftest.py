@@ -34,16 +34,26 @@ PASSWORDS = {"ann": "ann-pass-1", "bob": "bob-pass-1", "agent": "agent-pass-1"}
 
 @contextlib.contextmanager
 def serve(app: Any) -> Iterator[str]:
-    """``app`` served by waitress on a free loopback port; its base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    """``app`` served by waitress (as ``go-support help`` does) on a free loopback port; its
+    base URL. The loop runs in short steps so that it stops cleanly in its own thread."""
+    server: Any = create_server(app, host="127.0.0.1", port=0, threads=4)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stop.is_set():
+                server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        finally:
+            server.close()
+            server.task_dispatcher.shutdown()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
+        stop.set()
+        thread.join(timeout=10)
 
 
 def settings_for(tmp: Path, url: str, key: str, customers: str) -> Settings:
