@@ -31,13 +31,12 @@ def help_command(conn: Any, host: str, port: int, threads: int,
     Example:
       go-support help --host 127.0.0.1 --port 8000
     """
-    from waitress.server import create_server
+    from go_support.help.server import make_server
 
     settings = conn.settings()
     options = HelpOptions.from_env(trusted_proxies=trusted_proxies)
     app = create_app(settings, options)
-    server = create_server(app, host=host, port=port, threads=threads,
-                           ident="go-support", clear_untrusted_proxy_headers=True)
+    server = make_server(app, host=host, port=port, threads=threads)
     address = getattr(server, "effective_host", host), getattr(server, "effective_port", port)
     click.echo(f"Help page on http://{address[0]}:{address[1]}/ (Group-Office "
                f"{settings.groupoffice.url})")

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 import requests
-from waitress.server import create_server
 
 from go_support.desk import SupportDesk, TicketType
 from go_support.help import HelpOptions, create_app
+from go_support.help.server import make_server
 from go_support.jmap import GroupOfficeClient
 from go_support.settings import Settings, load_settings
 from tests._support import Cleanup, destroyed_afterwards
@@ -36,7 +36,7 @@ PASSWORDS = {"ann": "ann-pass-1", "bob": "bob-pass-1", "agent": "agent-pass-1"}
 def serve(app: Any) -> Iterator[str]:
     """``app`` served by waitress (as ``go-support help`` does) on a free loopback port; its
     base URL. The loop runs in short steps so that it stops cleanly in its own thread."""
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server: Any = make_server(app, host="127.0.0.1", port=0, threads=4)
     stop = threading.Event()
 
     def run() -> None:
