@@ -70,6 +70,7 @@ def settings_for(tmp: Path, url: str, key: str, customers: str) -> Settings:
 class Site:
     url: str
     go_url: str
+    go_key: str
     admin: GroupOfficeClient
     desk: SupportDesk
     types: dict[str, TicketType]
@@ -77,6 +78,12 @@ class Site:
     groups: dict[str, str]
     tag: str
     app: Any = None
+
+    def another_app(self, tmp: Path, options: HelpOptions, desk: SupportDesk | None = None
+                    ) -> Any:
+        """Another page on the same Group-Office and settings, with other options."""
+        settings = settings_for(tmp, self.go_url, self.go_key, f"{self.tag} customers")
+        return create_app(settings, options, desk=desk)
 
     def username(self, who: str) -> str:
         return f"{self.tag}-{who}"
@@ -154,7 +161,7 @@ def build_site(url: str, key: str, tmp: Path, cleanup: Cleanup, tag: str,
                                  agents=[groups["agents"]])
         cleanup("TaskList", made.id)
         types[name] = made
-    return Site("", url, admin, desk, types, users, groups, tag)
+    return Site("", url, key, admin, desk, types, users, groups, tag)
 
 
 @pytest.fixture

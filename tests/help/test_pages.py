@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from go_support.desk import Status, TicketFilter
-from go_support.help import HelpOptions, create_app
+from go_support.desk import Status, SupportDesk, TicketFilter
+from go_support.help import HelpOptions
 from go_support.jmap import GroupOfficeClient
 from tests._support import RecordingTransport
-from tests.help.conftest import Site, serve, settings_for
+from tests.help.conftest import Site, serve
 
 
 def _rows(html: str) -> list[str]:
@@ -122,7 +124,8 @@ def test_an_empty_reply_is_refused_with_a_message_tied_to_the_field(site: Site) 
     browser.get(f"/requests/{ticket.id}")
     answer = browser.post(f"/requests/{ticket.id}/reply", {"message": "   "})
     assert answer.status_code == 422
-    assert 'role="alert"' in answer.text and '<a href="#message">Write your reply.</a>' in answer.text
+    assert 'role="alert"' in answer.text
+    assert '<a href="#message">Write your reply.</a>' in answer.text
     assert 'aria-invalid="true" aria-describedby="message-error"' in answer.text
     assert len(site.desk.tickets.get(ticket.id).messages or ()) == 1
 
@@ -201,37 +204,32 @@ def test_dates_follow_the_requester_language(site: Site) -> None:
         assert expected in page.text, (header, expected)
 
 
-def test_dates_are_shown_in_the_configured_time_zone(site: Site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_dates_are_shown_in_the_configured_time_zone(site: Site, tmp_path: Path) -> None:
     ticket = site.desk.tickets.create(site.types["Hardware"], "Zone", "<p>x</p>",
                                       site.users["ann"])
-    settings = settings_for(tmp_path, site.go_url, site.desk.client._api_key or "",  # noqa: SLF001
-                            f"{site.tag} customers")
-    app = create_app(settings, HelpOptions(timezone="Asia/Tokyo"))
+    app = site.another_app(tmp_path, HelpOptions(timezone="Asia/Tokyo"))
     with serve(app) as base:
         browser = site.browser()
         browser.base = base
         browser.sign_in(site.username("ann"), "ann-pass-1")
         page = browser.get(f"/requests/{ticket.id}", headers={"Accept-Language": "en-GB"})
     assert ticket.created_at is not None
-    from zoneinfo import ZoneInfo
     expected = format_datetime(ticket.created_at, format="medium",
                                tzinfo=ZoneInfo("Asia/Tokyo"), locale="en_GB")
     assert expected in page.text
 
 
-def test_a_page_view_costs_at_most_two_requests_to_group_office(site: Site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_view_costs_at_most_two_requests_to_group_office(site: Site,
+                                                                tmp_path: Path) -> None:
     desk = site.desk
     ticket = desk.tickets.create(site.types["Hardware"], "Counted", "<p>x</p>",
                                  site.users["ann"])
     for n in range(5):
         desk.messages.reply(ticket, f"<p>answer {n}</p>")
     recorder = RecordingTransport()
-    key = site.desk.client._api_key or ""  # noqa: SLF001
-    settings = settings_for(tmp_path, site.go_url, key, f"{site.tag} customers")
-    from go_support.desk import SupportDesk
-    counted = SupportDesk(GroupOfficeClient(site.go_url, api_key=key, transport=recorder),
-                          settings)
-    app = create_app(settings, HelpOptions(), desk=counted)
+    counted = SupportDesk(GroupOfficeClient(site.go_url, api_key=site.go_key,
+                                            transport=recorder), site.desk.settings)
+    app = site.another_app(tmp_path, HelpOptions(), desk=counted)
     with serve(app) as base:
         browser = site.browser()
         browser.base = base

@@ -13,7 +13,7 @@ from go_support.desk import DeskConfig, SupportDesk, Ticket, TicketFilter
 from go_support.emulator import Emulator
 from go_support.help import HelpOptions, create_app
 from go_support.jmap import GroupOfficeClient
-from tests.help.conftest import Browser, Site, serve, settings_for
+from tests.help.conftest import Browser, Site, serve
 
 NOT_YOURS = "There is no such request, or it is not yours."
 
@@ -32,7 +32,7 @@ def _ann_ticket_with_files(site: Site) -> tuple[Ticket, str, str]:
 
 
 def test_guessing_ticket_ids_shows_nothing_of_other_tickets(site: Site) -> None:
-    ticket, first, _ = _ann_ticket_with_files(site)
+    ticket, _, _ = _ann_ticket_with_files(site)
     bob = site.signed_in("bob")
     own = site.desk.tickets.create(site.types["Hardware"], "Bob's", "<p>b</p>",
                                    site.users["bob"])
@@ -160,9 +160,7 @@ def test_session_cookie_is_signed_httponly_samesite_and_secure_behind_tls(
                                                              else "BB"))
     assert signed.get("/requests", allow_redirects=False).status_code == 302
     # behind a TLS proxy (trusted to say so), the cookie is Secure
-    key = site.desk.client._api_key or ""  # noqa: SLF001
-    settings = settings_for(tmp_path, site.go_url, key, f"{site.tag} customers")
-    app = create_app(settings, HelpOptions(trusted_proxies=1))
+    app = site.another_app(tmp_path, HelpOptions(trusted_proxies=1))
     with serve(app) as base:
         behind = Browser(base)
         answer = behind.get("/signin", headers={"X-Forwarded-Proto": "https"})
@@ -203,9 +201,7 @@ def test_sessions_expire_when_idle_and_when_old(site: Site) -> None:
 def limited(site: Site, tmp_path: Path) -> Iterator[str]:
     """The page with 3 failures allowed per user and 5 per address; addresses taken from
     ``X-Forwarded-For`` (one trusted proxy)."""
-    key = site.desk.client._api_key or ""  # noqa: SLF001
-    settings = settings_for(tmp_path, site.go_url, key, f"{site.tag} customers")
-    app = create_app(settings, HelpOptions(user_failures=3, address_failures=5,
+    app = site.another_app(tmp_path, HelpOptions(user_failures=3, address_failures=5,
                                            trusted_proxies=1))
     with serve(app) as base:
         yield base
@@ -254,9 +250,7 @@ def test_failed_sign_ins_are_limited_per_address(site: Site, limited: str) -> No
 
 def test_a_forwarded_address_is_ignored_without_a_trusted_proxy(site: Site,
                                                                 tmp_path: Path) -> None:
-    key = site.desk.client._api_key or ""  # noqa: SLF001
-    settings = settings_for(tmp_path, site.go_url, key, f"{site.tag} customers")
-    app = create_app(settings, HelpOptions(address_failures=2))
+    app = site.another_app(tmp_path, HelpOptions(address_failures=2))
     with serve(app) as base:
         for n in range(2):
             _sign_in(base, f"nobody-{n}", "wrong", f"10.1.1.{n}")
