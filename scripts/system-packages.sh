@@ -2,7 +2,7 @@
 # Debian packages the tests need (services the tests start themselves as throw-away instances).
 # As root on Debian they are installed; elsewhere this names them and stops if one is missing.
 set -euo pipefail
-packages=()   # later issues add mariadb-server and dovecot-imapd here
+packages=(chromium)   # the help page's browser test; later issues add mariadb-server and dovecot-imapd
 [ ${#packages[@]} -eq 0 ] && exit 0
 missing=()
 for p in "${packages[@]}"; do
