@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from go_support.help import HelpOptions, create_app
+from go_support.help import HelpOptions, OptionsError, create_app
+from go_support.settings import ConfigError, ConfigProblem
 
 
 @click.command("help")
@@ -34,7 +35,10 @@ def help_command(conn: Any, host: str, port: int, threads: int,
     from go_support.help.server import make_server
 
     settings = conn.settings()
-    options = HelpOptions.from_env(trusted_proxies=trusted_proxies)
+    try:
+        options = HelpOptions.from_env(trusted_proxies=trusted_proxies)
+    except OptionsError as exc:  # exit code 3, like every other configuration problem
+        raise ConfigError([ConfigProblem("help page options", None, str(exc))]) from exc
     app = create_app(settings, options)
     server = make_server(app, host=host, port=port, threads=threads)
     address = getattr(server, "effective_host", host), getattr(server, "effective_port", port)
@@ -42,8 +46,7 @@ def help_command(conn: Any, host: str, port: int, threads: int,
                f"{settings.groupoffice.url})")
     click.echo("Press Ctrl+C to stop.")
     try:
-        server.run()
-    except KeyboardInterrupt:
-        click.echo("Stopping.")
+        server.run()  # returns on Ctrl+C (waitress stops its threads)
     finally:
         server.close()
+    click.echo("Stopped.")
