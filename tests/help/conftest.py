@@ -56,13 +56,14 @@ def serve(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def settings_for(tmp: Path, url: str, key: str, customers: str) -> Settings:
+def settings_for(tmp: Path, url: str, key: str, customers: str,
+                 internal: str = "Internal") -> Settings:
     """go-support settings from a real TOML file: the customers group of every type except
-    "Internal", which has none."""
+    ``internal``, which has none."""
     config = tmp / "go-support.toml"
     config.write_text(
         f'[desk]\ncustomer_groups = ["{customers}"]\n\n'
-        '[types."Internal"]\ncustomer_groups = []\n', encoding="utf-8")
+        f'[types."{internal}"]\ncustomer_groups = []\n', encoding="utf-8")
     return load_settings(config, env={"GO_SUPPORT_URL": url, "GO_SUPPORT_API_KEY": key})
 
 
@@ -77,12 +78,14 @@ class Site:
     users: dict[str, str]
     groups: dict[str, str]
     tag: str
+    prefix: str = ""
     app: Any = None
 
     def another_app(self, tmp: Path, options: HelpOptions, desk: SupportDesk | None = None
                     ) -> Any:
         """Another page on the same Group-Office and settings, with other options."""
-        settings = settings_for(tmp, self.go_url, self.go_key, f"{self.tag} customers")
+        settings = settings_for(tmp, self.go_url, self.go_key, f"{self.tag} customers",
+                                f"{self.prefix}Internal")
         return create_app(settings, options, desk=desk)
 
     def username(self, who: str) -> str:
@@ -143,7 +146,9 @@ def make_user(admin: GroupOfficeClient, cleanup: Cleanup, tag: str, name: str,
 
 
 def build_site(url: str, key: str, tmp: Path, cleanup: Cleanup, tag: str,
-               options: HelpOptions | None = None) -> Site:
+               prefix: str = "") -> Site:
+    """Groups, users and types for ``site``; type names start with ``prefix`` (on a shared
+    Group-Office, the test's tag)."""
     admin = GroupOfficeClient(url, api_key=key)
     groups = {name: cleanup("Group", admin.groups.create({"name": f"{tag} {name}"}))
               for name in ("customers", "agents")}
@@ -153,15 +158,14 @@ def build_site(url: str, key: str, tmp: Path, cleanup: Cleanup, tag: str,
         "agent": make_user(admin, cleanup, tag, "agent", [groups["agents"]],
                            PASSWORDS["agent"]),
     }
-    settings = settings_for(tmp, url, key, f"{tag} customers")
+    settings = settings_for(tmp, url, key, f"{tag} customers", f"{prefix}Internal")
     desk = SupportDesk(GroupOfficeClient(url, api_key=key), settings)
     types = {}
     for name in ("Hardware", "Software", "Internal"):
-        made = desk.types.create(name if tag.startswith("gs-help-emu") else f"{tag} {name}",
-                                 agents=[groups["agents"]])
+        made = desk.types.create(prefix + name, agents=[groups["agents"]])
         cleanup("TaskList", made.id)
         types[name] = made
-    return Site("", url, key, admin, desk, types, users, groups, tag)
+    return Site("", url, key, admin, desk, types, users, groups, tag, prefix)
 
 
 @pytest.fixture
@@ -183,18 +187,30 @@ def options() -> HelpOptions:
     return HelpOptions(secret_key="test-secret-key-0123456789")
 
 
+@contextlib.contextmanager
+def site_on(url: str, key: str, tmp: Path, tag: str, options: HelpOptions,
+            prefix: str = "") -> Iterator[Site]:
+    """:func:`build_site` on a Group-Office, the page served; everything made is destroyed
+    afterwards."""
+    admin = GroupOfficeClient(url, api_key=key)
+    try:
+        with destroyed_afterwards(admin) as cleanup:
+            built = build_site(url, key, tmp, cleanup, tag, prefix)
+            try:
+                built.app = built.another_app(tmp, options)
+                with serve(built.app) as base:
+                    built.url = base
+                    yield built
+            finally:
+                built.admin.close()
+                built.desk.client.close()
+    finally:
+        admin.close()
+
+
 @pytest.fixture
 def site(go_server: tuple[str, str], tmp_path: Path, tag: str,
          options: HelpOptions) -> Iterator[Site]:
     url, key = go_server
-    admin = GroupOfficeClient(url, api_key=key)
-    with destroyed_afterwards(admin) as cleanup:
-        built = build_site(url, key, tmp_path, cleanup, tag)
-        settings = settings_for(tmp_path, url, key, f"{tag} customers")
-        built.app = create_app(settings, options)
-        with serve(built.app) as base:
-            built.url = base
-            yield built
-        built.admin.close()
-        built.desk.client.close()
-    admin.close()
+    with site_on(url, key, tmp_path, tag, options) as built:
+        yield built
