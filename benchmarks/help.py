@@ -22,67 +22,26 @@ included). Figures only: nothing is asserted (the emulator is not Group-Office, 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import requests
 
 from benchmarks.common import CountingTransport
-from benchmarks.desk import seed_tickets
-from go_support.desk import SupportDesk, Ticket
+from benchmarks.desk import seed_messages, seed_tickets
+from go_support.desk import SupportDesk
 from go_support.emulator import Emulator
 from go_support.help import HelpOptions, create_app
-from go_support.help.server import make_server
-from go_support.jmap import Batch, GroupOfficeClient
+from go_support.help.server import serving
+from go_support.jmap import GroupOfficeClient
 from go_support.migrations import install
 from go_support.settings import load_settings
 
 TARGET = 2  # HTTP requests to Group-Office per page view
 EVERY = 4  # benchmarks.desk.seed_tickets gives every fourth ticket the requester it is given
-
-
-@contextlib.contextmanager
-def serving(app: Any) -> Iterator[str]:
-    server: Any = make_server(app, host="127.0.0.1", port=0, threads=4)
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            while not stop.is_set():
-                server.asyncore.loop(timeout=0.05, map=server._map, count=1)
-        finally:
-            server.close()
-            server.task_dispatcher.shutdown()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-
-
-def chatty_ticket(admin: GroupOfficeClient, desk: SupportDesk, type_id: str, customer: str,
-                  count: int) -> Ticket:
-    """A ticket of the customer with ``count`` messages: hers, agents', private notes."""
-    ticket = desk.tickets.create(type_id, "A long conversation", "<p>message 1</p>", customer)
-    label = desk.layout.private_label_id
-    batch = Batch()
-    batch.set("Comment", create={
-        f"m{i}": {"entity": "Task", "entityId": ticket.id, "text": f"<p>message {i}</p>",
-                  **({"labels": [label]} if i % 10 == 0 else
-                     {"mailStatus": "received" if i % 2 else "pending"})}
-        for i in range(2, count + 1)})
-    admin.execute(batch)
-    return ticket
 
 
 def sign_in(base: str, username: str, password: str) -> requests.Session:
@@ -151,7 +110,7 @@ def main() -> None:
             seconds = seed_tickets(admin, ticket_type.id, agent, other,
                                    args.tickets - mine_seeded - 1)
             seconds += seed_tickets(admin, ticket_type.id, agent, ann, mine_seeded)
-            chatty = chatty_ticket(admin, desk, ticket_type.id, ann, args.messages)
+            chatty = seed_messages(admin, desk, ticket_type.id, args.messages, requester=ann)
             print(f"Emulator at {url}: {args.tickets:,} tickets seeded in {seconds:.1f}s, "
                   f"{args.mine} of them Ann's, ticket {chatty.id} with {args.messages} "
                   f"messages ({args.messages // 10} private notes).")

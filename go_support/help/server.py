@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from waitress.server import create_server
 
-__all__ = ["make_server"]
+__all__ = ["make_server", "serving"]
 
 
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> Any:
@@ -17,3 +20,29 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 8000, threads: in
     """
     return create_server(app, host=host, port=port, threads=threads, ident="go-support",
                          clear_untrusted_proxy_headers=False)
+
+
+@contextlib.contextmanager
+def serving(app: Any, host: str = "127.0.0.1", port: int = 0,
+            threads: int = 4) -> Iterator[str]:
+    """``app`` served by :func:`make_server` in a background thread (tests, benchmarks, demos);
+    yields its base URL and stops cleanly on leaving. The loop runs in short steps so that it
+    ends in its own thread (waitress has no stop call for a server run elsewhere)."""
+    server = make_server(app, host=host, port=port, threads=threads)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stop.is_set():
+                server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        finally:
+            server.close()
+            server.task_dispatcher.shutdown()
+
+    thread = threading.Thread(target=run, name="help-page", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.effective_port}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)

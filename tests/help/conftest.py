@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,36 +23,12 @@ import requests
 
 from go_support.desk import SupportDesk, TicketType
 from go_support.help import HelpOptions, create_app
-from go_support.help.server import make_server
+from go_support.help.server import serving as serve
 from go_support.jmap import GroupOfficeClient
 from go_support.settings import Settings, load_settings
 from tests._support import Cleanup, destroyed_afterwards
 
 PASSWORDS = {"ann": "ann-pass-1", "bob": "bob-pass-1", "agent": "agent-pass-1"}
-
-
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """``app`` served by waitress (as ``go-support help`` does) on a free loopback port; its
-    base URL. The loop runs in short steps so that it stops cleanly in its own thread."""
-    server: Any = make_server(app, host="127.0.0.1", port=0, threads=4)
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            while not stop.is_set():
-                server.asyncore.loop(timeout=0.05, map=server._map, count=1)
-        finally:
-            server.close()
-            server.task_dispatcher.shutdown()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
 
 
 def settings_for(tmp: Path, url: str, key: str, customers: str,

@@ -12,31 +12,25 @@ from pathlib import Path
 import pytest
 
 from go_support.help import HelpOptions
-from go_support.jmap import GroupOfficeClient
-from tests._support import emulator_server, live_server
-from tests.desk.conftest import install_layout
+from tests.desk import conftest as desk_fixtures
 from tests.help.conftest import PASSWORDS, Site, site_on
 
+# The desk tests' Group-Office: the emulator, and the real one when the variables are set.
+go_server = desk_fixtures.go_server
+on_emulator = desk_fixtures.on_emulator
+
 pytestmark = pytest.mark.live
-_installed_live = False
 
 
-@pytest.fixture(params=["emulator", "live"])
-def any_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
-    global _installed_live
+@pytest.fixture
+def any_site(go_server: tuple[str, str], on_emulator: bool, tmp_path: Path) -> Iterator[Site]:
+    """The help page on the emulator, or on the real Group-Office (types named with the tag
+    there, so that they never meet the installation's own)."""
+    url, key = go_server
     tag = f"gs-help-{uuid.uuid4().hex[:8]}"
     options = HelpOptions(secret_key="live-test-secret-0123456789")
-    if request.param == "live":
-        url, key = live_server()
-        if not _installed_live:
-            with GroupOfficeClient(url, api_key=key) as client:
-                install_layout(client)
-            _installed_live = True
-        with site_on(url, key, tmp_path, tag, options, prefix=f"{tag} ") as built:
-            yield built
-        return
-    with emulator_server(install_layout) as (url, key), site_on(url, key, tmp_path, tag,
-                                                                 options) as built:
+    with site_on(url, key, tmp_path, tag, options,
+                 prefix="" if on_emulator else f"{tag} ") as built:
         yield built
 
 
