@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -69,3 +71,42 @@ def test_the_command_names_a_missing_setting_with_exit_code_3(tmp_path: Path) ->
     out, err = process.communicate(timeout=30)
     assert process.returncode == 3, (out, err)
     assert "GO_SUPPORT_HELP_IDLE_MINUTES must be a whole number (got 'soon')" in err
+
+
+def test_gunicorn_serves_the_app_factory_as_docs_sysadmin_says(site: Site,
+                                                                tmp_path: Path) -> None:
+    """``gunicorn 'go_support.help:create_app()'`` with the settings from the environment and
+    the page's options from ``GO_SUPPORT_HELP_*`` (one process, threads), behind a proxy."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "go-support.toml"
+    config.write_text(f'[desk]\ncustomer_groups = ["{site.tag} customers"]\n', encoding="utf-8")
+    env = _env(GO_SUPPORT_CONFIG=str(config), GO_SUPPORT_URL=site.go_url,
+               GO_SUPPORT_API_KEY=site.go_key, GO_SUPPORT_HELP_TRUSTED_PROXIES="1",
+               GO_SUPPORT_HELP_SECRET_KEY="a-secret-for-the-test-run")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
+         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}",
+         "go_support.help:create_app()"],
+        env=env, cwd=Path(__file__).resolve().parents[2], text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        answer = None
+        deadline = time.monotonic() + 30
+        while answer is None and process.poll() is None and time.monotonic() < deadline:
+            try:
+                answer = requests.get(base + "/signin", timeout=5,
+                                      headers={"X-Forwarded-Proto": "https"})
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert answer is not None, "gunicorn did not start"
+        assert answer.status_code == 200
+        assert "Secure" in answer.headers["Set-Cookie"]  # the proxy said https
+        browser = Browser(base)
+        assert "My requests" in browser.sign_in(site.username("ann"), PASSWORDS["ann"]).text
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    assert site.go_key not in output
