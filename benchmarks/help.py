@@ -11,7 +11,8 @@ in-process under waitress, its desk on a transport that counts HTTP requests to 
 (``CountingTransport``); a client signs in as Ann over HTTP, then views
 
 * "My requests" (the first page: her newest 25 of ``--mine``) and its last page;
-* the page of the ticket with ``--messages`` messages.
+* the page of the ticket with ``--messages`` messages;
+* the New Request form (one ticket type: it asks once per type whether Ann is a customer).
 
 Each view is measured ``--repeat`` times after one warm-up view (the desk learns its layout
 once per process): requests to Group-Office per view (target: at most 2) and the median wall
@@ -128,6 +129,7 @@ def main() -> None:
                      "My requests"),
                     (f"ticket page, {args.messages} messages",
                      f"{base}/requests/{chatty.id}", "message 49"),
+                    ("New request form (one type)", f"{base}/requests/new", "Send request"),
                 ]
                 print(f"Each view: {args.repeat} times after one warm-up; requests to "
                       "Group-Office per view (the most seen), wall time over HTTP.\n")
