@@ -2,7 +2,7 @@
 # Debian packages the tests need (services the tests start themselves as throw-away instances).
 # As root on Debian they are installed; elsewhere this names them and stops if one is missing.
 set -euo pipefail
-packages=(mariadb-server)   # later issues add dovecot-imapd here
+packages=(mariadb-server chromium)   # legacy migration tests; the help page's browser test
 [ ${#packages[@]} -eq 0 ] && exit 0
 missing=()
 for p in "${packages[@]}"; do
