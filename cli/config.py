@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from go_support.cli import exitcodes
+from go_support.cli.output import emit_json, table
 from go_support.settings import (
     CONFIG_ENV,
     ConfigError,
@@ -17,9 +19,6 @@ from go_support.settings import (
     default_paths,
     find_config_file,
 )
-
-from . import exitcodes
-from .output import emit_json, table
 
 
 class _QuietExit(click.ClickException):

@@ -16,6 +16,16 @@ from typing import Any
 import click
 
 from go_support import __version__
+from go_support.cli import exitcodes
+from go_support.cli.categories import categories_group
+from go_support.cli.check import check_command
+from go_support.cli.config import command_line_overrides, config_group
+from go_support.cli.context import Embedding, open_desk
+from go_support.cli.demo import demo_command
+from go_support.cli.emulator import emulator_command
+from go_support.cli.install import install_command
+from go_support.cli.tickets import tickets_group
+from go_support.cli.types import types_group
 from go_support.desk import DeskError, SupportDesk
 from go_support.errors import GoSupportError
 from go_support.jmap import GroupOfficeClient, Transport
@@ -30,17 +40,6 @@ from go_support.jmap.errors import (
 )
 from go_support.migrations import MigrationError
 from go_support.settings import ConfigError, Settings, load_settings
-
-from . import exitcodes
-from .categories import categories_group
-from .check import check_command
-from .config import command_line_overrides, config_group
-from .context import Embedding, open_desk
-from .demo import demo_command
-from .emulator import emulator_command
-from .install import install_command
-from .tickets import tickets_group
-from .types import types_group
 
 
 @dataclass
