@@ -88,10 +88,11 @@ def seed_tickets(admin: GroupOfficeClient, type_id: str, agent_id: str, requeste
 
 
 def seed_messages(admin: GroupOfficeClient, desk: SupportDesk, type_id: str,
-                  count: int) -> Ticket:
-    """One ticket with ``count`` messages: the requester's, agents' replies, private notes."""
+                  count: int, requester: str = "Ann <ann@example.com>") -> Ticket:
+    """One ticket with ``count`` messages: the requester's, agents' replies, private notes
+    (every tenth)."""
     ticket = desk.tickets.create(type_id, "A long conversation", "<p>message 1</p>",
-                                 "Ann <ann@example.com>")
+                                 requester)
     label = desk.layout.private_label_id
     batch = Batch()
     batch.set("Comment", create={

@@ -6,11 +6,10 @@ from typing import Any
 
 import click
 
+from go_support.cli.context import json_option, wants_json
+from go_support.cli.output import emit_json, table
+from go_support.cli.tickets import category_json
 from go_support.desk import Category, SupportDesk
-
-from .context import json_option, wants_json
-from .output import emit_json, table
-from .tickets import category_json
 
 __all__ = ["categories_group"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .output import emit_json, table
+from go_support.cli.output import emit_json, table
 
 MODULES = (("community", "tasks"), ("community", "comments"), ("core", "core"))
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from go_support.cli import exitcodes
+from go_support.cli.output import emit_json, table
 from go_support.settings import (
     CONFIG_ENV,
     ConfigError,
@@ -17,9 +19,6 @@ from go_support.settings import (
     default_paths,
     find_config_file,
 )
-
-from . import exitcodes
-from .output import emit_json, table
 
 
 class _QuietExit(click.ClickException):
@@ -161,26 +160,3 @@ def show_command(conn: Any, local_json: bool) -> None:
         return
     click.echo(where)
     _print_settings(settings)
-
-
-#: Global options that override the file, with the settings key each sets.
-_OPTION_KEYS = (
-    ("url", "--url", "groupoffice.url"),
-    ("api_key", "--api-key", "groupoffice.api_key"),
-    ("timeout", "--timeout", "groupoffice.timeout"),
-)
-
-
-def command_line_overrides(ctx: click.Context) -> dict[str, tuple[Any, str]]:
-    """The global options given on the command line, as ``load_settings`` overrides.
-
-    Values that came from the environment (``GO_SUPPORT_URL``...) are left to
-    ``load_settings``, which reads the same variables; defaults never override the file.
-    """
-    overrides: dict[str, tuple[Any, str]] = {}
-    for param, option, key in _OPTION_KEYS:
-        if ctx.get_parameter_source(param) is click.core.ParameterSource.COMMANDLINE:
-            overrides[key] = (ctx.params[param], option)
-    if ctx.params.get("insecure"):
-        overrides["groupoffice.verify_tls"] = (False, "--insecure")
-    return overrides

@@ -22,12 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from go_support.desk import SupportDesk
-from go_support.jmap import Transport
+if TYPE_CHECKING:  # imported when a desk is opened: `go-support --help` loads no desk
+    from go_support.desk import SupportDesk
+    from go_support.jmap import Transport
 
 __all__ = [
     "DATETIME",
@@ -55,6 +56,8 @@ class Embedding:
 @contextmanager
 def open_desk(conn: Any) -> Iterator[SupportDesk]:
     """A desk on ``conn.client()`` with the settings' ``[desk]`` section; closed afterwards."""
+    from go_support.desk import SupportDesk
+
     with conn.client() as client:
         yield SupportDesk(client, conn.settings())
 

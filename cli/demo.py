@@ -16,13 +16,12 @@ from typing import Any
 
 import click
 
+from go_support.cli.output import emit_json
+from go_support.cli.tickets import render_ticket, render_tickets, ticket_json, type_json
 from go_support.desk import DeskConfig, SupportDesk, Ticket, TicketType
 from go_support.emulator import Emulator
 from go_support.jmap import GroupOfficeClient
 from go_support.migrations import install
-
-from .output import emit_json
-from .tickets import render_ticket, render_tickets, ticket_json, type_json
 
 #: (type, description, agent group, agent: (username, display name, e-mail))
 DEMO_TYPES = [
@@ -32,8 +31,11 @@ DEMO_TYPES = [
      ("frank", "Frank Nowak", "frank@example.com")),
 ]
 
-#: A requester who is a Group-Office user; the other requesters are only addresses.
+#: A requester who is a Group-Office user; the other requesters are only addresses. She is a
+#: customer of every type (in DEMO_CUSTOMERS) and signs in to the help page with this password.
 DEMO_EMPLOYEE = ("ann", "Ann Smith", "ann@example.com")
+DEMO_PASSWORD = "demo-ann-1"
+DEMO_CUSTOMERS = "Customers"
 
 #: (type, subject, requester, first message)
 DEMO_TICKETS = [
@@ -81,8 +83,9 @@ def seed_demo(admin: GroupOfficeClient, desk: SupportDesk) -> None:
             agents[type_name] = _agent_desk(admin, desk.client.base_url, user_id, username,
                                             clients)
         username, display, email = DEMO_EMPLOYEE
+        customers = admin.groups.create({"name": DEMO_CUSTOMERS})
         admin.users.create({"username": username, "displayName": display, "email": email,
-                            "groups": [2, 3]})
+                            "password": DEMO_PASSWORD, "groups": [2, 3, int(customers)]})
         desk.categories.create("Printer", "IT support")
         opened: list[Ticket] = []
         for type_name, subject, requester, text in DEMO_TICKETS:
@@ -179,11 +182,21 @@ def _print(url: str, result: DemoResult) -> None:
 
 
 def _serve(url: str, key: str, *, err: bool) -> None:
-    click.echo(f"\nServing at {url}; admin API key: {key}", err=err)
-    click.echo(f"Try: GO_SUPPORT_URL={url} GO_SUPPORT_API_KEY={key} go-support tickets list",
-               err=err)
-    click.echo("Press Ctrl+C to stop.", err=err)
-    wait_forever()
+    """The emulator, and the help page on it for the demo's customer, until Ctrl+C."""
+    from go_support.help import HelpOptions, create_app
+    from go_support.help.server import serving
+
+    with GroupOfficeClient(url, api_key=key) as client:
+        page = create_app(None, HelpOptions(), desk=SupportDesk(
+            client, DeskConfig(all_customer_groups=[DEMO_CUSTOMERS])))
+        with serving(page) as help_url:
+            click.echo(f"\nServing at {url}; admin API key: {key}", err=err)
+            click.echo(f"Try: GO_SUPPORT_URL={url} GO_SUPPORT_API_KEY={key} go-support tickets "
+                       "list", err=err)
+            click.echo(f"Help page for end users at {help_url}/ : sign in as "
+                       f"{DEMO_EMPLOYEE[0]} with the password {DEMO_PASSWORD}", err=err)
+            click.echo("Press Ctrl+C to stop.", err=err)
+            wait_forever()
 
 
 def wait_forever() -> None:

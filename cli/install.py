@@ -6,9 +6,8 @@ from typing import Any
 
 import click
 
+from go_support.cli.output import emit_json
 from go_support.migrations import InstallReport, Progress, install
-
-from .output import emit_json
 
 
 def _print_progress(event: Progress) -> None:

@@ -11,36 +11,56 @@ import logging
 import sys
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from go_support import __version__
-from go_support.desk import DeskError, SupportDesk
+from go_support.cli import exitcodes
+from go_support.cli.context import Embedding
+from go_support.cli.lazy import LazyCommand, LazyGroup
 from go_support.errors import GoSupportError
-from go_support.jmap import GroupOfficeClient, Transport
-from go_support.jmap.errors import (
-    AuthenticationError,
-    InvalidObjectError,
-    JMAPError,
-    MethodError,
-    ProtocolError,
-    SetFailed,
-    TransportError,
-)
-from go_support.migrations import MigrationError
-from go_support.settings import ConfigError, Settings, load_settings
 
-from . import exitcodes
-from .categories import categories_group
-from .check import check_command
-from .config import command_line_overrides, config_group
-from .context import Embedding, open_desk
-from .demo import demo_command
-from .emulator import emulator_command
-from .install import install_command
-from .tickets import tickets_group
-from .types import types_group
+if TYPE_CHECKING:
+    from go_support.desk import SupportDesk
+    from go_support.jmap import GroupOfficeClient, Transport
+    from go_support.settings import Settings
+
+#: The commands, imported when used (see :mod:`go_support.cli.lazy`), with their summaries.
+COMMANDS = {
+    "categories": LazyCommand(
+        "go_support.cli.categories:categories_group",
+        "Ticket categories: global ones, and those of one ticket type."),
+    "check": LazyCommand(
+        "go_support.cli.check:check_command",
+        "Connect to Group-Office and show the version, the user and the module rights."),
+    "config": LazyCommand(
+        "go_support.cli.config:config_group",
+        "Check and show go-support's configuration (a TOML file and the environment)."),
+    "demo": LazyCommand(
+        "go_support.cli.demo:demo_command",
+        "The help desk on the embedded Group-Office emulator: prepares it (go-support "
+        "install), creates two ticket types with an agent each, tickets with a reply, a "
+        "private note and a closed one, and lists them."),
+    "emulator": LazyCommand(
+        "go_support.cli.emulator:emulator_command",
+        "Run a Group-Office-compatible JMAP server on SQLite, for demos and tests."),
+    "help": LazyCommand(
+        "go_support.cli.help:help_command",
+        "Serve the help page: end users sign in with their Group-Office account, open "
+        "requests and follow their own tickets."),
+    "install": LazyCommand(
+        "go_support.cli.install:install_command",
+        "Prepare Group-Office for go-support: the field set \"Support\" on tasks and its "
+        "custom fields, the task-list groupings \"Support\" and \"Support archive\", the "
+        "comment label \"Private\"."),
+    "tickets": LazyCommand(
+        "go_support.cli.tickets:tickets_group",
+        "Tickets: list, show, open, answer, assign, change status, close."),
+    "types": LazyCommand(
+        "go_support.cli.types:types_group",
+        "Ticket types: the task lists in the task-list grouping \"Support\"."),
+}
 
 
 @dataclass
@@ -59,11 +79,16 @@ class Connection:
 
     def settings(self) -> Settings:
         """The configuration file and the environment, under the command-line options."""
+        from go_support.settings import load_settings
+
         if self._settings is None:
             self._settings = load_settings(self.config, overrides=self.overrides)
         return self._settings
 
     def client(self) -> GroupOfficeClient:
+        from go_support.jmap import GroupOfficeClient
+        from go_support.settings import ConfigError
+
         settings = self.settings()
         missing = settings.connection_problems()
         if missing:  # one at a time (the URL first): one line, exit 3 (bad configuration)
@@ -75,10 +100,14 @@ class Connection:
 
     def desk(self) -> AbstractContextManager[SupportDesk]:
         """``with conn.desk() as desk:`` a help desk on :meth:`client` and the settings."""
+        from go_support.cli.context import open_desk
+
         return open_desk(self)
 
 
 @click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="\b\n" + exitcodes.TABLE,  # \b: click keeps the table's lines as they are
 )
@@ -137,28 +166,52 @@ def cli(
     ctx.meta["debug"] = debug
 
 
-cli.add_command(emulator_command)
-cli.add_command(demo_command)
-cli.add_command(check_command)
-cli.add_command(config_group)
-cli.add_command(install_command)
-cli.add_command(types_group)
-cli.add_command(categories_group)
-cli.add_command(tickets_group)
+#: Global options that override the file, with the settings key each sets.
+_OPTION_KEYS = (
+    ("url", "--url", "groupoffice.url"),
+    ("api_key", "--api-key", "groupoffice.api_key"),
+    ("timeout", "--timeout", "groupoffice.timeout"),
+)
+
+
+def command_line_overrides(ctx: click.Context) -> dict[str, tuple[Any, str]]:
+    """The global options given on the command line, as ``load_settings`` overrides.
+
+    Values that came from the environment (``GO_SUPPORT_URL``...) are left to
+    ``load_settings``, which reads the same variables; defaults never override the file.
+    """
+    overrides: dict[str, tuple[Any, str]] = {}
+    for param, option, key in _OPTION_KEYS:
+        if ctx.get_parameter_source(param) is click.core.ParameterSource.COMMANDLINE:
+            overrides[key] = (ctx.params[param], option)
+    if ctx.params.get("insecure"):
+        overrides["groupoffice.verify_tls"] = (False, "--insecure")
+    return overrides
+
+
+def _is(error: BaseException, module: str, *names: str) -> bool:
+    """Whether ``error`` is one of ``module``'s classes ``names``, without importing
+    ``module``: if it was never imported, nothing raised one of its errors."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(error, tuple(getattr(loaded, n) for n in names))
 
 
 def exit_code_for(error: BaseException) -> int:
-    if isinstance(error, ConfigError):
+    """The exit code of a library error (the table in ``go-support --help``)."""
+    jmap = "go_support.jmap.errors"
+    if _is(error, "go_support.settings", "ConfigError"):
         return exitcodes.CONFIG
-    if isinstance(error, MigrationError):
+    if _is(error, "go_support.migrations.base", "MigrationError"):
         return exitcodes.REFUSED
-    if isinstance(error, AuthenticationError):
+    if _is(error, jmap, "AuthenticationError"):
         return exitcodes.AUTHENTICATION
-    if isinstance(error, TransportError | ProtocolError):
+    if _is(error, jmap, "TransportError", "ProtocolError"):
         return exitcodes.CONNECTION
-    if isinstance(error, MethodError | SetFailed | DeskError | InvalidObjectError):
+    if _is(error, jmap, "MethodError", "SetFailed", "InvalidObjectError") or _is(
+        error, "go_support.desk.errors", "DeskError"
+    ):
         return exitcodes.REFUSED
-    if isinstance(error, JMAPError):
+    if _is(error, jmap, "JMAPError"):
         return exitcodes.CONNECTION
     return exitcodes.FAILURE
 
@@ -174,7 +227,7 @@ _CLI_TLS_HINT = (
 def error_message(error: BaseException) -> str:
     """The one line the command prints for a library error (hints in the command's terms)."""
     text = str(error)
-    if isinstance(error, TransportError) and "TLS error" in text:
+    if _is(error, "go_support.jmap.errors", "TransportError") and "TLS error" in text:
         cut = text.find(_LIBRARY_TLS_HINT)
         text = (text[:cut] if cut >= 0 else text) + _CLI_TLS_HINT
     return text

@@ -76,14 +76,20 @@ class Comment(ServerObject):
     section: str | None = None
     """``None`` is the normal thread; a query without a ``section`` filter sees only those (09)."""
     date: ServerDateTime | None = None
+    """May be set in the past; the Task ``commentedAt`` filter compares the newest comment's
+    ``date`` (not its ``createdAt``). ``Comment/query`` sorts by it but has no ``date`` filter
+    (18)."""
     createdAt: ServerDateTime | None = None
     modifiedAt: ServerDateTime | None = None
+    """Moves with every update, also the service's own (``mailStatus``, ``mimeMessageId``), and
+    ``modifiedBy`` with it: it cannot tell an agent's edit from bookkeeping (18)."""
     createdBy: Id | None = None
     modifiedBy: Id | None = None
     labels: list[Id] = []
     """CommentLabel ids as strings (16-labels-and-access.json)."""
     attachments: list[CommentAttachment] = []
     mimeMessageId: str | None = None
+    """Not unique (two comments may share one), and not a ``Comment/query`` filter (18)."""
     mailStatus: MailStatus | None = None
     validateXSS: bool = True
 

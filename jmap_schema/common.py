@@ -221,10 +221,11 @@ def ascii_only(value: str) -> str:
 class ServerPart(BaseModel):
     """A nested object read from the server (board column, attachment, module permission).
 
-    Unknown keys are kept so that a newer server does not break us.
+    Unknown keys are kept so that a newer server does not break us. Like every model here,
+    its validator is built when first used, not on import (a command starts faster).
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class ServerObject(ServerPart):
@@ -252,7 +253,7 @@ class ResultReference(BaseModel):
     values do not work (14).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     resultOf: str
     path: str
@@ -266,7 +267,7 @@ class WirePart(BaseModel):
     ``invalidArgumentException``, 03-errors.json), assignments are validated too.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Self:

@@ -73,7 +73,8 @@ class User(ServerObject):
 
     ``customFields`` is ``[]`` when no field exists (11) and becomes ``{}``. ``groups`` may even
     mix integers and strings in a ``created`` result (``["3", 2, "36"]``, 11): all become strings.
-    ``password`` always reads back ``null``.
+    ``password`` always reads back ``null``. ``User/query`` ``{"email": ...}`` matches the whole
+    address, case-insensitively; a prefix finds nothing (18).
     """
 
     entity_name = "User"

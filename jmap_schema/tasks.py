@@ -47,7 +47,8 @@ __all__ = [
     "TaskPatch",
 ]
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Title = Annotated[str, StringConstraints(max_length=255)]
+"""Required on create by presence only: Group-Office accepts ``""`` on create and update (17)."""
 ListName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ListDescription = Annotated[str, StringConstraints(max_length=255)]
 Percent = Annotated[int, Field(ge=0, le=100)]
@@ -193,7 +194,9 @@ class TaskCreate(WireInput):
     """A new task. Defaults are the server's and are not sent unless set.
 
     ``progress`` must be one of the five strings: the server would silently store
-    ``needs-action`` instead of a bad value (08-task-lifecycle.json).
+    ``needs-action`` instead of a bad value (08-task-lifecycle.json). There is no
+    ``createdAt``: the server ignores it and creates the task now, so a migrated ticket
+    cannot keep its original creation time there (18); ``start`` and ``due`` are kept.
     """
 
     entity_name = "Task"
@@ -223,8 +226,10 @@ class TaskCreate(WireInput):
 class TaskPatch(WireInput):
     """An update of a task. Fields left out are not touched; ``None`` clears nullable fields.
 
-    Beware (08-task-lifecycle.json): changing ``responsibleUserId`` alone resets ``progress``
-    to ``needs-action``; send ``progress`` in the same patch to keep it. ``customFields`` merge.
+    Beware (08, 17): changing ``responsibleUserId`` resets ``progress`` to ``needs-action``
+    unless the same patch changes ``progress`` to another value; a patch that repeats the
+    current progress does not keep it. To assign and set a progress reliably, send them in two
+    ``Task/set`` calls of one request. ``customFields`` merge.
     """
 
     entity_name = "Task"

@@ -20,7 +20,12 @@ Errors: :class:`Conflict` (an object clashes with what a step needs: named, noth
 :class:`MigrationError`, a :class:`~go_support.errors.GoSupportError`.
 """
 
-from .base import (
+if __name__ != "go_support.migrations":  # a second name would copy MigrationError & co.
+    raise ImportError(
+        f"import go_support.migrations, not {__name__} (migrations/ is installed under go_support)"
+    )
+
+from go_support.migrations.base import (
     MANAGED_SENTENCE,
     Action,
     Conflict,
@@ -31,7 +36,7 @@ from .base import (
     parse_record,
     read_state,
 )
-from .runner import (
+from go_support.migrations.runner import (
     InstallReport,
     Progress,
     StepPlan,
@@ -40,7 +45,14 @@ from .runner import (
     install,
     pending,
 )
-from .steps import STEPS, CommentLabelStep, FieldSetStep, FieldsStep, GroupingsStep, Step
+from go_support.migrations.steps import (
+    STEPS,
+    CommentLabelStep,
+    FieldSetStep,
+    FieldsStep,
+    GroupingsStep,
+    Step,
+)
 
 #: The id of the last step this version knows; a Group-Office recorded up to it is current.
 LATEST = STEPS[-1].id

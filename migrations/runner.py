@@ -10,9 +10,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from go_support.jmap import GroupOfficeClient, StateMismatch
-
-from .base import Action, Conflict, MigrationError, MissingRight, State, format_record, read_state
-from .steps import STEPS, Step, raise_for_set
+from go_support.migrations.base import (
+    Action,
+    Conflict,
+    MigrationError,
+    MissingRight,
+    State,
+    format_record,
+    read_state,
+)
+from go_support.migrations.steps import STEPS, Step, raise_for_set
 
 __all__ = [
     "InstallReport",

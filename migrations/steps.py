@@ -19,8 +19,7 @@ from typing import Any, ClassVar
 from go_support.desk import layout
 from go_support.jmap import GroupOfficeClient, SetResult
 from go_support.jmap.errors import SetFailed
-
-from .base import (
+from go_support.migrations.base import (
     Action,
     Conflict,
     MissingRight,

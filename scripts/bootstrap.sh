@@ -2,6 +2,7 @@
 # Prepares .venv with go-support and its development tools. Safe to run again: it reinstalls
 # only when pyproject.toml changed. Sourced by scripts/demo and scripts/test.
 set -euo pipefail
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1   # the browser tests use Debian's chromium, never a download
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 

@@ -2,8 +2,9 @@
 # Debian packages the tests need (services the tests start themselves as throw-away instances).
 # As root on Debian they are installed; elsewhere this names them and stops if one is missing.
 set -euo pipefail
-# mariadb-server: the legacy migration's tests; dovecot-imapd: the mail tests (tests/mail/services.py)
-packages=(mariadb-server dovecot-imapd)
+# mariadb-server: legacy migration tests; chromium: the help page's browser test;
+# dovecot-imapd: the mail tests (tests/mail/services.py)
+packages=(mariadb-server chromium dovecot-imapd)
 [ ${#packages[@]} -eq 0 ] && exit 0
 missing=()
 for p in "${packages[@]}"; do

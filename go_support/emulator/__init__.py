@@ -6,11 +6,16 @@ It has no web UI. Start it in-process::
 
     emu = Emulator()                  # in memory; Emulator("desk.sqlite") keeps its data
     emu = Emulator(admin_password="s3cret")   # the admin can also log in through auth.php
+    emu = Emulator(fail_writes=0.1, fail_seed=7)  # 1 /set in 10 fails as if deadlocked
     server = emu.start()              # loopback, free port
     print(server.base_url, server.admin_api_key)
     emu.stop()
 
 or from the command line: ``go-support emulator --port 8080 --data desk.sqlite``.
+
+``fail_writes`` makes that fraction of ``/set`` calls fail as Group-Office fails them under
+concurrent writers (``dbException``, nothing of the call kept; see :mod:`.faults`), chosen by
+``fail_seed`` so that a run can be repeated; ``emu.faults.injected`` counts them.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from typing import Any
 
 from . import defaults
 from .entities import build_registry
+from .faults import WriteFaults
 from .seed import apply_seed
 from .server import App, HttpServer
 from .store import Store
 
-__all__ = ["Emulator", "RunningServer"]
+__all__ = ["Emulator", "RunningServer", "WriteFaults"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,15 @@ class RunningServer:
 
 
 class Emulator:
-    def __init__(self, data_path: str = ":memory:", admin_password: str | None = None) -> None:
+    def __init__(
+        self,
+        data_path: str = ":memory:",
+        admin_password: str | None = None,
+        *,
+        fail_writes: float = 0.0,
+        fail_seed: int | None = None,
+    ) -> None:
+        self.faults = WriteFaults(fail_writes, fail_seed)  # checked before anything is opened
         self.store = Store(data_path)
         self.registry = build_registry()
         if self.store.is_new:
@@ -46,7 +60,7 @@ class Emulator:
             if admin_password is not None:
                 defaults.set_admin_password(self.store, admin_password)
                 self.store.commit()
-        self.app = App(self.store, self.registry)
+        self.app = App(self.store, self.registry, self.faults)
         self._server: HttpServer | None = None
 
     @property

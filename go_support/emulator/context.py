@@ -11,6 +11,7 @@ from .store import Record, Store
 
 if TYPE_CHECKING:
     from .entity import EntityHandler
+    from .faults import WriteFaults
     from .registry import Registry
 
 
@@ -54,6 +55,8 @@ class Context:
     _groups: set[int] | None = None
     _admin: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: injected deadlocks (``Emulator(fail_writes=...)``), None for none
+    faults: WriteFaults | None = None
 
     @property
     def authenticated(self) -> bool:

@@ -646,6 +646,9 @@ class EntityHandler:
         if max_changes < 1 or max_changes > 100:
             raise invalid_arguments("maxChanges should be greater than 0 and smaller than 50")
         parts = str(since).split(":")
+        # A state without the current cacheClearedAt prefix cannot be continued from. That
+        # includes Group-Office's own intermediate states ("0|0:0|2:20|0" after hasMoreChanges
+        # true): it refuses them every time (groupoffice-wire 17 #3, #4).
         if parts[0] != str(ctx.store.meta.cache_cleared_at) or len(parts) < 3:
             raise MethodError("cannotCalculateChanges", "Resync required")
         try:

@@ -92,7 +92,11 @@ def parse_iso(value: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-_RELATIVE = re.compile(r"^([+-]?\d+)\s*(day|days|week|weeks|hour|hours|minute|minutes)$")
+# "-30 days", "+1 week", and strtotime's "now-30days" (groupoffice-wire 18 #5: a commentedAt
+# filter "<now-30days").
+_RELATIVE = re.compile(
+    r"^(?:now\s*)?([+-]?)\s*(\d+)\s*(day|days|week|weeks|hour|hours|minute|minutes)$"
+)
 
 
 def parse_date_expression(text: str, now: datetime | None = None) -> tuple[datetime, bool]:
@@ -109,7 +113,7 @@ def parse_date_expression(text: str, now: datetime | None = None) -> tuple[datet
         return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1), False
     m = _RELATIVE.match(t)
     if m:
-        n, unit = int(m.group(1)), m.group(2).rstrip("s")
+        n, unit = int(m.group(1) + m.group(2)), m.group(3).rstrip("s")
         delta = {
             "day": timedelta(days=n),
             "week": timedelta(weeks=n),

@@ -83,6 +83,9 @@ def _dispatch(
                     "forbidden",
                     f"Forbidden, you don't have access to module '{package}/{name}'.",
                 )
+        deadlock = ctx.faults.strike(verb) if ctx.faults is not None else None
+        if deadlock is not None:  # an injected deadlock: the call's work is rolled back
+            raise deadlock
         result = getattr(handler, verb)(ctx, resolved)
     else:
         assert core_fn is not None

@@ -22,6 +22,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from . import acl, blobs, defaults, router
 from .context import Context, RequestState
+from .faults import WriteFaults
 from .registry import Registry
 from .store import Store
 
@@ -48,9 +49,12 @@ def php_json(value: Any) -> bytes:
 class App:
     """The WSGI application; one instance per emulator."""
 
-    def __init__(self, store: Store, registry: Registry) -> None:
+    def __init__(
+        self, store: Store, registry: Registry, faults: WriteFaults | None = None
+    ) -> None:
         self.store = store
         self.registry = registry
+        self.faults = faults
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -83,6 +87,7 @@ class App:
             request=RequestState(base_url=_base_url(environ)),
             user_id=user_id,
             token=token,
+            faults=self.faults,
         )
 
     def user_for_token(self, token: str) -> str | None:

@@ -15,6 +15,7 @@ from go_support.jmap.errors import (
     BlobNotFoundError,
     BlobTooLargeError,
     CannotCalculateChanges,
+    ChangesTruncated,
     DbException,
     Forbidden,
     HTTPStatusError,
@@ -42,6 +43,7 @@ from go_support.jmap.errors import (
     StateMismatch,
     TransportError,
     Unauthorized,
+    UnknownPropertiesError,
     UnsupportedFilter,
     UnsupportedSort,
     method_error,
@@ -66,6 +68,7 @@ from go_support.jmap.results import (
 )
 from go_support.jmap.retry import RetryPolicy, is_transient
 from go_support.jmap.session import Limits, Session
+from go_support.jmap.sync import SyncResult
 from go_support.jmap.transport import (
     HttpResponse,
     RequestsTransport,
@@ -73,7 +76,13 @@ from go_support.jmap.transport import (
     StreamingTransport,
     Transport,
 )
-from go_support.jmap.validation import WRITE_MODELS, WriteObject, validate_set, write_model
+from go_support.jmap.validation import (
+    WRITE_MODELS,
+    WriteObject,
+    check_properties,
+    validate_set,
+    write_model,
+)
 
 __all__ = [
     "WRITE_MODELS",
@@ -86,6 +95,7 @@ __all__ = [
     "Call",
     "CannotCalculateChanges",
     "ChangesResult",
+    "ChangesTruncated",
     "DbException",
     "EntityManager",
     "Forbidden",
@@ -127,12 +137,15 @@ __all__ = [
     "StateMismatch",
     "StreamedResponse",
     "StreamingTransport",
+    "SyncResult",
     "Transport",
     "TransportError",
     "Unauthorized",
+    "UnknownPropertiesError",
     "UnsupportedFilter",
     "UnsupportedSort",
     "WriteObject",
+    "check_properties",
     "created_ref",
     "is_read_only_method",
     "is_transient",

@@ -13,6 +13,12 @@ anything is sent, because Group-Office silently ignores many bad values. They ta
 in wire form or the write models themselves. ``validate=False`` sends the objects
 unchecked; see :mod:`go_support.jmap.validation` for the rules (result-reference keys,
 JSON-pointer patch keys, entities without a model).
+
+Reads are checked too: ``properties`` must be properties of the entity's read model
+(:func:`~go_support.jmap.validation.check_properties`), since Group-Office answers a get with
+an unknown one by calling every id ``notFound`` (groupoffice-wire 18). ``changes`` never hands
+out a state Group-Office would refuse (:class:`~go_support.jmap.errors.ChangesTruncated`);
+``sync`` follows changes and resyncs when it must (:mod:`go_support.jmap.sync`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from go_support.jmap.errors import MethodError, SetError, SetFailed
+from go_support.jmap.errors import ChangesTruncated, MethodError, SetError, SetFailed
 from go_support.jmap.request import Batch, Call
 from go_support.jmap.results import (
     ChangesResult,
@@ -30,10 +36,16 @@ from go_support.jmap.results import (
     SetResult,
     dedupe,
 )
-from go_support.jmap.validation import WriteObject, validate_set, write_model
+from go_support.jmap.validation import (
+    WriteObject,
+    check_properties,
+    validate_set,
+    write_model,
+)
 
 if TYPE_CHECKING:
     from go_support.jmap.client import GroupOfficeClient
+    from go_support.jmap.sync import SyncResult
     from jmap_schema import WireInput
 
 __all__ = ["EntityManager", "ModuleManager", "SortSpec", "chunked", "normalise_sort"]
@@ -78,6 +90,11 @@ class EntityManager:
         return f"<{type(self).__name__} {self.name}>"
 
     @property
+    def client(self) -> GroupOfficeClient:
+        """The client this manager sends through."""
+        return self._client
+
+    @property
     def create_model(self) -> type[WireInput] | None:
         """The write model new objects are checked against (``TaskCreate``), if any."""
         return write_model(self.name, "create")
@@ -98,13 +115,21 @@ class EntityManager:
         return args
 
     def get(
-        self, ids: Iterable[str | int] | None, properties: Sequence[str] | None = None
+        self,
+        ids: Iterable[str | int] | None,
+        properties: Sequence[str] | None = None,
+        *,
+        validate: bool = True,
     ) -> GetResult:
         """Fetch objects by id (``None``: every object the user can read).
 
         Ids are de-duplicated, split into chunks of ``maxObjectsInGet`` and sent as
         several ``Foo/get`` calls per HTTP request. ``state`` is the first chunk's.
+        ``properties`` must be the entity's (:class:`UnknownPropertiesError` before
+        sending, unless ``validate=False``).
         """
+        with self._client._guard():
+            properties = check_properties(self.name, properties, validate=validate)
         if ids is None:
             return GetResult.from_json(self._client.call(f"{self.name}/get",
                                                          self._get_args(None, properties)))
@@ -124,10 +149,14 @@ class EntityManager:
         return result
 
     def get_one(
-        self, id: str | int, properties: Sequence[str] | None = None
+        self,
+        id: str | int,
+        properties: Sequence[str] | None = None,
+        *,
+        validate: bool = True,
     ) -> dict[str, Any] | None:
         """One object, or ``None`` if it does not exist or the user cannot read it."""
-        found = self.get([id], properties).objects
+        found = self.get([id], properties, validate=validate).objects
         return found[0] if found else None
 
     def state(self) -> str | None:
@@ -194,11 +223,14 @@ class EntityManager:
         position: int | None = None,
         properties: Sequence[str] | None = None,
         calculate_total: bool = False,
+        validate: bool = True,
     ) -> QueryGetResult:
         """Query and get the matching objects in one request (a ``#ids`` reference).
 
         ``limit`` defaults to ``maxObjectsInGet``; use :meth:`query_all_objects` for more.
         """
+        with self._client._guard():
+            properties = check_properties(self.name, properties, validate=validate)
         if limit is None:
             limit = self._client.limits.max_objects_in_get
         batch = Batch()
@@ -311,11 +343,15 @@ class EntityManager:
         sort: SortSpec | None = None,
         page_size: int | None = None,
         properties: Sequence[str] | None = None,
+        *,
+        validate: bool = True,
     ) -> list[dict[str, Any]]:
         """Every matching object: each page is a query plus a ``#ids`` get in one request.
 
         ``page_size`` defaults to (and should not exceed) ``maxObjectsInGet``.
         """
+        with self._client._guard():
+            properties = check_properties(self.name, properties, validate=validate)
         size = page_size or self._client.limits.max_objects_in_get
         _, objects = self._pages(filter, sort, size, properties, True)
         return objects
@@ -464,8 +500,12 @@ class EntityManager:
     def changes(self, since_state: str, max_changes: int | None = None) -> ChangesResult:
         """What changed since ``since_state``, with ``changed``/``removed`` normalised.
 
-        Raises :class:`CannotCalculateChanges` when the state is too old or foreign
-        (e.g. after a custom field was created): the caller must resync.
+        The answer's ``new_state`` is always usable: when Group-Office pages
+        (``hasMoreChanges``, after ``max_changes`` or its default of changes, ACL changes
+        included) it raises :class:`ChangesTruncated`, because Group-Office refuses its own
+        intermediate states (groupoffice-wire 17). A state too old or foreign (e.g. after a
+        custom field was created) raises :class:`CannotCalculateChanges`, of which
+        ``ChangesTruncated`` is a kind: catch that one to resync, or use :meth:`sync`.
         """
         args: dict[str, Any] = {"sinceState": since_state}
         if max_changes is not None:
@@ -473,20 +513,34 @@ class EntityManager:
             if not 1 <= max_changes <= ceiling:
                 raise ValueError(f"max_changes must be between 1 and {ceiling}")
             args["maxChanges"] = max_changes
-        return ChangesResult.from_json(self._client.call(f"{self.name}/changes", args))
-
-    def changes_all(self, since_state: str, *, max_pages: int = 100) -> ChangesResult:
-        """Follow ``hasMoreChanges`` until the end (or raise CannotCalculateChanges).
-
-        Group-Office's intermediate states lack the cacheClearedAt prefix and may be
-        refused; callers should treat CannotCalculateChanges as "resync".
-        """
-        result = self.changes(since_state)
-        pages = 1
-        while result.has_more_changes and result.new_state and pages < max_pages:
-            result.merge(self.changes(result.new_state))
-            pages += 1
+        batch = Batch()
+        handle = batch.call(f"{self.name}/changes", args)
+        responses = self._client.execute(batch)
+        with self._client._guard():
+            result = ChangesResult.from_json(responses.get(handle))
+            if result.has_more_changes:
+                raise ChangesTruncated(method=handle.method, call_id=handle.call_id,
+                                       partial=result)
         return result
+
+    def sync(
+        self,
+        since_state: str | None,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        properties: Sequence[str] | None = None,
+        max_changes: int | None = None,
+        validate: bool = True,
+    ) -> SyncResult:
+        """The objects changed since ``since_state`` and a state to continue from.
+
+        Falls back to query + get (``filter``) when Group-Office cannot answer the changes
+        in one page; see :func:`go_support.jmap.sync.sync`.
+        """
+        from go_support.jmap.sync import sync
+
+        return sync(self, since_state, filter=filter, properties=properties,
+                    max_changes=max_changes, validate=validate)
 
 
 class ModuleManager(EntityManager):

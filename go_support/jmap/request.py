@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from go_support.jmap.errors import MethodError, PendingWrite, ProtocolError, method_error
-from go_support.jmap.validation import WriteObject, validate_set
+from go_support.jmap.validation import WriteObject, check_properties, validate_set
 
 __all__ = [
     "Batch",
@@ -172,6 +172,36 @@ class Batch:
         self._calls.append(handle)
         self._by_id[handle.call_id] = handle
         return handle
+
+    def get(
+        self,
+        entity: str,
+        ids: Iterable[str | int] | None = None,
+        *,
+        ids_ref: Mapping[str, str] | None = None,
+        properties: Iterable[str] | None = None,
+        validate: bool = True,
+        call_id: str | None = None,
+    ) -> Call:
+        """Append an ``<entity>/get`` call whose ``properties`` are checked first.
+
+        ``ids`` (``None``: every object) or ``ids_ref`` (a result reference, sent as
+        ``#ids``). A property the entity does not have raises
+        :class:`~go_support.jmap.errors.UnknownPropertiesError` before the call is added:
+        Group-Office would answer every id as ``notFound`` (groupoffice-wire 18).
+        ``validate=False`` skips the check.
+        """
+        args: dict[str, Any] = {}
+        if ids_ref is not None:
+            if ids is not None:
+                raise ValueError(f"{entity}/get: give ids or ids_ref, not both")
+            args["#ids"] = dict(ids_ref)
+        else:
+            args["ids"] = None if ids is None else [str(i) for i in ids]
+        names = check_properties(entity, properties, validate=validate)
+        if names is not None:
+            args["properties"] = names
+        return self.call(f"{entity}/get", args, call_id=call_id)
 
     def set(
         self,

@@ -41,6 +41,15 @@ What validation cannot know: values of custom fields depend on the server's ``Fi
 definitions (a Number field given ``"abc"``, a Text value longer than ``maxLength``), so
 only their keys are checked here.
 
+Reads are checked too: the ``properties`` of a ``Foo/get`` (the managers' ``get``,
+``get_one``, ``query_get``, ``query_all_objects``, ``sync`` and :meth:`Batch.get`) must be
+properties of the entity's read model in ``jmap_schema`` (:func:`check_properties`), because
+Group-Office answers a get with an unknown property by putting every id under ``notFound``
+(groupoffice-wire 18): a typo would make a ticket look deleted. Entities without a read model
+and those whose model declares only part of the server's properties (:data:`PARTIAL_READ_MODELS`:
+``User``) are sent as given. :class:`~go_support.jmap.errors.UnknownPropertiesError` names the
+unknown ones.
+
 The escape hatch: ``validate=False`` on any of these methods sends the objects as given
 (models still go through ``to_wire()``). Use it when you know better than the schema,
 for example to reproduce a server quirk in a test.
@@ -58,8 +67,14 @@ import pydantic
 from pydantic import BaseModel, ValidationError
 
 from go_support.errors import redact
-from go_support.jmap.errors import InvalidObject, InvalidObjectError, InvalidProperty
+from go_support.jmap.errors import (
+    InvalidObject,
+    InvalidObjectError,
+    InvalidProperty,
+    UnknownPropertiesError,
+)
 from jmap_schema import (
+    ENTITY_MODELS,
     CommentCreate,
     CommentLabelCreate,
     CommentPatch,
@@ -81,7 +96,16 @@ from jmap_schema import (
     WireInput,
 )
 
-__all__ = ["WRITE_MODELS", "WriteObject", "prepare_object", "validate_set", "write_model"]
+__all__ = [
+    "PARTIAL_READ_MODELS",
+    "WRITE_MODELS",
+    "WriteObject",
+    "check_properties",
+    "known_properties",
+    "prepare_object",
+    "validate_set",
+    "write_model",
+]
 
 Operation = Literal["create", "update"]
 WriteObject = Mapping[str, Any] | WireInput
@@ -119,6 +143,40 @@ def write_model(entity: str, operation: Operation) -> type[WireInput] | None:
     """The write model that checks ``operation`` objects of ``entity``, if there is one."""
     create, patch = WRITE_MODELS.get(entity, (None, None))
     return create if operation == "create" else patch
+
+
+PARTIAL_READ_MODELS = frozenset({"User"})
+"""Read models that declare only the properties the help desk uses (``jmap_schema.User``):
+their ``properties`` are sent unchecked."""
+
+
+def known_properties(entity: str) -> frozenset[str] | None:
+    """The properties ``entity`` has on Group-Office; ``None`` if the client cannot tell."""
+    model = ENTITY_MODELS.get(entity)
+    if model is None or entity in PARTIAL_READ_MODELS:
+        return None
+    return frozenset(model.model_fields)
+
+
+def check_properties(
+    entity: str, properties: Iterable[str] | None, *, validate: bool = True
+) -> list[str] | None:
+    """``properties`` of a ``Foo/get`` as a list, checked against the read model.
+
+    Raises :class:`UnknownPropertiesError` (nothing is sent) for a name the entity does not
+    have: Group-Office would answer every id as ``notFound`` (groupoffice-wire 18).
+    """
+    if properties is None:
+        return None
+    if isinstance(properties, str):
+        raise TypeError(f"{entity}/get: properties must be a list of names, not a string")
+    names = list(properties)
+    known = known_properties(entity) if validate else None
+    if known is not None:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UnknownPropertiesError(entity, unknown)
+    return names
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ import pytest
 from go_support.cli import exitcodes
 from go_support.jmap import GroupOfficeClient
 from tests._support import run_cli
+from tests.help.conftest import Browser
 
 
 class _Canned(BaseHTTPRequestHandler):
@@ -92,12 +94,24 @@ def test_demo_keep_running_prints_url_and_admin_key(
         url, key = line.removeprefix("Serving at ").split("; admin API key: ")
         with GroupOfficeClient(url, api_key=key) as client:  # the emulator still answers
             served.append(client.session.version)
+        help_line = next(x for x in text.splitlines() if x.startswith("Help page for end users"))
+        found = re.fullmatch(r"Help page for end users at (\S+)/ : sign in as (\S+) with the "
+                             r"password (\S+)", help_line)
+        assert found is not None, help_line
+        browser = Browser(found.group(1))  # Ann sees her ticket and its reply, not the note
+        page = browser.sign_in(found.group(2), found.group(3))
+        assert "Printer on floor 2 is jammed" in page.text
+        ticket = re.search(r'href="(/requests/\d+)">Printer', page.text)
+        assert ticket is not None
+        shown = browser.get(ticket.group(1)).text
+        assert "I am on my way" in shown and "Roller part" not in shown
+        served.append("help")
         print(out.out, end="")  # keep stdout for the assertions below
 
     monkeypatch.setattr(demo, "wait_forever", check_it_serves)
     code, out, _ = run_cli(capsys, *(["--json"] if as_json else []), "demo", "--keep-running")
     assert code == exitcodes.OK
-    assert served == ["26.0.42"]
+    assert served == ["26.0.42", "help"]
     if as_json:
         assert json.loads(out)["adminApiKey"]  # stdout stays one JSON document
 

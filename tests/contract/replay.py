@@ -35,10 +35,10 @@ import struct
 import sys
 import urllib.parse
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -271,10 +271,37 @@ def dig(value: Any, path: list[Any]) -> Any:
 # -- one step -------------------------------------------------------------------------------------
 
 
+def send_unrecorded(run: FileRun, session: requests.Session, step: Step) -> str | None:
+    """Send the seed's ``UNRECORDED`` calls of ``step`` as the admin; the reason they failed."""
+    calls = run.spec.unrecorded.get(step.index)
+    if not calls:
+        return None
+    resp = session.post(
+        run.base_url + "/api/jmap.php",
+        json=calls,
+        headers={"Authorization": f"Bearer {run.tokens['admin']}"},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    session.cookies.clear()
+    answers = resp.json() if resp.status_code == 200 else None
+    failed = answers is None or any(
+        name == "error" or args.get("notCreated") or args.get("notUpdated")
+        for name, args, _ in answers
+    )
+    return f"the unrecorded calls before this step failed: {resp.text[:500]}" if failed else None
+
+
 def run_step(run: FileRun, session: requests.Session, step: Step) -> StepResult:
     result = StepResult(
         run.corpus.stem, step.index, step.note, ok=False, request=describe_request(step)
     )
+    try:
+        result.error = send_unrecorded(run, session, step)
+    except (requests.RequestException, ValueError) as exc:
+        result.error = f"the unrecorded calls before this step failed: {exc!r}"
+    if result.error:
+        return result
     try:
         method, url, headers, data = build_request(run, step)
     except LookupError as exc:
@@ -377,32 +404,40 @@ def _new_emulator(spec: SeedSpec) -> Any:
 
 
 @contextmanager
-def frozen_clock() -> Iterator[None]:
+def frozen_clock() -> Iterator[Callable[[int], None]]:
     """R7: the emulator's clock stands still while one corpus file is replayed.
 
     Every corpus file was recorded within one second (all server timestamps of 08 read
     23:51:06, of 16 00:03:24, ...), and some answers depend on that: ``createdAt`` sorts are
     ties broken by id (08 #17), and ``Task/set`` does not echo a ``progressUpdated`` that did
     not change (08 #9). The emulator's clock hook (``filters.set_clock``) holds the second the
-    replay started.
+    replay started. The yielded function moves it to that second plus N (a seed's ``CLOCK``:
+    18 waited between steps, and its answers show it).
     """
     from go_support.emulator import filters
 
-    instant = datetime.now(UTC).replace(microsecond=0)
-    filters.set_clock(lambda: instant)
+    start = datetime.now(UTC).replace(microsecond=0)
+    instant = [start]
+
+    def set_offset(seconds: int) -> None:
+        instant[0] = start + timedelta(seconds=seconds)
+
+    filters.set_clock(lambda: instant[0])
     try:
-        yield
+        yield set_offset
     finally:
         filters.set_clock(None)
 
 
 def replay_file(cf: CorpusFile, upto: int | None = None) -> list[StepResult]:
     """Replay ``cf`` (up to step ``upto`` included) against a fresh emulator."""
-    with frozen_clock():
-        return _replay_file(cf, upto)
+    with frozen_clock() as set_offset:
+        return _replay_file(cf, upto, set_offset)
 
 
-def _replay_file(cf: CorpusFile, upto: int | None) -> list[StepResult]:
+def _replay_file(
+    cf: CorpusFile, upto: int | None, set_offset: Callable[[int], None]
+) -> list[StepResult]:
     steps = [s for s in cf.steps if upto is None or s.index <= upto]
     try:
         spec = load_spec(cf.stem)
@@ -435,7 +470,11 @@ def _replay_file(cf: CorpusFile, upto: int | None) -> list[StepResult]:
         session = requests.Session()
         session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         session.trust_env = False  # no proxies from the environment for loopback
-        results = [run_step(run, session, step) for step in steps]
+        results = []
+        for step in steps:
+            if step.index in spec.clock:
+                set_offset(spec.clock[step.index])
+            results.append(run_step(run, session, step))
         session.close()
         return results
     finally:

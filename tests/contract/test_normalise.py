@@ -9,6 +9,7 @@ import json
 import struct
 import time
 import zlib
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -293,8 +294,11 @@ def test_known_users_match_11_group_get() -> None:
 def test_frozen_clock_stops_and_restores_the_emulator_clock() -> None:
     filters = pytest.importorskip("go_support.emulator.filters")
     real = filters.datetime
-    with frozen_clock():
+    with frozen_clock() as set_offset:
         first = filters.now_iso()
         time.sleep(1.1)
         assert filters.now_iso() == first
+        set_offset(2)  # a seed's CLOCK (18 #9)
+        moved = datetime.fromisoformat(filters.now_iso()) - datetime.fromisoformat(first)
+        assert moved == timedelta(seconds=2)
     assert filters.datetime is real

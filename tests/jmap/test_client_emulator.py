@@ -22,6 +22,7 @@ from go_support.jmap import (
     Batch,
     BlobNotFoundError,
     CannotCalculateChanges,
+    ChangesTruncated,
     GroupOfficeClient,
     InvalidArgumentException,
     InvalidObjectError,
@@ -195,18 +196,30 @@ def test_paging(client: GroupOfficeClient, task_list: str, recorder: RecordingTr
 # --- changes -------------------------------------------------------------------------------
 
 
-def test_changes_are_normalised(client: GroupOfficeClient, task_list: str) -> None:
+def test_changes_are_normalised(
+    client: GroupOfficeClient, task_list: str, request: pytest.FixtureRequest
+) -> None:
     state = client.tasks.state()
     assert state
     ids = _make_tasks(client, task_list, 3, "chg")
     client.tasks.update(ids[0], {"title": "chg renamed"})
     client.tasks.destroy([ids[2]])
-    changes = client.tasks.changes(state)
-    assert ids[2] in changes.removed and ids[2] not in changes.changed
-    assert {ids[0], ids[1]} <= set(changes.changed)
-    assert len(changes.changed) == len(set(changes.changed))
-    same = client.tasks.changes(changes.new_state or "")
-    assert same.changed == [] and same.removed == [] and not same.has_more_changes
+    try:
+        changes = client.tasks.changes(state)
+        assert ids[2] in changes.removed and ids[2] not in changes.changed
+        assert {ids[0], ids[1]} <= set(changes.changed)
+        assert len(changes.changed) == len(set(changes.changed))
+        same = client.tasks.changes(changes.new_state or "")
+        assert same.changed == [] and same.removed == [] and not same.has_more_changes
+    except ChangesTruncated as exc:
+        # A real Group-Office counts ACL changes too and pages Task/changes at 100 even
+        # after one new task (groupoffice-wire 17); the emulator pages only past maxChanges.
+        assert request.node.callspec.params["go_server"] == "live", exc
+        page = exc.partial
+        assert len(page.changed) == len(set(page.changed)) and page.has_more_changes
+        assert not set(page.changed) & set(page.removed)
+        with pytest.raises(CannotCalculateChanges, match="Resync required"):
+            client.call("Task/changes", {"sinceState": page.new_state})
 
 
 def test_foreign_state_needs_a_resync(client: GroupOfficeClient) -> None:

@@ -79,7 +79,7 @@ def test_managers_exist() -> None:
 ])
 def test_download_file_name(header: str, name: str | None) -> None:
     from go_support.jmap import BlobStream, HttpResponse
-    from go_support.jmap.client import _BytesStream
+    from go_support.jmap.blobs import _BytesStream
 
     stream = BlobStream("id", _BytesStream(HttpResponse(
         200, "OK", {"Content-Disposition": header, "Content-Length": "3"}, b"abc")))

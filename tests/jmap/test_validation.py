@@ -44,7 +44,8 @@ def refused(entity: str, **sections: Any) -> InvalidObjectError:
 
 def test_the_error_names_entity_ids_and_properties() -> None:
     err = refused("Task", create={"new1": {"tasklistId": "1", "title": "ok"},
-                                  "new2": {"tasklistId": "1", "title": "", "progress": "done"}},
+                                  "new2": {"tasklistId": "1", "title": "x" * 256,
+                                           "progress": "done"}},
                   update={"7": {"progress": "in-process"}})
     assert isinstance(err, JMAPError) and isinstance(err, GoSupportError)
     assert err.entity == "Task" and err.method == "Task/set"
@@ -235,7 +236,7 @@ def test_a_fresh_client_sends_nothing_at_all(
         with pytest.raises(InvalidObjectError) as info:
             client.tasks.create_many([{"tasklistId": "1", "title": "fine"},
                                       {"tasklistId": "1", "title": "x", "progress": "done"},
-                                      {"tasklistId": "1", "title": "", "priority": 12}])
+                                      {"tasklistId": "1", "title": "x" * 256, "priority": 12}])
         assert recorder.sent == []  # not even the session
         assert info.value.ids == ["new2", "new3"]
         assert set(info.value.objects[1].properties) == {"title", "priority"}

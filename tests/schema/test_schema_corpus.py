@@ -216,7 +216,12 @@ EXPECTED_REFUSALS: dict[tuple[str, str, str], set[str]] = {
     ("12", "Module", "update"): {"permissions.41"},  # null wipes the whole map
     ("13", "Key", "create"): {"name"},  # required
     ("16", "Comment", "create"): {"createdBy"},  # silently ignored by the server
+    ("17", "Task", "create"): {"title"},  # missing (an empty one is accepted)
+    ("18", "Task", "create"): {"createdAt"},  # silently ignored: the task is created now
 }
+
+# Entities whose /set objects are sent as given (go_support/jmap/validation.py): no model.
+WITHOUT_WRITE_MODEL = {"Group"}  # 17 #9
 
 
 def recorded_set_objects() -> Iterator[tuple[str, str, str, str, dict[str, Any]]]:
@@ -238,6 +243,8 @@ def test_recorded_requests_pass_the_write_models_or_are_refused_as_expected() ->
     accepted = 0
     for where, prefix, entity, op, obj in recorded_set_objects():
         model = WRITE_MODELS.get((entity, op))
+        if model is None and entity in WITHOUT_WRITE_MODEL:
+            continue
         if model is None:
             failures.append(f"{where}: no write model")
             continue

@@ -196,6 +196,8 @@ class CommentHandler(EntityHandler):
             "permissionLevel": lambda c, r, v: True,  # applyAclToQuery does nothing
             "permissionLevelUserId": lambda c, r, v: True,
             "permissionLevelGroups": lambda c, r, v: True,
+            # createdAt, modifiedAt, text and createdBy exist; date and mimeMessageId do not
+            # (unsupportedFilter, groupoffice-wire 18 #6)
             "createdAt": lambda c, r, v: date_filter(r.get("createdAt"), v),
             "modifiedAt": lambda c, r, v: date_filter(r.get("modifiedAt"), v),
             "createdBy": lambda c, r, v: _user_is(c, r.get("createdBy"), v),
@@ -344,7 +346,9 @@ class CommentHandler(EntityHandler):
             record["modifiedAt"] = now
             record["modifiedBy"] = str(ctx.uid)
         elif _differs(record, old):
-            # modifiedAt/modifiedBy only move when something else did (09 #4: updated null)
+            # modifiedAt/modifiedBy only move when something else did (09 #4: updated null),
+            # but then to whoever saved, also a service marking another user's comment sent
+            # (groupoffice-wire 18 #9, #10)
             record["modifiedAt"] = now
             record["modifiedBy"] = str(ctx.uid)
 

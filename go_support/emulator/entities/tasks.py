@@ -2,13 +2,16 @@
 
 Quirks kept on purpose (groupoffice-wire/README.md): invalid ``progress`` and ``role`` values
 are silently ignored (04, 08); tasks in ``support`` lists are invisible (04); a new task list's
-ACL never gets the super-admin's group (04); ``acl`` writes merge and an empty ``acl`` is always
-reported as changed (04, 05); per-user TaskList values read null without a row (16); a default
+ACL never gets the super-admin's group, and any other creator's personal group stays at MANAGE
+on every ACL save (04, 17); ``acl`` writes merge and an empty ``acl`` is always reported as
+changed (04, 05); per-user TaskList values read null without a row (16); a default
 TaskCategory owner is ``"1"`` in ``created`` and ``1`` afterwards (06); changing
-``responsibleUserId`` alone resets progress (08); ``Task/query`` defaults to subscribed lists
-(08); creating a Task or TaskList writes the creator's per-user row, which ``Foo/changes`` and
-the request's state strings show (08); a comment that changes nothing on its task leaves the
-task's state alone but is still reported by a later /set of the request (09).
+``responsibleUserId`` resets progress unless progress changes value (08, 17); an empty title
+is accepted (17); ``Task/get`` with an unknown property finds nothing (18); ``Task/query``
+defaults to subscribed lists (08); creating a Task or TaskList writes the creator's per-user
+row, which ``Foo/changes`` and the request's state strings show (08); a comment that changes
+nothing on its task leaves the task's state alone but is still reported by a later /set of the
+request (09).
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from . import customfields
 PROGRESS = ("needs-action", "in-progress", "completed", "failed", "cancelled")
 ROLES = ("list", "board", "project", "support")
 
+
+_NEW_USER_ROW = "tasks.new_list_user_row"  # ctx.extra: this save wrote the caller's row
+_ACL_SAVED = "_aclSaved"  # transient record key: an acl patch saves the list in any case
 
 _LIST_USER_PROPS = ("color", "sortOrder", "isVisible", "isSubscribed", "syncToDevice")
 
@@ -133,7 +139,24 @@ class TaskListHandler(EntityHandler):
         return super().differs(key, actual, expected)
 
     def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
-        user = (record.setdefault("userProps", {})).setdefault(str(ctx.user_id), {})
+        uid = str(ctx.user_id)
+        per_user = record.get("userProps")
+        if per_user is None:  # seeded flat: the creator's values become his row
+            per_user = {uid: _list_user(ctx, record)} if _list_user(ctx, record) else {}
+            record["userProps"] = per_user
+        if not new and uid not in per_user:
+            # Saving a list writes the caller's tasks_tasklist_user row with its defaults: the
+            # admin's acl patch of another user's list echoes a colour and false flags and
+            # moves the per-user modseq (groupoffice-wire 17 #12).
+            per_user[uid] = {
+                "color": f"{random.randrange(0, 0xFFFFFF):06x}",
+                "isVisible": False,
+                "isSubscribed": False,
+                "syncToDevice": False,
+                "sortOrder": None,
+            }
+            ctx.extra[_NEW_USER_ROW] = True
+        user = per_user.setdefault(uid, {})
         for key, value in values.items():
             if key in self._user_props:
                 user[key] = value
@@ -142,6 +165,8 @@ class TaskListHandler(EntityHandler):
                     record["role"] = value
             elif key == "acl":
                 record["acl"] = acl.merge_acl(record.get("acl") if not new else {}, value)
+                if not new:
+                    record[_ACL_SAVED] = True  # read (and dropped) by has_changed
             elif key == "groupingId":
                 record["groupingId"] = int(value) if value not in (None, "") else None
             elif key == "createdBy":
@@ -163,9 +188,14 @@ class TaskListHandler(EntityHandler):
             record["aclId"] = int(ctx.store.next_id("acl"))
             if record.get("createdBy") is None:
                 record["createdBy"] = int(ctx.uid)
-            owner = ctx.store.get("User", record["createdBy"])
-            if owner is not None and str(owner["id"]) != acl.ADMIN_USER:
-                record["acl"][str(owner.get("personalGroup"))] = acl.MANAGE
+        # Every save of the ACL puts the ACL owner's (the creator's) personal group back at
+        # MANAGE, unless the owner is the super admin: a patch that removes or lowers it is
+        # answered ``updated`` and changes nothing, whoever sends it (groupoffice-wire 17 #10-#12).
+        owner = ctx.store.get("User", record.get("createdBy"))
+        group = (owner or {}).get("personalGroup")
+        if owner is not None and str(owner["id"]) != acl.ADMIN_USER and group is not None:
+            record.setdefault("acl", {})[str(group)] = acl.MANAGE
+        if old is None:
             color = f"{random.randrange(0, 0xFFFFFF):06x}"
             user = record.setdefault("userProps", {}).setdefault(str(ctx.user_id), {})
             user.setdefault("color", color)
@@ -179,9 +209,20 @@ class TaskListHandler(EntityHandler):
             ctx.store.bump_acl()
 
     def after_save(self, ctx: Context, record: Record, old: Record | None) -> None:
-        if old is None:
+        if old is None or ctx.extra.pop(_NEW_USER_ROW, False):
             # The creator's tasks_tasklist_user row (04 #0: newState "…:17:675:64").
             self.touch_user_row(ctx, str(record["id"]))
+
+    def update_one(self, ctx: Context, id_: str, patch: dict[str, Any]) -> Record | None:
+        try:
+            return super().update_one(ctx, id_, patch)
+        finally:
+            ctx.extra.pop(_NEW_USER_ROW, None)
+
+    def has_changed(self, new: Record, old: Record) -> bool:
+        # An acl patch saves the list and moves its state even when the ACL stays as it was
+        # (groupoffice-wire 17 #11, #12: the owner's group put back at MANAGE).
+        return bool(new.pop(_ACL_SAVED, False)) or super().has_changed(new, old)
 
 
 class TaskListGroupingHandler(EntityHandler):
@@ -331,7 +372,7 @@ class TaskHandler(EntityHandler):
         "projectId": Prop(),
         "mileStoneId": Prop(),
         "createdBy": Prop(readonly=True),
-        "createdAt": Prop(readonly=True),
+        "createdAt": Prop(readonly=True),  # ignored on create (groupoffice-wire 18 #1)
         "modifiedAt": Prop(readonly=True),
         "modifiedBy": Prop(readonly=True),
         "filesFolderId": Prop(),
@@ -447,10 +488,24 @@ class TaskHandler(EntityHandler):
     def dynamic_filter(self, ctx: Context, name: str) -> FilterFn | None:
         return customfields.filter_for(ctx, "Task", name)
 
+    def get(self, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        result = super().get(ctx, args)
+        properties = args.get("properties") or []
+        if isinstance(properties, list) and any(p not in self.props for p in properties):
+            # A property the entity does not have (commentedAt, a typo) is no error: every id
+            # comes back under notFound (groupoffice-wire 18 #2).
+            result["notFound"] = [*(r["id"] for r in result["list"]), *result["notFound"]]
+            result["list"] = []
+        return result
+
     def sort_key(self, ctx: Context, prop: str) -> SortKey | None:
         custom = customfields.sort_key_for(ctx, "Task", prop)
         if custom is not None:
             return custom
+        if prop == "commentedAt":
+            # commentedAt is a filter (a subquery), not a column: sorting by it is a database
+            # error on Group-Office (groupoffice-wire 18 #5).
+            raise db_exception()
         if prop == "progress":
             return lambda c, r: PROGRESS.index(r.get("progress", "needs-action"))
         if prop == "tasklist":
@@ -527,7 +582,9 @@ class TaskHandler(EntityHandler):
         errors: dict[str, dict[str, Any]] = {}
         if not record.get("tasklistId"):
             errors["tasklistId"] = {"code": REQUIRED, "description": "Property is required"}
-        if not record.get("title"):
+        # Required by presence only: an empty title is accepted on create and on update, a
+        # create without one is refused (groupoffice-wire 17 #7, #8).
+        if record.get("title") is None:
             errors["title"] = {"code": REQUIRED, "description": "Property is required"}
         return errors
 
@@ -558,12 +615,13 @@ class TaskHandler(EntityHandler):
                 record["progress"] = "completed"
             elif pct > 0 and record.get("progress") == "needs-action":
                 record["progress"] = "in-progress"
-        # changing responsibleUserId alone resets progress, not with progress in the same
-        # patch (08 #10)
+        # A changed responsibleUserId resets progress unless progress changed value: a patch
+        # that repeats the current progress does not count, also when a comment hook earlier in
+        # the request set it (08 #10; groupoffice-wire 17 #14, #15, #18, #19).
         if (
             old is not None
             and old.get("responsibleUserId") != record.get("responsibleUserId")
-            and not ctx.extra.get("progress_in_patch")
+            and not ctx.extra.get("progress_changed")
         ):
             record["progress"] = "needs-action"
         if (old or {}).get("progress", "needs-action") != record.get("progress"):
@@ -581,11 +639,14 @@ class TaskHandler(EntityHandler):
             self.touch_user_row(ctx, str(record["id"]))
 
     def update_one(self, ctx: Context, id_: str, patch: dict[str, Any]) -> Record | None:
-        ctx.extra["progress_in_patch"] = "progress" in patch
+        current = ctx.store.get("Task", id_) or {}
+        ctx.extra["progress_changed"] = (
+            patch.get("progress") in PROGRESS and patch["progress"] != current.get("progress")
+        )
         try:
             return super().update_one(ctx, id_, patch)
         finally:
-            ctx.extra.pop("progress_in_patch", None)
+            ctx.extra.pop("progress_changed", None)
 
     def create_one(self, ctx: Context, values: dict[str, Any]) -> Record:
         result = super().create_one(ctx, values)
@@ -629,7 +690,8 @@ class TaskHandler(EntityHandler):
             task["progress"] = "needs-action"
         now = now_iso()
         task["modifiedAt"] = now
-        # what the commentedAt filter compares: MAX(comment.date) (09 #19)
+        # what the commentedAt filter compares: MAX(comment.date), a backdated date too
+        # (09 #19; groupoffice-wire 18 #5)
         task["commentedAt"] = newest_comment_date(ctx.store, "Task", task["id"])
         if _without(task, "commentedAt") != _without(old, "commentedAt"):
             if task.get("progress") != old.get("progress"):

@@ -166,6 +166,7 @@ class UserHandler(EntityHandler):
     def filters(self) -> dict[str, FilterFn]:
         return {
             **super().filters(),
+            # the whole address in any case; a prefix finds nothing (groupoffice-wire 18 #11)
             "email": lambda c, r, v: text_filter(r.get("email"), v),
             "username": lambda c, r, v: text_filter(r.get("username"), v),
             "displayName": lambda c, r, v: text_filter(r.get("displayName"), v),
@@ -625,6 +626,12 @@ class GroupHandler(EntityHandler):
     def merge_patch(self, ctx: Context, key: str, current: Any, value: Any) -> Any:
         return acl.merge_acl(current, value) if key == "acl" else value
 
+    def differs(self, key: str, actual: Any, expected: Any) -> bool:
+        # ``users`` sent as numbers is not echoed as strings (groupoffice-wire 17 #9).
+        if key == "users" and isinstance(expected, list):
+            return sorted(map(str, actual or [])) != sorted(map(str, expected))
+        return super().differs(key, actual, expected)
+
     def apply_values(self, ctx: Context, record: Record, values: dict[str, Any], new: bool) -> None:
         for key, value in values.items():
             if key == "users":
@@ -661,6 +668,9 @@ class GroupHandler(EntityHandler):
         if old is None:
             record["createdBy"] = int(ctx.uid)
             record["isUserGroupFor"] = None
+            # A group owns an ACL: creating one uses up an ACL id (groupoffice-wire 17 #9,
+            # #10: the next list gets aclId 52, not 51).
+            ctx.store.next_id("acl")
         if old is None or old.get("acl") != record.get("acl"):
             ctx.store.bump_acl()
 
@@ -668,7 +678,8 @@ class GroupHandler(EntityHandler):
         gid = str(record["id"])
         members = record.pop("_users", None)
         if old is None and not record.get("acl"):
-            record["acl"] = {gid: acl.READ}  # a new group's members may read it
+            # Everyone and the group's members may read a new group (groupoffice-wire 17 #9).
+            record["acl"] = {str(acl.EVERYONE_GROUP): acl.READ, gid: acl.READ}
         ctx.store.put(self.name, record)
         if members is None:
             return

@@ -10,6 +10,11 @@ A seed module defines:
 - ``CAPTURE`` (optional): step index -> (token name, JSON path in that step's *replayed* answer)
   of a token that later steps use as ``"as": name``.
 - ``ADMIN_PASSWORD`` (optional): passed as ``Emulator(admin_password=...)``.
+- ``UNRECORDED`` (optional): step index -> JMAP method calls the recorder made without recording
+  them (the state strings around that step show that something changed); the runner sends them
+  as the admin right before that step, checks that none failed and compares nothing.
+- ``CLOCK`` (optional): step index -> seconds after the replay's first second at which the
+  frozen clock (R7) stands from that step on, for a file whose recorder waited between steps.
 
 Seed users with an ``as`` name get a deterministic API key (``_common.token_for``), which the
 runner uses for steps with that ``as``.
@@ -33,6 +38,8 @@ class SeedSpec:
     passwords: dict[int, str] = field(default_factory=dict)
     capture: dict[int, tuple[str, list[Any]]] = field(default_factory=dict)
     admin_password: str | None = None
+    unrecorded: dict[int, list[list[Any]]] = field(default_factory=dict)
+    clock: dict[int, int] = field(default_factory=dict)
 
 
 def module_path(stem: str) -> Path:
@@ -55,4 +62,6 @@ def load_spec(stem: str) -> SeedSpec:
         passwords=dict(getattr(module, "PASSWORDS", {})),
         capture=dict(getattr(module, "CAPTURE", {})),
         admin_password=getattr(module, "ADMIN_PASSWORD", None),
+        unrecorded=dict(getattr(module, "UNRECORDED", {})),
+        clock=dict(getattr(module, "CLOCK", {})),
     )

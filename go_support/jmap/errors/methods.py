@@ -1,14 +1,6 @@
-"""Exceptions of the Group-Office JMAP client.
-
-One class per way a request can fail, so that callers can react precisely (``except
-CannotCalculateChanges: resync()``) and users get a message that says what to check.
-Group-Office reports most failures as method errors inside an HTTP 200 answer, with
-non-RFC ``type`` values taken from PHP exception class names; each known type has its
-own subclass of :class:`MethodError`, and anything else falls back to
-:class:`MethodError` itself.
-
-No message may contain a credential: the client passes its secrets to
-:meth:`JMAPError.scrub` before an exception leaves it.
+"""Calls and objects refused: before sending (:class:`InvalidObjectError`), by the server as
+a whole call (:class:`MethodError` and one subclass per Group-Office error type), or object
+by object in a ``*/set`` (:class:`SetError`, :class:`SetFailed`).
 """
 
 from __future__ import annotations
@@ -17,277 +9,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from go_support.errors import GoSupportError, redact
+from go_support.errors import redact
+from go_support.jmap.errors.base import MAX_LISTED, JMAPError, shorten
+from go_support.jmap.errors.http import AuthenticationError
 
 if TYPE_CHECKING:
-    from go_support.jmap.request import Responses
-    from go_support.jmap.results import SetResult
-
-__all__ = [
-    "AuthenticationError",
-    "BlobNotFoundError",
-    "BlobTooLargeError",
-    "CannotCalculateChanges",
-    "DbException",
-    "Forbidden",
-    "HTTPStatusError",
-    "IncompleteBatchError",
-    "InvalidArgumentException",
-    "InvalidArguments",
-    "InvalidObject",
-    "InvalidObjectError",
-    "InvalidProperty",
-    "InvalidResultReference",
-    "JMAPError",
-    "JsonPointerException",
-    "LogicException",
-    "MethodError",
-    "NotFound",
-    "OutcomeUnknownError",
-    "PendingWrite",
-    "ProtocolError",
-    "SecondFactorRequired",
-    "ServerException",
-    "ServerFail",
-    "ServerTypeError",
-    "SetError",
-    "SetFailed",
-    "StateMismatch",
-    "TransportError",
-    "Unauthorized",
-    "UnsupportedFilter",
-    "UnsupportedSort",
-    "method_error",
-]
-
-_MAX_LISTED = 10
-
-
-def _excerpt(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class JMAPError(GoSupportError):
-    """Base class of everything the JMAP client raises."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-    def scrub(self, *secrets: str | None) -> None:
-        """Redact ``secrets`` from the message and every string attribute, in place.
-
-        Why: messages quote URLs and server texts, and the client must guarantee that
-        no credential survives into logs whatever the server echoed back.
-        """
-        for name, value in list(vars(self).items()):
-            if isinstance(value, str):
-                setattr(self, name, redact(value, *secrets))
-        self.args = (self.message,)
-        # Tracebacks print the whole chain: scrub the JMAP errors this one wraps, too.
-        seen = {id(self)}
-        link = self.__cause__ or self.__context__
-        while link is not None and id(link) not in seen:
-            seen.add(id(link))
-            if isinstance(link, JMAPError):
-                link.scrub(*secrets)
-                break
-            link = link.__cause__ or link.__context__
-
-
-# --- transport and HTTP ---------------------------------------------------------------
-
-
-class TransportError(JMAPError):
-    """The HTTP exchange itself failed: refused connection, DNS, timeout, TLS.
-
-    ``request_sent`` is ``False`` when the request certainly never reached the server
-    (so even a write may be sent again), ``None`` when that is unknown.
-    """
-
-    def __init__(self, message: str, *, url: str, request_sent: bool | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-        self.request_sent = request_sent
-
-
-@dataclass(frozen=True)
-class PendingWrite:
-    """The writes of one ``Foo/set`` (or other non-read) call whose outcome is unknown."""
-
-    call_id: str
-    method: str
-    create: tuple[str, ...] = ()
-    update: tuple[str, ...] = ()
-    destroy: tuple[str, ...] = ()
-
-
-class OutcomeUnknownError(TransportError):
-    """A request that changes data failed in a way that leaves its outcome unknown.
-
-    It was **not** sent again: Group-Office has no idempotency keys, so a resend could
-    create every object twice. ``writes`` lists, per call, the creation ids, updated and
-    destroyed ids, so that the caller can look the objects up by a natural key (see
-    :mod:`go_support.jmap.retry`). ``completed`` holds the responses of the chunks of
-    the same batch that did complete, if any, and ``unsent`` the call ids of the later
-    chunks, which were not sent at all.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        url: str,
-        writes: Iterable[PendingWrite],
-        status: int | None = None,
-        completed: Responses | None = None,
-        unsent: Iterable[str] = (),
-    ) -> None:
-        super().__init__(message, url=url, request_sent=None)
-        self.writes = tuple(writes)
-        self.status = status
-        self.completed = completed
-        self.unsent = tuple(unsent)
-
-    @property
-    def creation_ids(self) -> dict[str, list[str]]:
-        """Creation ids per method name, e.g. ``{"Task/set": ["t1", "t2"]}``."""
-        result: dict[str, list[str]] = {}
-        for write in self.writes:
-            if write.create:
-                result.setdefault(write.method, []).extend(write.create)
-        return result
-
-    @staticmethod
-    def describe(writes: Iterable[PendingWrite]) -> str:
-        """Summarise ``writes`` for a message: which objects may or may not exist now."""
-        parts: list[str] = []
-        for write in writes:
-            bits = []
-            for label, ids in (
-                ("create", write.create),
-                ("update", write.update),
-                ("destroy", write.destroy),
-            ):
-                if ids:
-                    shown = ", ".join(ids[:_MAX_LISTED])
-                    more = f" and {len(ids) - _MAX_LISTED} more" if len(ids) > _MAX_LISTED else ""
-                    bits.append(f"{label} {shown}{more}")
-            parts.append(f"{write.method} [{'; '.join(bits) or 'no object ids'}]")
-        return "; ".join(parts)
-
-
-class IncompleteBatchError(JMAPError):
-    """A batch split into several HTTP requests failed after earlier requests had written.
-
-    Raised instead of the bare failure so that the writes that did happen are not lost:
-    ``completed`` holds their responses, ``unsent`` the call ids that never ran, and
-    ``__cause__`` the original error.
-    """
-
-    def __init__(
-        self, message: str, *, completed: Responses, unsent: Iterable[str] = ()
-    ) -> None:
-        super().__init__(message)
-        self.completed = completed
-        self.unsent = tuple(unsent)
-
-
-class HTTPStatusError(JMAPError):
-    """Group-Office (or a proxy in front of it) answered with an unexpected HTTP status.
-
-    Group-Office puts its real message in the HTTP reason phrase, so it is kept here.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        url: str,
-        status: int,
-        reason: str,
-        body_excerpt: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
-        self.reason = reason
-        self.body_excerpt = body_excerpt
-        self.retry_after = retry_after
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        method: str,
-        url: str,
-        status: int,
-        reason: str,
-        body: str = "",
-        hint: str = "",
-        retry_after: float | None = None,
-    ) -> HTTPStatusError:
-        """Compose the usual message: status, reason phrase, URL, body excerpt, hint."""
-        excerpt = _excerpt(body, 200) if body.strip() else ""
-        phrase = reason or "no reason phrase"
-        text = f"Group-Office answered HTTP {status} ({phrase}) to {method} {url}"
-        if excerpt:
-            text += f": {excerpt}"
-        if hint:
-            text += f". {hint}"
-        return cls(
-            text,
-            url=url,
-            status=status,
-            reason=reason,
-            body_excerpt=excerpt,
-            retry_after=retry_after,
-        )
-
-
-class ProtocolError(JMAPError):
-    """The answer is not what Group-Office sends: HTML, broken JSON, not a list."""
-
-    def __init__(self, message: str, *, url: str) -> None:
-        super().__init__(message)
-        self.url = url
-
-
-class AuthenticationError(JMAPError):
-    """The credentials were refused, or logging in needs something go-support lacks."""
-
-
-class SecondFactorRequired(AuthenticationError):
-    """The account has two-factor authentication: go-support cannot answer a second factor."""
-
-    def __init__(self, message: str, *, authenticators: Iterable[str] = ()) -> None:
-        super().__init__(message)
-        self.authenticators = tuple(authenticators)
-
-
-class BlobNotFoundError(JMAPError):
-    """``download.php`` does not know the blob (HTTP 404)."""
-
-    def __init__(self, message: str, *, blob_id: str) -> None:
-        super().__init__(message)
-        self.blob_id = blob_id
-
-
-class BlobTooLargeError(JMAPError):
-    """The file is larger than the session's ``maxSizeUpload`` (or the server said 413)."""
-
-    def __init__(self, message: str, *, size: int | None, limit: int | None) -> None:
-        super().__init__(message)
-        self.size = size
-        self.limit = limit
-
-
-# --- objects refused before sending ----------------------------------------------------
+    from go_support.jmap.results import ChangesResult, SetResult
 
 
 @dataclass(frozen=True)
@@ -349,8 +76,8 @@ class InvalidObjectError(JMAPError):
     def __init__(self, entity: str, objects: Iterable[InvalidObject]) -> None:
         self.entity = entity
         self.objects = tuple(objects)
-        listed = "; ".join(str(o) for o in self.objects[:_MAX_LISTED])
-        extra = len(self.objects) - _MAX_LISTED
+        listed = "; ".join(str(o) for o in self.objects[:MAX_LISTED])
+        extra = len(self.objects) - MAX_LISTED
         more = f"; and {extra} more" if extra > 0 else ""
         super().__init__(
             f"{entity}/set was not sent: {len(self.objects)} invalid object(s): {listed}{more}. "
@@ -386,6 +113,29 @@ class InvalidObjectError(JMAPError):
 # --- method errors --------------------------------------------------------------------
 
 _REGISTRY: dict[str, type[MethodError]] = {}
+
+
+class UnknownPropertiesError(JMAPError):
+    """A ``Foo/get`` asked for properties the entity does not have; nothing was sent.
+
+    Group-Office answers such a get with every id under ``notFound`` and no error
+    (groupoffice-wire 18), so one typo would make a ticket look deleted. ``unknown`` lists
+    the names in the order given. Pass ``validate=False`` to send the call anyway.
+    """
+
+    def __init__(self, entity: str, unknown: Iterable[str]) -> None:
+        self.entity = entity
+        self.unknown = tuple(unknown)
+        names = ", ".join(repr(n) for n in self.unknown)
+        super().__init__(
+            f"{entity}/get was not sent: {names} not a property of {entity}; Group-Office "
+            "would answer every id as notFound (pass validate=False to send it unchecked)"
+        )
+
+    @property
+    def method(self) -> str:
+        """The ``Foo/get`` method that was not sent."""
+        return f"{self.entity}/get"
 
 
 class MethodError(JMAPError):
@@ -425,7 +175,7 @@ class MethodError(JMAPError):
     def _compose(self) -> str:
         entity = self.method.split("/")[0] if "/" in self.method else self.method
         target = f" on {entity} {self.object_id}" if self.object_id is not None else ""
-        message = _excerpt(self.server_message, 1000) or "(no message)"
+        message = shorten(self.server_message, 1000) or "(no message)"
         kind = self.type or "untyped error"
         text = f"{self.method}{target} failed: {message} [{kind}, call {self.call_id}]"
         return f"{text}. {self.hint}" if self.hint else text
@@ -515,8 +265,38 @@ class StateMismatch(MethodError):
 class CannotCalculateChanges(MethodError):
     """The ``sinceState`` is unknown or stale: the caller must resync with query + get."""
 
-    error_type = "cannotCalculateChanges"
+    error_type: ClassVar[str | None] = "cannotCalculateChanges"
     hint = "Resync: query and get everything again, then continue from the new state"
+
+
+class ChangesTruncated(CannotCalculateChanges):
+    """``Foo/changes`` answered ``hasMoreChanges: true``: its ``newState`` is unusable.
+
+    Group-Office's intermediate states lack the cacheClearedAt prefix and every
+    ``Foo/changes`` from one fails with "Resync required" (groupoffice-wire 17). It pages
+    after ``maxChanges`` changes, ACL changes included, so a busy server pages without being
+    asked. Raised by the client instead of handing out that state; ``partial`` holds the
+    page that came back (for logging: it is not the whole story). Resync: query and get,
+    then continue from a state taken by ``Foo/get`` (``EntityManager.sync`` does it).
+    """
+
+    error_type: ClassVar[str | None] = None  # not a server type: keeps the registry as is
+    hint = (
+        "Group-Office paged the changes and refuses its own intermediate state: query and "
+        "get everything again, then continue from the state of that get"
+    )
+
+    def __init__(self, *, method: str, call_id: str, partial: ChangesResult) -> None:
+        self.partial = partial
+        super().__init__(
+            method=method,
+            call_id=call_id,
+            type="hasMoreChanges",
+            server_message=(
+                f"hasMoreChanges after {len(partial.changed) + len(partial.removed)} "
+                "change(s)"
+            ),
+        )
 
 
 class ServerFail(MethodError):
@@ -626,8 +406,8 @@ class SetFailed(JMAPError):
         self.method = method
         self.errors = tuple(errors)
         self.result = result
-        listed = "; ".join(str(e) for e in self.errors[:_MAX_LISTED])
-        extra = len(self.errors) - _MAX_LISTED
+        listed = "; ".join(str(e) for e in self.errors[:MAX_LISTED])
+        extra = len(self.errors) - MAX_LISTED
         more = f"; and {extra} more" if extra > 0 else ""
         super().__init__(f"{method}: {len(self.errors)} object(s) failed: {listed}{more}")
 
