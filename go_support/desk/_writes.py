@@ -1,14 +1,17 @@
 """Checking input before anything is sent, and changing a ticket in one request.
 
-A comment on a task changes the task on the server (auto-assignment, progress; surprises 11,
-12, 33, 34). :func:`write_change` therefore sends, in one HTTP request: the ``Comment/set``,
-then a ``Task/set`` that sets ``progress`` and ``responsibleUserId`` together to the state the
-caller asked for (``responsibleUserId`` alone would reset progress), then reads both back.
-The ``Task/set`` carries an extra argument ``#afterMessage``, a result reference to the new
-comment's id: Group-Office ignores unknown arguments (surprise 6) but fails the call when the
-reference does not resolve (surprise 35), so the task is never changed when the comment was
-refused. If the comment went in and the ``Task/set`` failed, the comment is destroyed and the
-task's previous state restored (:class:`RolledBack` says what was undone).
+A comment on a task changes the task on the server: the first comment by someone with write
+access assigns the task to them, and comments move its progress. And Group-Office resets
+``progress`` to needs-action whenever ``responsibleUserId`` changes while ``progress`` keeps its
+value, even when the patch repeats the current progress (groupoffice-wire 08, 16, 17).
+:func:`write_change` therefore sends, in one HTTP request: the ``Comment/set``, a ``Task/set``
+of ``responsibleUserId`` alone, a second ``Task/set`` of ``progress`` alone (the agent no longer
+changes, so the progress stays as asked), then reads everything back. Each ``Task/set``
+carries an extra argument ``#afterMessage``, a result reference to the new comment's id:
+Group-Office ignores unknown arguments but fails the call when the reference does not resolve
+(groupoffice-wire 03, 14), so the task is never changed when the comment was refused. If the
+comment went in and a ``Task/set`` failed, the comment is destroyed and the task's previous
+state restored (:class:`RolledBack` says what was undone).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from go_support.desk._core import (
     TASK_PROPERTIES,
     USER_PROPERTIES,
     DeskCore,
+    _str_or_none,
     categories_by_id,
     is_id,
     optional,
@@ -44,7 +48,7 @@ from go_support.desk.errors import (
 from go_support.desk.html import html_to_text, sanitize_html
 from go_support.desk.layout import REQUESTER_ID
 from go_support.desk.models import Attachment, Category, Person, Status
-from go_support.jmap import Batch
+from go_support.jmap import Batch, Call
 from go_support.jmap.errors import JMAPError, MethodError, SetFailed
 from go_support.jmap.results import GetResult, SetResult
 from go_support.jmap.validation import validate_set
@@ -276,11 +280,33 @@ class ChangeResult:
     categories: dict[str, Category]
 
 
-def _patch(progress: Status, responsible: str | None, reset_percent: bool) -> dict[str, Any]:
-    patch: dict[str, Any] = {"progress": progress.value, "responsibleUserId": responsible}
+def state_patches(progress: Status, responsible: str | None,
+                  reset_percent: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The agent patch and the progress patch, to be sent as two ``Task/set`` calls in this
+    order: Group-Office resets the progress whenever the agent changes and the progress keeps
+    its value, so the progress is set after the agent (groupoffice-wire 17)."""
+    progress_patch: dict[str, Any] = {"progress": progress.value}
     if reset_percent:
-        patch["percentComplete"] = 0
-    return patch
+        progress_patch["percentComplete"] = 0
+    return {"responsibleUserId": responsible}, progress_patch
+
+
+def add_state_change(batch: Batch, task_id: str, progress: Status, responsible: str | None, *,
+                     reset_percent: bool = False, guard: dict[str, str] | None = None,
+                     validate: bool = True) -> list[Call]:
+    """Add the ``Task/set`` calls that leave a task at ``progress`` and ``responsible``.
+
+    ``guard`` is a result reference (to a new comment's id) that must resolve for the calls to
+    run at all (an unknown argument is ignored by Group-Office, a broken reference fails the
+    call, groupoffice-wire 03, 14)."""
+    calls: list[Call] = []
+    for patch in state_patches(progress, responsible, reset_percent):
+        _, updates = validate_set("Task", update={task_id: patch}, validate=validate)
+        args: dict[str, Any] = {"update": updates}
+        if guard is not None:
+            args["#afterMessage"] = guard
+        calls.append(batch.call("Task/set", args))
+    return calls
 
 
 def needs_percent_reset(task: Mapping[str, Any], progress: Status) -> bool:
@@ -300,7 +326,8 @@ def write_change(
     set_state: bool = True,
     what: str,
 ) -> ChangeResult:
-    """Post ``comment`` (if any) and leave the task at ``progress``/``responsible``.
+    """Post ``comment`` (if any) and leave the task at ``progress``/``responsible``, in one
+    request.
 
     ``set_state=False`` (only with a comment) leaves the state to Group-Office's comment hook:
     for a requester whose own key may comment but not update the task (level below write),
@@ -312,14 +339,11 @@ def write_change(
     if comment is not None:
         comment_call = batch.set("Comment", create={
             "m1": {"entity": "Task", "entityId": task_id, **comment}})
-    task_call = None
+    task_calls: list[Call] = []
     if set_state or comment_call is None:
-        _, updates = validate_set("Task", update={task_id: _patch(progress, responsible,
-                                                                  reset_percent)})
-        args: dict[str, Any] = {"update": updates}
-        if comment_call is not None:
-            args["#afterMessage"] = comment_call.ref("/created/m1/id")
-        task_call = batch.call("Task/set", args)
+        task_calls = add_state_change(
+            batch, task_id, progress, responsible, reset_percent=reset_percent,
+            guard=None if comment_call is None else comment_call.ref("/created/m1/id"))
     read_task = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
     read_users = [
         batch.call("User/get", {"#ids": read_task.ref(path), "properties": USER_PROPERTIES})
@@ -339,7 +363,7 @@ def write_change(
             _raise_comment_refused(posted, core, what)
         new_comment = dict(posted.created["m1"])
     try:
-        if task_call is not None:
+        for task_call in task_calls:
             changed = set_result(responses, task_call, updates=[task_id])
             if not changed.ok:
                 raise SetFailed(method="Task/set", errors=changed.errors, result=changed)
@@ -353,9 +377,11 @@ def write_change(
         _roll_back(core, task, str(new_comment["id"]), exc, what)
     final = GetResult.from_json(responses.get(read_task)).objects
     after = dict(final[0]) if final else dict(task)
-    if task_call is not None and (after.get("progress") != progress.value or str(
+    if task_calls and (after.get("progress") != progress.value or str(
             after.get("responsibleUserId") or "") != str(responsible or "")):
-        after = _enforce(core, task_id, progress, responsible, reset_percent)
+        log.warning("ticket %s was changed by someone else in the same moment: it is %s, "
+                    "assigned to %s", task_id, after.get("progress"),
+                    after.get("responsibleUserId") or "nobody")
     if read_comment is not None:
         got = GetResult.from_json(responses.get(read_comment)).objects
         if got:
@@ -379,18 +405,6 @@ def _raise_comment_refused(posted: SetResult, core: DeskCore, what: str) -> None
     raise SetFailed(method="Comment/set", errors=errors, result=posted)
 
 
-def _enforce(core: DeskCore, task_id: str, progress: Status, responsible: str | None,
-             reset_percent: bool) -> dict[str, Any]:
-    """Someone changed the task between our calls: set the asked state once more."""
-    log.warning("ticket %s did not end in the asked state; setting it again", task_id)
-    batch = Batch()
-    batch.set("Task", update={task_id: _patch(progress, responsible, reset_percent)})
-    read = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
-    responses = core.client.execute(batch)
-    found = GetResult.from_json(responses.get(read)).objects
-    return dict(found[0]) if found else {"id": task_id}
-
-
 def _roll_back(core: DeskCore, task: Mapping[str, Any], comment_id: str, cause: Exception,
                what: str) -> None:
     """The comment went in, the task change did not: undo the comment and its side effects."""
@@ -399,16 +413,16 @@ def _roll_back(core: DeskCore, task: Mapping[str, Any], comment_id: str, cause: 
     left: list[str] = []
     batch = Batch()
     destroy = batch.set("Comment", destroy=[comment_id])
-    restore = batch.set("Task", update={task_id: {
-        "progress": task.get("progress") or Status.NEEDS_ACTION.value,
-        "responsibleUserId": task.get("responsibleUserId"),
-    }}, validate=False)
+    restore = add_state_change(
+        batch, task_id, Status(task.get("progress") or Status.NEEDS_ACTION.value),
+        _str_or_none(task.get("responsibleUserId")), validate=False)
     try:
         responses = core.client.execute(batch)
         gone = set_result(responses, destroy)
         (undone if comment_id in gone.destroyed else left).append(f"comment {comment_id}")
-        back = set_result(responses, restore, updates=[task_id])
-        (undone if back.ok else left).append(f"status and agent of ticket {task_id}")
+        back = [set_result(responses, call, updates=[task_id]) for call in restore]
+        (undone if all(b.ok for b in back) else left).append(
+            f"status and agent of ticket {task_id}")
     except (JMAPError, MethodError) as exc:
         left.append(f"comment {comment_id} and the state of ticket {task_id} ({exc})")
     if left:
