@@ -19,7 +19,7 @@ See ``docs/library.md`` for the API. How it sits on Group-Office (DESIGN.md §2)
   from the settings (they get no ACL on the list); **managers** are Group-Office admins and the
   members of the settings' managers group. A **ticket** is a task in a type's list, its
   requester, requester address/name, first Message-ID and legacy id are the custom fields of
-  :mod:`go_support.desk.layout`; a **message** is a comment, a **private note** a comment with
+  :mod:`go_support.desk.names`; a **message** is a comment, a **private note** a comment with
   the label "Private", a **category** a task category (global or of the type's list).
 
 Design
@@ -75,6 +75,7 @@ created is destroyed (and the ticket's state restored) and :class:`RolledBack` s
 
 from go_support.desk.config import DeskConfig, DeskSettings
 from go_support.desk.desk import SupportDesk
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import (
     DeskError,
     InvalidCategory,
@@ -108,8 +109,6 @@ from go_support.desk.models import (
     Unassigned,
 )
 from go_support.desk.tickets import MAX_PER_PAGE
-
-from ._core import DeskLayout
 
 __all__ = [
     "MAX_PER_PAGE",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from go_support.desk._core import DeskCore, DeskLayout, Shared, is_id
+from go_support.desk._core import DeskCore, Shared
 from go_support.desk.categories import CategoryManager
 from go_support.desk.config import DeskConfig, DeskSettings
+from go_support.desk.convert import is_id
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.messages import MessageManager
 from go_support.desk.roles import RoleManager, StatusManager
 from go_support.desk.ticket_types import TypeManager

@@ -6,18 +6,11 @@ import builtins
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from go_support.desk import layout as names
-from go_support.desk._core import (
-    AGENT_LEVEL,
-    MANAGE,
-    DeskCore,
-    DeskLayout,
-    ReadPlan,
-    is_id,
-    optional,
-    raise_set_error,
-    set_result,
-)
+from go_support.desk import names
+from go_support.desk._core import DeskCore, ReadPlan, set_result
+from go_support.desk.actor import AGENT_LEVEL, MANAGE, ActorMode
+from go_support.desk.convert import is_id, optional
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import InvalidType, NotInstalled, RolledBack, UnknownGroup
 from go_support.desk.models import TicketType
 from go_support.jmap import Batch, Responses
@@ -53,7 +46,7 @@ class TypeManager:
     def _layout(self) -> DeskLayout:
         """The layout, checked against Group-Office (one request)."""
         return self._core.read(ReadPlan(build=lambda batch, known: lambda r, lay, a: lay,
-                                        needs_layout=False, actor="none"))
+                                        needs_layout=False, actor=ActorMode.NONE))
 
     def list(self, include_archived: bool = False) -> builtins.list[TicketType]:
         """The active types by name (and the archived ones after them, if asked)."""
@@ -153,7 +146,7 @@ class TypeManager:
                                         "properties": ["id", "personalGroup"]})
         responses = core.client.execute(batch)
         result = set_result(responses, call, creates=["l1"])
-        raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'", core.who())
+        core.raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'")
         new_id = result.created_id("l1")
         found = GetResult.from_json(responses.get(got)).objects
         actual = {str(k): int(v) for k, v in (found[0].get("acl") or {}).items()} if found else {}
@@ -178,8 +171,8 @@ class TypeManager:
             batch = Batch()
             call = batch.set("TaskList", update={list_id: {"acl": patch}})
             result = set_result(core.client.execute(batch), call, updates=[list_id])
-            raise_set_error(result, "TaskList/set", f"set the ACL of the ticket type '{title}'",
-                            core.who())
+            core.raise_set_error(result, "TaskList/set",
+                                 f"set the ACL of the ticket type '{title}'")
         except Exception as cause:
             undone, left = [], []
             try:
@@ -208,7 +201,7 @@ class TypeManager:
         call = batch.set("TaskList", update={ticket_type.id: patch})
         responses: Responses = core.client.execute(batch)
         result = set_result(responses, call, updates=[ticket_type.id])
-        raise_set_error(result, "TaskList/set", what, core.who())
+        core.raise_set_error(result, "TaskList/set", what)
         return self._after_change(ticket_type.id)
 
     def rename(self, type: str | int | TicketType, new_name: str) -> TicketType:

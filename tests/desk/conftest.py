@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from go_support.desk import DeskConfig, SupportDesk, TicketType
-from go_support.desk.layout import PRIVATE_LABEL_NAME
+from go_support.desk.names import PRIVATE_LABEL_NAME
 from go_support.jmap import Batch, GroupOfficeClient
 from tests._support import (
     Cleanup,

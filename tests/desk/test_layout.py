@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from go_support.desk import NotInstalled, SupportDesk, TicketFilter
-from go_support.desk.layout import GROUPING_NAME, PRIVATE_LABEL_NAME
+from go_support.desk.names import GROUPING_NAME, PRIVATE_LABEL_NAME
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import Cleanup, World
 from tests.jmap.conftest import RecordingTransport

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from go_support.desk import Attachment, Message, PostedMessage, Status, Ticket
-from go_support.desk.layout import PRIVATE_LABEL_NAME
+from go_support.desk.names import PRIVATE_LABEL_NAME
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import World
 from tests.jmap.conftest import RecordingTransport

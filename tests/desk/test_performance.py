@@ -14,7 +14,7 @@ import time
 import pytest
 
 from go_support.desk import Status, TicketFilter
-from go_support.desk.layout import REQUESTER_EMAIL, REQUESTER_ID, REQUESTER_NAME
+from go_support.desk.names import REQUESTER_EMAIL, REQUESTER_ID, REQUESTER_NAME
 from go_support.jmap import Batch, GroupOfficeClient
 from go_support.jmap.errors import DbException
 from tests.desk.conftest import World
@@ -189,7 +189,8 @@ def test_each_change_is_its_checks_and_one_request(world: World,
     counted("close", desk.tickets.close(ticket, feedback="<p>done</p>"))
     two_sets = ["Task/set", "Task/set"]
     assert changes == [
-        ("create", [2, [["Task/set", "Comment/set", "Task/get", "Comment/get"]]]),
+        ("create", [2, [["Task/set", "Comment/set", "Task/get", "User/get", "User/get",
+                         "TaskCategory/get", "Comment/get"]]]),
         ("reply", [2, [["Comment/set", *two_sets, "Task/get", "User/get", "User/get",
                         "TaskCategory/get", "Comment/get"]]]),
         ("note", [2, [["Comment/set", *two_sets, "Task/get", "User/get", "User/get",

@@ -23,7 +23,7 @@ from go_support.desk import (
     TicketFilter,
     UnknownUser,
 )
-from go_support.desk.layout import (
+from go_support.desk.names import (
     FIRST_MESSAGE_ID,
     LEGACY_TICKET_ID,
     REQUESTER_EMAIL,

@@ -22,7 +22,7 @@ from go_support.desk import (
     UnknownStatus,
     UnknownType,
 )
-from go_support.desk.layout import ARCHIVE_GROUPING_NAME, GROUPING_NAME
+from go_support.desk.names import ARCHIVE_GROUPING_NAME, GROUPING_NAME
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import Cleanup, World
 from tests.jmap.conftest import RecordingTransport
