@@ -86,6 +86,7 @@ from go_support.desk.errors import (
     NotATicket,
     NotInstalled,
     PermissionDenied,
+    RefusedTickets,
     RolledBack,
     UnknownCategory,
     UnknownGroup,
@@ -108,6 +109,7 @@ from go_support.desk.models import (
     TicketType,
     Unassigned,
 )
+from go_support.desk.ticket_creation import CreatedTicket, RefusedTicket, TicketDraft
 from go_support.desk.tickets import MAX_PER_PAGE
 
 __all__ = [
@@ -115,6 +117,7 @@ __all__ = [
     "UNASSIGNED",
     "Attachment",
     "Category",
+    "CreatedTicket",
     "DeskConfig",
     "DeskError",
     "DeskLayout",
@@ -130,10 +133,13 @@ __all__ = [
     "PermissionDenied",
     "Person",
     "PostedMessage",
+    "RefusedTicket",
+    "RefusedTickets",
     "RolledBack",
     "Status",
     "SupportDesk",
     "Ticket",
+    "TicketDraft",
     "TicketFilter",
     "TicketPage",
     "TicketType",

@@ -111,7 +111,8 @@ def _messages(batch: Batch, condition: dict[str, Any], limit: int | None,
 
 
 def add_messages_of(batch: Batch, ticket_ids: Sequence[str]) -> MessageLookup:
-    """The public messages of many tickets at once (private notes are in another section)."""
+    """The messages of many tickets at once, private notes included (they carry the desk's
+    "Private" label: :func:`~go_support.desk.convert.message_from_comment` tells them)."""
     return _messages(batch, {"entityId": list(ticket_ids)}, None, False)
 
 

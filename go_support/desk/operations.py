@@ -26,6 +26,7 @@ following request (:meth:`TicketCreation.needs_state`).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -169,12 +170,23 @@ def _refused(result: SetResult | None, failed: MethodError | None, key: str, sec
                                                         result=result))
 
 
+_parsed: weakref.WeakKeyDictionary[
+    Responses, dict[str, tuple[SetResult | None, MethodError | None]]
+] = weakref.WeakKeyDictionary()
+
+
 def _set(responses: Responses, call: Call) -> tuple[SetResult | None, MethodError | None]:
-    """A ``/set`` call's result, or the call's error."""
-    try:
-        return SetResult.from_json(responses.get(call)), None
-    except MethodError as exc:
-        return None, exc
+    """A ``/set`` call's result, or the call's error; parsed once per response, however many
+    operations share the call."""
+    known = _parsed.setdefault(responses, {})
+    found = known.get(call.call_id)
+    if found is None:
+        try:
+            found = SetResult.from_json(responses.get(call)), None
+        except MethodError as exc:
+            found = None, exc
+        known[call.call_id] = found
+    return found
 
 
 @dataclass(frozen=True)

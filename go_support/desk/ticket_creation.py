@@ -330,7 +330,8 @@ def check_drafts(core: DeskCore, drafts: Sequence[TicketDraft]) -> Prepared:
             checked.append(_check_alone(position, draft, core))
         except DeskError as exc:
             problems.append((position, exc))
-    _refuse(problems, drafts)
+    if len(drafts) == 1 or not checked:
+        _refuse(problems, drafts)
 
     def build(batch: Batch, layout: DeskLayout | None) -> Any:
         assert layout is not None
@@ -352,7 +353,7 @@ def check_drafts(core: DeskCore, drafts: Sequence[TicketDraft]) -> Prepared:
             new.append(_new_ticket(core, item, ticket_type, found, layout, actor, people))
         except DeskError as exc:
             problems.append((item.position, exc))
-    _refuse(problems, drafts)
+    _refuse(sorted(problems, key=lambda p: p[0]), drafts)
     return Prepared(new, checked, people, found.categories, layout)
 
 
