@@ -10,7 +10,7 @@ from go_support.desk import Category, SupportDesk
 
 from .context import json_option, wants_json
 from .output import emit_json, table
-from .tickets import category_json
+from go_support.desk.forms import category_json
 
 __all__ = ["categories_group"]
 

@@ -26,6 +26,13 @@ from go_support.desk import (
     html_to_text,
 )
 
+from go_support.desk.forms import (
+    in_date_order,
+    message_json,
+    page_json,
+    ticket_json,
+)
+
 from .context import (
     DATETIME,
     json_option,
@@ -37,81 +44,7 @@ from .context import (
 )
 from .output import emit_json, table
 
-__all__ = [
-    "category_json",
-    "message_json",
-    "page_json",
-    "person_json",
-    "render_ticket",
-    "render_tickets",
-    "ticket_json",
-    "tickets_group",
-    "type_json",
-]
-
-
-# --- values as JSON -------------------------------------------------------------------------
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def person_json(person: Person | None) -> dict[str, Any] | None:
-    if person is None:
-        return None
-    return {"id": person.id, "email": person.email, "name": person.name}
-
-
-def type_json(ticket_type: TicketType) -> dict[str, Any]:
-    return {"id": ticket_type.id, "name": ticket_type.name,
-            "description": ticket_type.description, "archived": ticket_type.archived,
-            "acl": dict(ticket_type.acl)}
-
-
-def category_json(category: Category) -> dict[str, Any]:
-    return {"id": category.id, "name": category.name, "typeId": category.type_id}
-
-
-def message_json(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "ticketId": message.ticket_id,
-        "date": _iso(message.date),
-        "author": person_json(message.author),
-        "private": message.private,
-        "mailStatus": message.mail_status,
-        "messageId": message.message_id,
-        "html": message.html,
-        "text": html_to_text(message.html),
-        "attachments": [{"blobId": a.blob_id, "name": a.name, "id": a.id}
-                        for a in message.attachments],
-    }
-
-
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": ticket.id,
-        "type": {"id": ticket.type.id, "name": ticket.type.name},
-        "subject": ticket.subject,
-        "status": ticket.status.value,
-        "statusLabel": ticket.status.label,
-        "agent": person_json(ticket.agent),
-        "requester": person_json(ticket.requester),
-        "categories": [category_json(c) for c in ticket.categories],
-        "createdAt": _iso(ticket.created_at),
-        "modifiedAt": _iso(ticket.modified_at),
-        "legacyId": ticket.legacy_id,
-        "firstMessageId": ticket.first_message_id,
-    }
-    if ticket.messages is not None:
-        data["messages"] = [message_json(m) for m in _in_date_order(ticket.messages)]
-    return data
-
-
-def page_json(page: TicketPage) -> dict[str, Any]:
-    return {"tickets": [ticket_json(t) for t in page.tickets], "total": page.total,
-            "page": page.page, "perPage": page.per_page, "hasMore": page.has_more}
+__all__ = ["render_ticket", "render_tickets", "tickets_group"]
 
 
 # --- values for people ------------------------------------------------------------------------
@@ -133,13 +66,6 @@ def _full(person: Person | None) -> str:
         return "-"
     text = str(person)
     return f"{text} (user {person.id})" if person.id and text != f"user {person.id}" else text
-
-
-def _in_date_order(messages: Iterable[Message]) -> list[Message]:
-    """Oldest first (messages without a date keep their place at the end)."""
-    listed = list(messages)
-    return sorted(listed, key=lambda m: (m.date is None,
-                                         m.date.timestamp() if m.date else 0.0))
 
 
 def _kind(message: Message) -> str:
@@ -180,7 +106,7 @@ def render_ticket(ticket: Ticket, *, as_html: bool = False) -> str:
     lines += [f"  {name + ':':<12}{value}" for name, value in fields]
     if ticket.messages is None:
         return "\n".join(lines)
-    messages = _in_date_order(ticket.messages)
+    messages = in_date_order(ticket.messages)
     lines.append("")
     lines.append(f"{len(messages)} message{'s' if len(messages) != 1 else ''}:")
     for number, message in enumerate(messages, 1):

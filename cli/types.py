@@ -13,7 +13,7 @@ from go_support.jmap.errors import JMAPError
 
 from .context import json_option, wants_json
 from .output import emit_json, table
-from .tickets import type_json
+from go_support.desk.forms import type_json
 
 __all__ = ["types_group"]
 
