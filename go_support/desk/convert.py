@@ -48,7 +48,7 @@ def like_exact(value: Any) -> str:
 
 
 def same_id(a: Any, b: Any) -> bool:
-    """Group-Office mixes string and integer ids (surprise 22)."""
+    """Whether two ids are the same: Group-Office mixes string and integer ids."""
     return a is not None and b is not None and str(a) == str(b)
 
 

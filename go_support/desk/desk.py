@@ -77,7 +77,7 @@ class SupportDesk:
 
         Role checks and what tickets and messages are visible follow that user; the layout
         is shared with this desk. Group-Office still records the key's user as the author of
-        what is written (it ignores ``createdBy``, surprise 34).
+        what is written (it ignores ``createdBy``, groupoffice-wire 16).
         """
         text = str(user_id).strip()
         if isinstance(user_id, bool) or not is_id(text) or int(text) <= 0:

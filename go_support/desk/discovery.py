@@ -164,7 +164,7 @@ def parse_discovery(responses: Responses, calls: LayoutCalls) -> DeskLayout:
     for obj in lists.objects:
         gid = obj.get("groupingId")
         if obj.get("role") == "support":
-            continue  # tasks in support lists are invisible to Task (surprise 9)
+            continue  # tasks in support lists are invisible to Task (groupoffice-wire 04)
         if same_id(gid, grouping_id) or (archive_id and same_id(gid, archive_id)):
             ticket_type = _type_from_list(obj, archived=not same_id(gid, grouping_id))
             types.append(ticket_type)

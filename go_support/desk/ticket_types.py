@@ -164,7 +164,7 @@ class TypeManager:
             wanted[owner_group_id] = actual[owner_group_id]
         if actual == wanted:
             return
-        # ``acl`` writes merge into the ACL; a group set to null is removed (04 #3-#5)
+        # ``acl`` writes merge into the ACL; a group set to null is removed (groupoffice-wire 04)
         patch: dict[str, int | None] = {gid: None for gid in actual if gid not in wanted}
         patch.update({gid: level for gid, level in wanted.items() if actual.get(gid) != level})
         try:

@@ -219,7 +219,7 @@ def test_a_reply_the_task_refuses_is_rolled_back(world: World, admin: GroupOffic
 
 def test_a_requester_with_create_level_replies_on_their_own_key(
         world: World, admin: GroupOfficeClient) -> None:
-    """Create level (20) may comment but not update the task (surprise 31): the desk leaves
+    """Create level (20) may comment but not update the task (groupoffice-wire 16): the desk leaves
     the state to the comment hook, which does what a requester's reply should."""
     ticket = world.desk.tickets.create(world.type_a, "s", "<p>m</p>", world.users["customer"],
                                        agent=world.users["agent_a"])
