@@ -56,7 +56,8 @@ class ChangeResult:
 
 
 def needs_percent_reset(task: Mapping[str, Any], progress: Status) -> bool:
-    """Reopening a completed task: its ``percentComplete`` stays 100 unless reset (groupoffice-wire 08)."""
+    """Reopening a completed task: its ``percentComplete`` stays 100 unless reset
+    (groupoffice-wire 08)."""
     return (progress in (Status.NEEDS_ACTION, Status.IN_PROGRESS)
             and int(task.get("percentComplete") or 0) == 100)
 

@@ -119,8 +119,9 @@ def add_messages_of(batch: Batch, ticket_ids: Sequence[str]) -> MessageLookup:
 def add_pending_messages(batch: Batch, since: datetime | date,
                          limit: int = PER_CALL) -> MessageLookup:
     """Messages waiting to be mailed (``mailStatus`` pending) written or changed since
-    ``since``. Group-Office's ``Comment/query`` has no ``mailStatus`` filter (groupoffice-wire 18): the
-    comments modified since then are read and the pending ones kept."""
+    ``since``. Group-Office's ``Comment/query`` has no ``mailStatus`` filter
+    (groupoffice-wire 18): the comments modified since then are read and the pending ones
+    kept."""
     return _messages(batch, {"modifiedAt": f">={utc_text(since)}"}, limit, True)
 
 

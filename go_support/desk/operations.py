@@ -269,7 +269,8 @@ def state_patches(progress: Status, responsible: str | None,
                   reset_percent: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     """The agent patch and the progress patch, to be sent in this order as two ``Task/set``
     calls: the progress after the agent survives Group-Office's reset (groupoffice-wire 17).
-    ``reset_percent``: a reopened task keeps ``percentComplete`` 100 otherwise (groupoffice-wire 08)."""
+    ``reset_percent``: a reopened task keeps ``percentComplete`` 100 otherwise
+    (groupoffice-wire 08)."""
     progress_patch: dict[str, Any] = {"progress": progress.value}
     if reset_percent:
         progress_patch["percentComplete"] = 0
@@ -282,7 +283,8 @@ def add_state_change(batch: Batch, task_id: str, progress: Status, responsible: 
     """Add the ``Task/set`` calls that leave one task at ``progress`` and ``responsible``.
 
     ``guard`` is a result reference that must resolve for the calls to run at all: Group-Office
-    ignores an unknown argument but fails the call on a broken reference (groupoffice-wire 03, 14)."""
+    ignores an unknown argument but fails the call on a broken reference (groupoffice-wire
+    03, 14)."""
     calls: list[Call] = []
     for patch in state_patches(progress, responsible, reset_percent):
         _, updates = validate_set("Task", update={task_id: patch}, validate=validate)

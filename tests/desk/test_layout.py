@@ -80,7 +80,8 @@ def test_a_deleted_private_label_stops_the_desk(world: World, admin: GroupOffice
     label = next(x for x in admin.comment_labels.get(None).objects
                  if x["name"] == PRIVATE_LABEL_NAME)
     admin.comment_labels.destroy([label["id"]])
-    # the notes lost their label (a database cascade, groupoffice-wire 16): better no answer than a leak
+    # the notes lost their label (a database cascade, groupoffice-wire 16): better no
+    # answer than a leak
     with pytest.raises(NotInstalled, match="Private"):
         world.desk.as_user(world.users["customer"]).tickets.get(ticket)
 
