@@ -7,10 +7,10 @@ from typing import Any
 import click
 
 from go_support.desk import Category, SupportDesk
+from go_support.desk.forms import category_json
 
 from .context import json_option, wants_json
 from .output import emit_json, table
-from go_support.desk.forms import category_json
 
 __all__ = ["categories_group"]
 

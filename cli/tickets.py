@@ -6,7 +6,7 @@ what it may see and do follows that user's rights (an administrator sees every t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import IO, Any
 
@@ -15,17 +15,14 @@ import click
 from go_support.desk import (
     MAX_PER_PAGE,
     UNASSIGNED,
-    Category,
     Message,
     Person,
     Ticket,
     TicketFilter,
     TicketPage,
-    TicketType,
     Unassigned,
     html_to_text,
 )
-
 from go_support.desk.forms import (
     in_date_order,
     message_json,

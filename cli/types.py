@@ -8,12 +8,12 @@ from typing import Any
 import click
 
 from go_support.desk import SupportDesk, TicketType
+from go_support.desk.forms import type_json
 from go_support.errors import GoSupportError
 from go_support.jmap.errors import JMAPError
 
 from .context import json_option, wants_json
 from .output import emit_json, table
-from go_support.desk.forms import type_json
 
 __all__ = ["types_group"]
 
