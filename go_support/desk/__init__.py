@@ -26,7 +26,7 @@ The design (layout, one-request reads, visibility, writes, bulk work) is in
 ``docs/architecture.md``.
 """
 
-from go_support.desk.config import DeskConfig, DeskSettings
+from go_support.desk.config import DeskConfig, SettingsLike
 from go_support.desk.desk import SupportDesk
 from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import (
@@ -74,7 +74,6 @@ __all__ = [
     "DeskConfig",
     "DeskError",
     "DeskLayout",
-    "DeskSettings",
     "InvalidCategory",
     "InvalidMessage",
     "InvalidPage",
@@ -89,6 +88,7 @@ __all__ = [
     "RefusedTicket",
     "RefusedTickets",
     "RolledBack",
+    "SettingsLike",
     "Status",
     "SupportDesk",
     "Ticket",

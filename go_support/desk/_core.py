@@ -37,7 +37,7 @@ from go_support.jmap.errors import SetFailed
 from go_support.jmap.results import GetResult, SetResult
 
 if TYPE_CHECKING:
-    from go_support.desk.config import DeskSettings
+    from go_support.desk.config import SettingsLike
 
 __all__ = ["DeskCore", "ReadPlan", "Shared", "set_result"]
 
@@ -57,7 +57,7 @@ def set_result(responses: Responses, call: Call, *, creates: Sequence[str] = (),
 class Shared:
     """What a desk and its :meth:`~SupportDesk.as_user` views share: client, settings, layout."""
 
-    def __init__(self, client: GroupOfficeClient, settings: DeskSettings) -> None:
+    def __init__(self, client: GroupOfficeClient, settings: SettingsLike) -> None:
         self.client = client
         self.settings = settings
         self.layout: DeskLayout | None = None
@@ -88,7 +88,7 @@ class DeskCore:
         return self.shared.client
 
     @property
-    def settings(self) -> DeskSettings:
+    def settings(self) -> SettingsLike:
         return self.shared.settings
 
     @property

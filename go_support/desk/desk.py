@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from go_support.desk._core import DeskCore, Shared
 from go_support.desk.categories import CategoryManager
-from go_support.desk.config import DeskConfig, DeskSettings
+from go_support.desk.config import DeskConfig, SettingsLike
 from go_support.desk.convert import is_id
 from go_support.desk.discovery import DeskLayout
 from go_support.desk.messages import MessageManager
@@ -37,7 +37,7 @@ class SupportDesk:
     def __init__(
         self,
         client: GroupOfficeClient,
-        settings: DeskSettings | None = None,
+        settings: SettingsLike | None = None,
         *,
         _shared: Shared | None = None,
         _actor_id: str | None = None,
@@ -64,7 +64,7 @@ class SupportDesk:
         return self._shared.client
 
     @property
-    def settings(self) -> DeskSettings:
+    def settings(self) -> SettingsLike:
         return self._shared.settings
 
     @property
