@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from go_support.desk._core import DeskCore, ReadPlan, set_result
@@ -12,7 +13,7 @@ from go_support.desk.convert import categories_by_id, same_id
 from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import InvalidCategory, UnknownCategory
 from go_support.desk.models import Category, TicketType
-from go_support.jmap import Batch, Responses
+from go_support.jmap import Batch, Call, Responses
 
 __all__ = ["CategoryManager", "category_scope", "pick_category"]
 
@@ -47,6 +48,35 @@ def pick_category(ref: Any, usable: Iterable[Category]) -> Category | None:
     return by_name[0] if by_name else None
 
 
+@dataclass
+class _CategoryRead:
+    """The categories usable on tickets of one type (or of every type), sorted."""
+
+    core: DeskCore
+    type: Any
+    scoped: TicketType | None = None
+    get: Call | None = None
+
+    def build(self, batch: Batch, layout: DeskLayout | None) -> Callable[
+            [Responses, DeskLayout, Any], tuple[list[Category], TicketType | None]]:
+        assert layout is not None
+        self.scoped = None if self.type is None else self.core.resolve_type(self.type, layout)
+        ids = [self.scoped.id] if self.scoped else layout.type_ids
+        query = batch.call("TaskCategory/query", {"filter": category_scope(ids),
+                                                  "sort": [{"property": "name"}]})
+        self.get = batch.call("TaskCategory/get", {"#ids": query.ref("/ids")})
+        return self.interpret
+
+    def interpret(self, responses: Responses, layout: DeskLayout,
+                  actor: Any) -> tuple[list[Category], TicketType | None]:
+        assert self.get is not None
+        found = categories_by_id(responses.get(self.get))
+        valid = {t.id for t in layout.types}
+        cats = [c for c in found.values() if c.type_id is None or c.type_id in valid]
+        cats.sort(key=lambda c: (c.type_id is not None, c.name.casefold(), int(c.id)))
+        return cats, self.scoped
+
+
 class CategoryManager:
     """Categories usable on tickets: the global ones and those of each type.
 
@@ -57,26 +87,9 @@ class CategoryManager:
         self._core = core
 
     def _read(self, type: Any) -> tuple[list[Category], TicketType | None]:
-        core = self._core
-
-        def build(batch: Batch, layout: DeskLayout | None) -> Any:
-            assert layout is not None
-            scoped = None if type is None else core.resolve_type(type, layout)
-            ids = [scoped.id] if scoped else layout.type_ids
-            query = batch.call("TaskCategory/query", {"filter": category_scope(ids),
-                                                      "sort": [{"property": "name"}]})
-            get = batch.call("TaskCategory/get", {"#ids": query.ref("/ids")})
-
-            def interpret(responses: Responses, layout: DeskLayout, actor: Any) -> Any:
-                found = categories_by_id(responses.get(get))
-                valid = {t.id for t in layout.types}
-                cats = [c for c in found.values() if c.type_id is None or c.type_id in valid]
-                cats.sort(key=lambda c: (c.type_id is not None, c.name.casefold(), int(c.id)))
-                return cats, scoped
-            return interpret
-
-        result: tuple[list[Category], TicketType | None] = core.read(
-            ReadPlan(build=build, needs_layout=True, actor=ActorMode.NONE))
+        plan = _CategoryRead(self._core, type)
+        result: tuple[list[Category], TicketType | None] = self._core.read(
+            ReadPlan(build=plan.build, needs_layout=True, actor=ActorMode.NONE))
         return result
 
     def list(self, type: str | int | TicketType | None = None) -> builtins.list[Category]:

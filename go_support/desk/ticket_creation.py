@@ -227,6 +227,36 @@ class _Found:
         return user_with_address(self.with_address, spec.email or "")
 
 
+@dataclass
+class _DraftRead:
+    """The read of a bulk: each draft's type (from the layout) and every look-up."""
+
+    core: DeskCore
+    checked: Sequence[_Checked]
+    problems: list[tuple[int, DeskError]] = field(default_factory=list)
+    lookups: _Lookups | None = None
+    types: list[TicketType | None] = field(default_factory=list)
+
+    def build(self, batch: Batch, layout: DeskLayout | None) -> Callable[
+            [Responses, DeskLayout, ActorInfo | None], tuple[list[TicketType | None], _Found]]:
+        assert layout is not None
+        self.problems, self.types = [], []
+        for item in self.checked:
+            try:
+                self.types.append(self.core.resolve_type(item.type_ref, layout))
+            except DeskError as exc:
+                self.problems.append((item.position, exc))
+                self.types.append(None)
+        known = [t for t in self.types if t is not None]
+        self.lookups = _Lookups.add(batch, self.checked, list(dict.fromkeys(known)))
+        return self.interpret
+
+    def interpret(self, responses: Responses, layout: DeskLayout,
+                  actor: ActorInfo | None) -> tuple[list[TicketType | None], _Found]:
+        assert self.lookups is not None
+        return self.types, self.lookups.result(responses)
+
+
 # --- the checks that need the look-ups --------------------------------------------------------
 
 
@@ -333,22 +363,20 @@ def check_drafts(core: DeskCore, drafts: Sequence[TicketDraft]) -> Prepared:
     if len(drafts) == 1 or not checked:
         _refuse(problems, drafts)
 
-    def build(batch: Batch, layout: DeskLayout | None) -> Any:
-        assert layout is not None
-        types = [core.resolve_type(c.type_ref, layout) for c in checked]
-        lookups = _Lookups.add(batch, checked, list(dict.fromkeys(types)))
-        return lambda responses, lay, actor: (types, lookups.result(responses))
-
-    types, found = core.read(ReadPlan(build=build, needs_layout=True, actor=(
+    plan = _DraftRead(core, checked)
+    types, found = core.read(ReadPlan(build=plan.build, needs_layout=True, actor=(
         ActorMode.LEVELS if core.self_mode else ActorMode.FULL)))
+    problems += plan.problems
     layout = core.layout()
     actor = core.actor
-    if any(not core.is_agent(t, layout) for t in types) and (
+    if any(t is not None and not core.is_agent(t, layout) for t in types) and (
             actor is None or actor.group_names is None):
         actor = core.full_actor()
     people: dict[str, Person] = {}
     new: list[NewTicket] = []
     for item, ticket_type in zip(checked, types, strict=True):
+        if ticket_type is None:
+            continue  # its type is unknown: in plan.problems
         try:
             new.append(_new_ticket(core, item, ticket_type, found, layout, actor, people))
         except DeskError as exc:

@@ -3,7 +3,7 @@ change starts from. The list query lives in :mod:`go_support.desk.ticket_list`."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from go_support.desk.convert import (
 )
 from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import InvalidTicket
-from go_support.desk.lookups import add_names
+from go_support.desk.lookups import NameLookup, add_names
 from go_support.desk.models import Message, Person, Ticket, TicketType
 from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.results import GetResult, QueryResult
@@ -117,28 +117,41 @@ class ForChange:
     user: dict[str, Any] | None = None  # the agent looked up, if one was named
 
 
+@dataclass
+class _ChangeRead:
+    """The read before a change: the task, and the agent named (if any)."""
+
+    core: DeskCore
+    ticket_id: str
+    agent: PersonSpec | None
+    task: Call | None = None
+    users: UserLookups | None = None
+
+    def build(self, batch: Batch, layout: DeskLayout | None) -> Callable[
+            [Responses, DeskLayout, ActorInfo | None], ForChange]:
+        self.task = batch.call("Task/get", {"ids": [self.ticket_id],
+                                            "properties": TASK_PROPERTIES})
+        self.users = UserLookups(batch)
+        if self.agent is not None:
+            self.users.add(self.agent, full=True)
+        return self.interpret
+
+    def interpret(self, responses: Responses, layout: DeskLayout,
+                  actor: ActorInfo | None) -> ForChange:
+        assert self.task is not None and self.users is not None
+        found, ticket_type = self.core.ticket_task(responses, self.task, self.ticket_id, layout)
+        user = None if self.agent is None else self.users.user(responses, self.agent)
+        return ForChange(found, ticket_type, layout, user)
+
+
 def read_for_change(core: DeskCore, ticket: Any, *, agent: PersonSpec | None = None,
                     doing: str | None = None) -> ForChange:
     """Read the ticket (and look ``agent`` up) in one request with the layout check.
 
     With ``doing``, only agents of the ticket's type may go on (:class:`PermissionDenied`
     naming ``doing`` otherwise); without it the caller decides."""
-    ticket_id = ticket_id_of(ticket)
-
-    def build(batch: Batch, layout: DeskLayout | None) -> Any:
-        task = batch.call("Task/get", {"ids": [ticket_id], "properties": TASK_PROPERTIES})
-        users = UserLookups(batch)
-        if agent is not None:
-            users.add(agent, full=True)
-
-        def interpret(responses: Responses, layout: DeskLayout,
-                      actor: ActorInfo | None) -> ForChange:
-            found, ticket_type = core.ticket_task(responses, task, ticket_id, layout)
-            user = users.user(responses, agent) if agent is not None else None
-            return ForChange(found, ticket_type, layout, user)
-        return interpret
-
-    read: ForChange = core.read(ReadPlan(build=build))
+    plan = _ChangeRead(core, ticket_id_of(ticket), agent)
+    read: ForChange = core.read(ReadPlan(build=plan.build))
     if doing is not None:
         core.require_agent(read.ticket_type, read.layout, doing)
     return read
@@ -207,29 +220,44 @@ def _messages(core: DeskCore, responses: Responses, calls: tuple[Call, Call, Cal
     return messages
 
 
+@dataclass
+class _TicketRead:
+    """A ticket with its names and its first page of messages."""
+
+    core: DeskCore
+    ticket_id: str
+    with_messages: bool
+    task: Call | None = None
+    names: NameLookup | None = None
+    messages: tuple[Call, Call, Call] | None = None
+
+    def build(self, batch: Batch, layout: DeskLayout | None) -> Callable[
+            [Responses, DeskLayout, ActorInfo | None], Ticket]:
+        self.task = batch.call("Task/get", {"ids": [self.ticket_id],
+                                            "properties": TASK_PROPERTIES})
+        self.names = add_names(batch, self.task)
+        if self.with_messages:
+            self.messages = _add_messages(batch, self.ticket_id, 0)
+        return self.interpret
+
+    def interpret(self, responses: Responses, layout: DeskLayout,
+                  actor: ActorInfo | None) -> Ticket:
+        assert self.task is not None and self.names is not None
+        core = self.core
+        found, ticket_type = core.ticket_task(responses, self.task, self.ticket_id, layout)
+        agent_view = core.is_agent(ticket_type, layout)
+        if not agent_view and requester_id(found) != core.me():
+            core.refuse_stranger(found.get("id"), ticket_type, "read")
+        users, categories = self.names.result(responses)
+        listed = None
+        if self.messages is not None:
+            listed = _messages(core, responses, self.messages, found, users, layout, agent_view)
+        return ticket_from_task(found, layout, users, categories, listed)
+
+
 def read_ticket(core: DeskCore, ticket: Any, with_messages: bool) -> Ticket:
     """A ticket the actor may read (an agent of its type, or its requester), in one request
     with its names and its first page of messages."""
-    ticket_id = ticket_id_of(ticket)
-
-    def build(batch: Batch, layout: DeskLayout | None) -> Any:
-        task = batch.call("Task/get", {"ids": [ticket_id], "properties": TASK_PROPERTIES})
-        names = add_names(batch, task)
-        messages = _add_messages(batch, ticket_id, 0) if with_messages else None
-
-        def interpret(responses: Responses, layout: DeskLayout,
-                      actor: ActorInfo | None) -> Ticket:
-            found, ticket_type = core.ticket_task(responses, task, ticket_id, layout)
-            agent_view = core.is_agent(ticket_type, layout)
-            if not agent_view and requester_id(found) != core.me():
-                core.refuse_stranger(found.get("id"), ticket_type, "read")
-            users, categories = names.result(responses)
-            listed = None
-            if messages is not None:
-                listed = _messages(core, responses, messages, found, users, layout,
-                                   agent_view)
-            return ticket_from_task(found, layout, users, categories, listed)
-        return interpret
-
-    result: Ticket = core.read(ReadPlan(build=build))
+    plan = _TicketRead(core, ticket_id_of(ticket), with_messages)
+    result: Ticket = core.read(ReadPlan(build=plan.build))
     return result

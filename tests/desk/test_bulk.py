@@ -141,3 +141,14 @@ def test_tickets_are_found_by_legacy_id_message_id_and_their_messages(
         [c.message_id for c in created[:3]] + [reply.id, note.id])
     waiting = [str(c["id"]) for c in pending.result(responses, [world.type_a.id])]
     assert waiting == [reply.id]
+
+
+def test_an_unknown_type_in_a_bulk_is_named(world: World,
+                                            unchanged: Callable[[World], Any]) -> None:
+    drafts = [*_drafts(world, 2, world.tag),
+              TicketDraft("No such type", "s", "<p>m</p>", "a@b.org")]
+    with unchanged(world), pytest.raises(RefusedTickets, match=(
+            "1 of 3 tickets were refused, nothing was created: ticket 2 \\('s'\\): there is no "
+            "ticket type 'No such type'")):
+        world.desk.tickets.create_many(drafts)
+    assert world.desk.tickets.create_many([]) == []
