@@ -310,8 +310,7 @@ class Writes:
 
     Operations of the same kind go into the same call while it holds fewer than ``per_call``
     objects. A first message goes into a ``Comment/set`` that follows its task's ``Task/set``;
-    state changes of many tickets share one agent call and one progress call (``guard``, if
-    given, makes them depend on a message call as a whole)."""
+    state changes of many tickets share one agent call and one progress call."""
 
     batch: Batch
     per_call: int = PER_CALL
@@ -361,7 +360,12 @@ class Writes:
     def change_state(self, ticket_id: str, progress: Status, responsible: str | None, *,
                      reset_percent: bool = False,
                      guard: dict[str, str] | None = None) -> StateChange:
-        """Add one ticket's state change to the shared agent and progress calls."""
+        """Add one ticket's state change to the shared agent and progress calls.
+
+        ``guard`` belongs to the calls, not to the ticket: the first state change that opens a
+        call sets it (a reference such as :meth:`MessagePost.guard` that must resolve), and
+        every change in that call depends on it. A single guarded change is
+        :func:`add_state_change`."""
         agent_patch, progress_patch = state_patches(progress, responsible, reset_percent)
         agents = self._slot("agent", "Task", "update", guard)
         self._put(agents, "Task", ticket_id, agent_patch)
