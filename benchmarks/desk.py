@@ -35,7 +35,7 @@ from pathlib import Path
 from benchmarks.common import CountingTransport
 from go_support.cli.main import main as cli_main
 from go_support.desk import DeskConfig, SupportDesk, Ticket
-from go_support.desk.layout import (
+from go_support.desk.names import (
     FIRST_MESSAGE_ID,
     LEGACY_TICKET_ID,
     REQUESTER_EMAIL,

@@ -8,8 +8,8 @@ import click
 
 from go_support.cli.context import json_option, wants_json
 from go_support.cli.output import emit_json, table
-from go_support.cli.tickets import category_json
 from go_support.desk import Category, SupportDesk
+from go_support.desk.forms import category_json
 
 __all__ = ["categories_group"]
 

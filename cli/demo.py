@@ -17,8 +17,9 @@ from typing import Any
 import click
 
 from go_support.cli.output import emit_json
-from go_support.cli.tickets import render_ticket, render_tickets, ticket_json, type_json
+from go_support.cli.tickets import render_ticket, render_tickets
 from go_support.desk import DeskConfig, SupportDesk, Ticket, TicketType
+from go_support.desk.forms import ticket_json, type_json
 from go_support.emulator import Emulator
 from go_support.jmap import GroupOfficeClient
 from go_support.migrations import install

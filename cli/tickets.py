@@ -6,27 +6,13 @@ what it may see and do follows that user's rights (an administrator sees every t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from go_support.desk import (
-    MAX_PER_PAGE,
-    UNASSIGNED,
-    Category,
-    Message,
-    Person,
-    Ticket,
-    TicketFilter,
-    TicketPage,
-    TicketType,
-    Unassigned,
-    html_to_text,
-)
-
-from .context import (
+from go_support.cli.context import (
     DATETIME,
     json_option,
     message_options,
@@ -35,83 +21,16 @@ from .context import (
     text_to_html,
     wants_json,
 )
-from .output import emit_json, table
+from go_support.cli.output import emit_json, table
 
-__all__ = [
-    "category_json",
-    "message_json",
-    "page_json",
-    "person_json",
-    "render_ticket",
-    "render_tickets",
-    "ticket_json",
-    "tickets_group",
-    "type_json",
-]
+if TYPE_CHECKING:  # the desk is imported when a command runs: `tickets list --help` stays cheap
+    from go_support.desk import Message, Person, Ticket, TicketPage, Unassigned
 
+#: The desk's MAX_PER_PAGE, written here so that building the options imports no desk
+#: (tests/cli/test_startup.py checks that both agree).
+MAX_PER_PAGE = 100
 
-# --- values as JSON -------------------------------------------------------------------------
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def person_json(person: Person | None) -> dict[str, Any] | None:
-    if person is None:
-        return None
-    return {"id": person.id, "email": person.email, "name": person.name}
-
-
-def type_json(ticket_type: TicketType) -> dict[str, Any]:
-    return {"id": ticket_type.id, "name": ticket_type.name,
-            "description": ticket_type.description, "archived": ticket_type.archived,
-            "acl": dict(ticket_type.acl)}
-
-
-def category_json(category: Category) -> dict[str, Any]:
-    return {"id": category.id, "name": category.name, "typeId": category.type_id}
-
-
-def message_json(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "ticketId": message.ticket_id,
-        "date": _iso(message.date),
-        "author": person_json(message.author),
-        "private": message.private,
-        "mailStatus": message.mail_status,
-        "messageId": message.message_id,
-        "html": message.html,
-        "text": html_to_text(message.html),
-        "attachments": [{"blobId": a.blob_id, "name": a.name, "id": a.id}
-                        for a in message.attachments],
-    }
-
-
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": ticket.id,
-        "type": {"id": ticket.type.id, "name": ticket.type.name},
-        "subject": ticket.subject,
-        "status": ticket.status.value,
-        "statusLabel": ticket.status.label,
-        "agent": person_json(ticket.agent),
-        "requester": person_json(ticket.requester),
-        "categories": [category_json(c) for c in ticket.categories],
-        "createdAt": _iso(ticket.created_at),
-        "modifiedAt": _iso(ticket.modified_at),
-        "legacyId": ticket.legacy_id,
-        "firstMessageId": ticket.first_message_id,
-    }
-    if ticket.messages is not None:
-        data["messages"] = [message_json(m) for m in _in_date_order(ticket.messages)]
-    return data
-
-
-def page_json(page: TicketPage) -> dict[str, Any]:
-    return {"tickets": [ticket_json(t) for t in page.tickets], "total": page.total,
-            "page": page.page, "perPage": page.per_page, "hasMore": page.has_more}
+__all__ = ["render_ticket", "render_tickets", "tickets_group"]
 
 
 # --- values for people ------------------------------------------------------------------------
@@ -133,13 +52,6 @@ def _full(person: Person | None) -> str:
         return "-"
     text = str(person)
     return f"{text} (user {person.id})" if person.id and text != f"user {person.id}" else text
-
-
-def _in_date_order(messages: Iterable[Message]) -> list[Message]:
-    """Oldest first (messages without a date keep their place at the end)."""
-    listed = list(messages)
-    return sorted(listed, key=lambda m: (m.date is None,
-                                         m.date.timestamp() if m.date else 0.0))
 
 
 def _kind(message: Message) -> str:
@@ -180,7 +92,10 @@ def render_ticket(ticket: Ticket, *, as_html: bool = False) -> str:
     lines += [f"  {name + ':':<12}{value}" for name, value in fields]
     if ticket.messages is None:
         return "\n".join(lines)
-    messages = _in_date_order(ticket.messages)
+    from go_support.desk import html_to_text
+    from go_support.desk.forms import in_date_order
+
+    messages = in_date_order(ticket.messages)
     lines.append("")
     lines.append(f"{len(messages)} message{'s' if len(messages) != 1 else ''}:")
     for number, message in enumerate(messages, 1):
@@ -213,6 +128,8 @@ def _page_footer(page: TicketPage) -> str:
 def _agent_ref(value: str) -> str | Unassigned:
     """An agent as written: ``none``, ``unassigned`` or ``nobody`` is :data:`UNASSIGNED`;
     anything else (a user id, an address, ``me``) goes to the desk as it is."""
+    from go_support.desk import UNASSIGNED
+
     text = value.strip()
     return UNASSIGNED if text.lower() in ("none", "unassigned", "nobody") else text
 
@@ -283,6 +200,9 @@ def list_command(conn: Any, types: tuple[str, ...], statuses: tuple[str, ...],
       go-support tickets list --requester ann@example.com --created-after 2024-05-01
       go-support tickets list --text printer --page 2 --per-page 20 --json
     """
+    from go_support.desk import TicketFilter
+    from go_support.desk.forms import page_json
+
     wanted = TicketFilter(
         type=list(types) or None,
         status=list(statuses) or None,
@@ -323,6 +243,8 @@ def show_command(conn: Any, ticket_id: str, as_html: bool, local_json: bool) -> 
     with conn.desk() as desk:
         ticket = desk.tickets.get(ticket_id)
     if wants_json(conn, local_json):
+        from go_support.desk.forms import ticket_json
+
         emit_json(ticket_json(ticket))
         return
     click.echo(render_ticket(ticket, as_html=as_html))
@@ -362,12 +284,16 @@ def create_command(conn: Any, ticket_type: str | None, subject: str, requester: 
     """
     text = read_message(message, message_file, is_html)
     files = read_attachments(attach)
+    from go_support.desk import Unassigned
+
     agent_ref = _agent_ref(agent) if agent is not None else None
     with conn.desk() as desk:
         ticket = desk.tickets.create(
             ticket_type, subject, text, requester, category=list(categories) or None,
             attachments=files, agent=None if isinstance(agent_ref, Unassigned) else agent_ref)
     if wants_json(conn, local_json):
+        from go_support.desk.forms import ticket_json
+
         emit_json(ticket_json(ticket))
         return
     click.echo(f"Created ticket {ticket.id} in '{ticket.type.name}' for "
@@ -384,6 +310,8 @@ def _answer(conn: Any, ticket_id: str, local_json: bool, *, private: bool, text:
             written = desk.messages.reply(ticket_id, text, attachments=files, status=status)
     ticket = written.ticket  # as the same request left it
     if wants_json(conn, local_json):
+        from go_support.desk.forms import message_json, ticket_json
+
         emit_json({"message": message_json(written), "ticket": ticket_json(ticket)})
         return
     if written.private:
@@ -448,6 +376,8 @@ def note_command(conn: Any, ticket_id: str, message: str | None,
 
 def _changed(conn: Any, ticket: Ticket, local_json: bool, what: str) -> None:
     if wants_json(conn, local_json):
+        from go_support.desk.forms import ticket_json
+
         emit_json(ticket_json(ticket))
         return
     agent = _full(ticket.agent) if ticket.agent else "- (unassigned)"
@@ -473,6 +403,8 @@ def assign_command(conn: Any, ticket_id: str, agent: str | None, unassign: bool,
     """
     if (agent is None) == (not unassign):
         raise click.UsageError("give an AGENT or --unassign (not both)")
+    from go_support.desk import Unassigned
+
     target = None if agent is None else _agent_ref(agent)
     with conn.desk() as desk:
         ticket = desk.tickets.assign(ticket_id, None if isinstance(target, Unassigned)

@@ -9,8 +9,8 @@ import click
 
 from go_support.cli.context import json_option, wants_json
 from go_support.cli.output import emit_json, table
-from go_support.cli.tickets import type_json
 from go_support.desk import SupportDesk, TicketType
+from go_support.desk.forms import type_json
 from go_support.errors import GoSupportError
 from go_support.jmap.errors import JMAPError
 

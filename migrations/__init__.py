@@ -10,7 +10,7 @@ Installed as ``go_support.migrations``. ``go-support install`` runs them::
 
 The steps, in order (:data:`STEPS`): ``0001_field_set`` (the custom-field set "Support" on
 Task), ``0002_groupings`` (the task-list groupings "Support" and "Support archive"),
-``0003_fields`` (the custom fields of ``go_support.desk.layout.FIELDS``), ``0004_private_label``
+``0003_fields`` (the custom fields of ``go_support.desk.names.FIELDS``), ``0004_private_label``
 (the comment label "Private"). The record of applied steps lives in Group-Office, in the
 description of the "Support" field set (``go-support schema: 0001_field_set ...``), so every
 host running go-support against the same Group-Office agrees on it.

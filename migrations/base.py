@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from go_support.desk import layout
+from go_support.desk import names as layout
 from go_support.errors import GoSupportError
 from go_support.jmap import Batch, GetResult, GroupOfficeClient
 

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from go_support.desk import layout
+from go_support.desk import names as layout
 from go_support.jmap import GroupOfficeClient, SetResult
 from go_support.jmap.errors import SetFailed
 from go_support.migrations.base import (

@@ -3,31 +3,78 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from go_support.desk._core import (
-    DeskCore,
-    DeskLayout,
-    ReadPlan,
-    categories_by_id,
-    raise_set_error,
-    same_id,
-    set_result,
-)
+from go_support.desk._core import DeskCore, ReadPlan, set_result
+from go_support.desk.actor import ActorMode
+from go_support.desk.convert import categories_by_id, same_id
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import InvalidCategory, UnknownCategory
 from go_support.desk.models import Category, TicketType
-from go_support.jmap import Batch, Responses
+from go_support.jmap import Batch, Call, Responses
 
-__all__ = ["CategoryManager"]
+__all__ = ["CategoryManager", "category_scope", "pick_category"]
 
 MAX_NAME = 255
 
 
-def _scope(type_ids: list[str]) -> dict[str, Any]:
+def category_scope(type_ids: Sequence[str]) -> dict[str, Any]:
+    """The ``TaskCategory/query`` filter of the categories usable on tickets of the types:
+    the global ones and the types' own (a user's personal categories are none of them)."""
     conditions: list[dict[str, Any]] = [{"global": True}]
     if type_ids:
-        conditions.append({"tasklistId": type_ids})
+        conditions.append({"tasklistId": list(type_ids)})
     return {"operator": "OR", "conditions": conditions}
+
+
+def pick_category(ref: Any, usable: Iterable[Category]) -> Category | None:
+    """A category by id, object or name among ``usable``: an id first, then the name
+    (case-insensitive), a type's own category before a global one, then the oldest."""
+    if isinstance(ref, Category):
+        ref = ref.id
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        ref = str(ref)
+    if not isinstance(ref, str):
+        return None
+    text = ref.strip()
+    candidates = list(usable)
+    by_id = [c for c in candidates if c.id == text]
+    if by_id:
+        return by_id[0]
+    by_name = [c for c in candidates if c.name.casefold() == text.casefold()]
+    by_name.sort(key=lambda c: (c.type_id is None, int(c.id)))
+    return by_name[0] if by_name else None
+
+
+@dataclass
+class _CategoryRead:
+    """The categories usable on tickets of one type (or of every type), sorted."""
+
+    core: DeskCore
+    type: Any
+    scoped: TicketType | None = None
+    get: Call | None = None
+
+    def build(self, batch: Batch, layout: DeskLayout | None) -> Callable[
+            [Responses, DeskLayout, Any], tuple[list[Category], TicketType | None]]:
+        assert layout is not None
+        self.scoped = None if self.type is None else self.core.resolve_type(self.type, layout)
+        ids = [self.scoped.id] if self.scoped else layout.type_ids
+        query = batch.call("TaskCategory/query", {"filter": category_scope(ids),
+                                                  "sort": [{"property": "name"}]})
+        self.get = batch.call("TaskCategory/get", {"#ids": query.ref("/ids")})
+        return self.interpret
+
+    def interpret(self, responses: Responses, layout: DeskLayout,
+                  actor: Any) -> tuple[list[Category], TicketType | None]:
+        assert self.get is not None
+        found = categories_by_id(responses.get(self.get))
+        valid = {t.id for t in layout.types}
+        cats = [c for c in found.values() if c.type_id is None or c.type_id in valid]
+        cats.sort(key=lambda c: (c.type_id is not None, c.name.casefold(), int(c.id)))
+        return cats, self.scoped
 
 
 class CategoryManager:
@@ -40,26 +87,9 @@ class CategoryManager:
         self._core = core
 
     def _read(self, type: Any) -> tuple[list[Category], TicketType | None]:
-        core = self._core
-
-        def build(batch: Batch, layout: DeskLayout | None) -> Any:
-            assert layout is not None
-            scoped = None if type is None else core.resolve_type(type, layout)
-            ids = [scoped.id] if scoped else layout.type_ids
-            query = batch.call("TaskCategory/query", {"filter": _scope(ids),
-                                                      "sort": [{"property": "name"}]})
-            get = batch.call("TaskCategory/get", {"#ids": query.ref("/ids")})
-
-            def interpret(responses: Responses, layout: DeskLayout, actor: Any) -> Any:
-                found = categories_by_id(responses.get(get))
-                valid = {t.id for t in layout.types}
-                cats = [c for c in found.values() if c.type_id is None or c.type_id in valid]
-                cats.sort(key=lambda c: (c.type_id is not None, c.name.casefold(), int(c.id)))
-                return cats, scoped
-            return interpret
-
-        result: tuple[list[Category], TicketType | None] = core.read(
-            ReadPlan(build=build, needs_layout=True, actor="none"))
+        plan = _CategoryRead(self._core, type)
+        result: tuple[list[Category], TicketType | None] = self._core.read(
+            ReadPlan(build=plan.build, needs_layout=True, actor=ActorMode.NONE))
         return result
 
     def list(self, type: str | int | TicketType | None = None) -> builtins.list[Category]:
@@ -71,20 +101,17 @@ class CategoryManager:
         """A category by id or name (a type's own before a global one of the same name)."""
         cats, scoped = self._read(type)
         ref = name_or_id.id if isinstance(name_or_id, Category) else str(name_or_id).strip()
-        by_id = [c for c in cats if c.id == ref]
-        if by_id:
-            return by_id[0]
-        by_name = [c for c in cats if c.name.casefold() == ref.casefold()]
-        if scoped is None:
-            typed = {c.type_id for c in by_name if c.type_id is not None}
+        if scoped is None and not any(c.id == ref for c in cats):
+            typed = {c.type_id for c in cats if c.type_id is not None
+                     and c.name.casefold() == ref.casefold()}
             if len(typed) > 1:
                 raise UnknownCategory(
                     f"several ticket types have a category {ref!r}: name the type")
-        by_name.sort(key=lambda c: (c.type_id is None, int(c.id)))
-        if not by_name:
+        found = pick_category(ref, cats)
+        if found is None:
             where = f"type '{scoped.name}'" if scoped else "any ticket type"
             raise UnknownCategory(f"there is no category {ref!r} (global or of {where})")
-        return by_name[0]
+        return found
 
     def create(self, name: str, type: str | int | TicketType | None = None) -> Category:
         """A global category, or one of ``type``. Managers only."""
@@ -112,6 +139,5 @@ class CategoryManager:
         call = batch.set("TaskCategory", create={"c1": values})
         responses = core.client.execute(batch)
         result = set_result(responses, call, creates=["c1"])
-        raise_set_error(result, "TaskCategory/set", f"create the category '{title}'",
-                        core.who())
+        core.raise_set_error(result, "TaskCategory/set", f"create the category '{title}'")
         return Category(result.created_id("c1"), title, scoped.id if scoped else None)

@@ -1,6 +1,6 @@
 """What the desk reads from the settings: a small protocol, and a plain default.
 
-:class:`go_support.settings.Settings` satisfies :class:`DeskSettings` as it is; tests and
+:class:`go_support.settings.Settings` satisfies :class:`SettingsLike` as it is; tests and
 embedders without a TOML file can pass a :class:`DeskConfig`. The desk reads only these
 names, so this module is the whole seam between the two:
 
@@ -25,7 +25,7 @@ __all__ = [
     "DeskConfig",
     "DeskSection",
     "DeskSectionLike",
-    "DeskSettings",
+    "SettingsLike",
 ]
 
 FEEDBACK_MODES = ("none", "private", "public")
@@ -54,8 +54,10 @@ class DeskSectionLike(Protocol):
     def close(self) -> CloseSettingsLike: ...
 
 
-class DeskSettings(Protocol):
-    """What :class:`~go_support.desk.SupportDesk` needs from the settings."""
+class SettingsLike(Protocol):
+    """What :class:`~go_support.desk.SupportDesk` needs from the settings (the whole
+    settings, such as :class:`go_support.settings.Settings`; its ``[desk]`` section alone is
+    :class:`go_support.settings.DeskSettings`)."""
 
     @property
     def desk(self) -> DeskSectionLike: ...

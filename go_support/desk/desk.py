@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from go_support.desk._core import DeskCore, DeskLayout, Shared, is_id
+from go_support.desk._core import DeskCore, Shared
 from go_support.desk.categories import CategoryManager
-from go_support.desk.config import DeskConfig, DeskSettings
+from go_support.desk.config import DeskConfig, SettingsLike
+from go_support.desk.convert import is_id
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.messages import MessageManager
 from go_support.desk.roles import RoleManager, StatusManager
 from go_support.desk.ticket_types import TypeManager
@@ -35,7 +37,7 @@ class SupportDesk:
     def __init__(
         self,
         client: GroupOfficeClient,
-        settings: DeskSettings | None = None,
+        settings: SettingsLike | None = None,
         *,
         _shared: Shared | None = None,
         _actor_id: str | None = None,
@@ -62,7 +64,7 @@ class SupportDesk:
         return self._shared.client
 
     @property
-    def settings(self) -> DeskSettings:
+    def settings(self) -> SettingsLike:
         return self._shared.settings
 
     @property
@@ -75,7 +77,7 @@ class SupportDesk:
 
         Role checks and what tickets and messages are visible follow that user; the layout
         is shared with this desk. Group-Office still records the key's user as the author of
-        what is written (it ignores ``createdBy``, surprise 34).
+        what is written (it ignores ``createdBy``, groupoffice-wire 16).
         """
         text = str(user_id).strip()
         if isinstance(user_id, bool) or not is_id(text) or int(text) <= 0:

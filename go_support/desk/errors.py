@@ -21,6 +21,7 @@ __all__ = [
     "NotATicket",
     "NotInstalled",
     "PermissionDenied",
+    "RefusedTickets",
     "RolledBack",
     "UnknownCategory",
     "UnknownGroup",
@@ -64,6 +65,18 @@ class NotATicket(DeskError):
 
 class InvalidTicket(DeskError):
     """A ticket value is not acceptable: empty subject, bad requester address, ..."""
+
+
+class RefusedTickets(InvalidTicket):
+    """Tickets of a bulk creation did not pass the desk's checks: nothing was created.
+
+    ``problems`` holds ``(position in the bulk, the error)`` for every refused ticket; the
+    message names the first few (by position, legacy id or subject).
+    """
+
+    def __init__(self, message: str, problems: Sequence[tuple[int, DeskError]]) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 class InvalidMessage(InvalidTicket):

@@ -4,35 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from go_support.desk._core import (
-    TASK_PROPERTIES,
-    WRITE,
-    ActorInfo,
-    DeskCore,
-    DeskLayout,
-    ReadPlan,
+from go_support.desk._core import DeskCore
+from go_support.desk.actor import WRITE
+from go_support.desk.changes import ChangeResult, needs_percent_reset, write_change
+from go_support.desk.checks import (
+    AttachmentSource,
+    check_date,
+    check_message,
+    check_message_id,
+    prepare_attachments,
+    upload_attachments,
+)
+from go_support.desk.convert import (
+    id_or_none,
     message_from_comment,
     requester_id,
     requester_of,
     ticket_from_task,
-    ticket_id_of,
 )
-from go_support.desk._writes import (
-    AttachmentSource,
-    ChangeResult,
-    check_date,
-    check_message,
-    check_message_id,
-    needs_percent_reset,
-    prepare_attachments,
-    upload_attachments,
-    write_change,
-)
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import PermissionDenied
-from go_support.desk.models import Message, PostedMessage, Status, Ticket, TicketType
-from go_support.jmap import Batch, Responses
+from go_support.desk.models import Message, PostedMessage, Status, Ticket
+from go_support.desk.operations import NewMessage
+from go_support.desk.ticket_reads import read_for_change
 
 if TYPE_CHECKING:
     from go_support.desk.tickets import TicketManager
@@ -59,22 +55,6 @@ class MessageManager:
         self._core = core
         self._tickets = tickets
 
-    def _read(self, ticket: Any) -> tuple[dict[str, Any], TicketType, DeskLayout]:
-        core = self._core
-        ticket_id = ticket_id_of(ticket)
-
-        def build(batch: Batch, layout: DeskLayout | None) -> Any:
-            task = batch.call("Task/get", {"ids": [ticket_id], "properties": TASK_PROPERTIES})
-
-            def interpret(responses: Responses, layout: DeskLayout,
-                          actor: ActorInfo | None) -> tuple[Any, ...]:
-                found, ticket_type = core.ticket_task(responses, task, ticket_id, layout)
-                return found, ticket_type, layout
-            return interpret
-
-        found, ticket_type, layout = core.read(ReadPlan(build=build, actor="levels"))
-        return found, ticket_type, layout
-
     def reply(
         self,
         ticket: str | int | Ticket,
@@ -98,30 +78,22 @@ class MessageManager:
         wanted = None if status is None else Status.parse(status)
         mime_id = check_message_id(message_id)
         when = check_date(date)
-        task, ticket_type, layout = self._read(ticket)
+        read = read_for_change(core, ticket)
+        task, ticket_type, layout = read.task, read.ticket_type, read.layout
         core.refuse_disabled(ticket_type, layout, f"answer ticket {task['id']}")
         agent_reply = core.is_agent(ticket_type, layout)
         if not agent_reply:
             if requester_id(task) != core.me():
-                raise PermissionDenied(
-                    f"{core.who()} may not answer ticket {task['id']}: not its requester, and "
-                    f"not an agent of type '{ticket_type.name}' (needs write access on its "
-                    "task list)", actor=core.me(), right="agent")
+                core.refuse_stranger(task["id"], ticket_type, "answer")
             if wanted is not None:
                 raise PermissionDenied(
                     f"{core.who()} may not set the status of ticket {task['id']}: only agents "
                     f"of type '{ticket_type.name}' may (needs write access on its task list)",
                     actor=core.me(), right="agent")
-        blobs = upload_attachments(core, files)
-        comment: dict[str, Any] = {"text": text,
-                                   "mailStatus": "pending" if agent_reply else "received"}
-        if blobs:
-            comment["attachments"] = blobs
-        if mime_id:
-            comment["mimeMessageId"] = mime_id
-        if when is not None:
-            comment["date"] = when
-        current_agent = _str(task.get("responsibleUserId"))
+        blobs = upload_attachments(core.client, files)
+        message = NewMessage(text, "pending" if agent_reply else "received",
+                             message_id=mime_id, date=when, attachments=tuple(blobs))
+        current_agent = id_or_none(task.get("responsibleUserId"))
         responsible: str | None
         if agent_reply:
             progress = wanted or Status.IN_PROGRESS
@@ -134,7 +106,7 @@ class MessageManager:
         hook_only = (not agent_reply and core.self_mode
                      and layout.key_levels.get(ticket_type.id, 0) < WRITE
                      and current_agent != core.me())
-        done = write_change(core, task, comment=comment, progress=progress,
+        done = write_change(core, task, message=message, progress=progress,
                             responsible=responsible,
                             reset_percent=needs_percent_reset(task, progress),
                             set_state=not hook_only, what=f"answer ticket {task['id']}")
@@ -153,15 +125,14 @@ class MessageManager:
         core = self._core
         files = prepare_attachments(attachments)
         text = check_message(html, what="the note", attachments=files)
-        task, ticket_type, layout = self._read(ticket)
-        core.require_agent(ticket_type, layout, "write private notes")
-        blobs = upload_attachments(core, files)
-        comment: dict[str, Any] = {"text": text, "labels": [layout.private_label_id]}
-        if blobs:
-            comment["attachments"] = blobs
+        read = read_for_change(core, ticket, doing="write private notes")
+        task, layout = read.task, read.layout
+        blobs = upload_attachments(core.client, files)
+        message = NewMessage(text, private_label_id=layout.private_label_id,
+                             attachments=tuple(blobs))
         status = Status(task.get("progress") or Status.NEEDS_ACTION.value)
-        done = write_change(core, task, comment=comment, progress=status,
-                            responsible=_str(task.get("responsibleUserId")),
+        done = write_change(core, task, message=message, progress=status,
+                            responsible=id_or_none(task.get("responsibleUserId")),
                             what=f"add a note to ticket {task['id']}")
         return self._message(done, layout)
 
@@ -178,6 +149,3 @@ class MessageManager:
         ticket = ticket_from_task(done.task, layout, done.users, done.categories)
         return PostedMessage(**vars(message), ticket=ticket)
 
-
-def _str(value: Any) -> str | None:
-    return None if value in (None, "", 0, "0") else str(value)

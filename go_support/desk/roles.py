@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from go_support.desk._core import ActorInfo, DeskCore, DeskLayout, ReadPlan
+from go_support.desk._core import DeskCore, ReadPlan
+from go_support.desk.actor import ActorInfo
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import PermissionDenied
 from go_support.desk.models import Person, Status, TicketType
 
@@ -39,7 +41,7 @@ class RoleManager:
     def _type(self, type: str | int | TicketType) -> tuple[TicketType, DeskLayout]:
         core = self._core
         layout: DeskLayout = core.read(ReadPlan(build=lambda batch, known: lambda r, lay, a: lay,
-                                                actor="levels"))
+                                                ))
         return core.resolve_type(type, layout), layout
 
     def is_manager(self) -> bool:
@@ -73,10 +75,4 @@ class RoleManager:
 
     def require_customer(self, type: str | int | TicketType) -> None:
         actor = self._actor()
-        ticket_type = self._core.resolve_type(type, self._core.layout())
-        if not self._core.is_customer(ticket_type, actor):
-            groups = ", ".join(str(g) for g in self._core.settings.customer_groups(
-                ticket_type.name)) or "none are configured"
-            raise PermissionDenied(
-                f"user {actor.id} is not a customer of type '{ticket_type.name}': needs to be in "
-                f"one of its customer groups ({groups})", actor=actor.id, right="customer")
+        self._core.require_customer(self._core.resolve_type(type, self._core.layout()), actor)

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from go_support.desk import layout as names
-from go_support.desk._core import (
-    AGENT_LEVEL,
-    MANAGE,
-    DeskCore,
-    DeskLayout,
-    ReadPlan,
-    is_id,
-    raise_set_error,
-    set_result,
-)
+from go_support.desk import names
+from go_support.desk._core import DeskCore, ReadPlan, set_result
+from go_support.desk.actor import AGENT_LEVEL, MANAGE, ActorMode
+from go_support.desk.convert import is_id, optional
+from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import InvalidType, NotInstalled, RolledBack, UnknownGroup
 from go_support.desk.models import TicketType
 from go_support.jmap import Batch, Responses
@@ -25,6 +19,8 @@ from go_support.jmap.results import GetResult
 __all__ = ["TypeManager"]
 
 MAX_NAME = 100
+#: Group-Office's super admin, whose task lists get no owner entry in their ACL.
+SUPER_ADMIN = "1"
 MAX_DESCRIPTION = 255
 
 
@@ -50,7 +46,7 @@ class TypeManager:
     def _layout(self) -> DeskLayout:
         """The layout, checked against Group-Office (one request)."""
         return self._core.read(ReadPlan(build=lambda batch, known: lambda r, lay, a: lay,
-                                        needs_layout=False, actor="none"))
+                                        needs_layout=False, actor=ActorMode.NONE))
 
     def list(self, include_archived: bool = False) -> builtins.list[TicketType]:
         """The active types by name (and the archived ones after them, if asked)."""
@@ -117,9 +113,13 @@ class TypeManager:
 
         The settings' managers group gets manage access on the list, so that every manager
         (also with their own API key) sees every type, and a name is never taken twice by a
-        manager who could not see the first type. Group-Office gives the creator's personal
-        group manage access on a new list: the desk takes that grant away again (the ACL is
-        exactly the agents and the managers group), unless that group is among ``agents``.
+        manager who could not see the first type. The list's owner is who creates it; unless
+        that is Group-Office's super admin (user 1), Group-Office keeps the owner's personal
+        group on the list at manage, whatever is patched (groupoffice-wire 17): a manager who
+        creates a type on his own key is an agent of it, and the desk shows him as one. A type
+        created through :meth:`~SupportDesk.as_user` is created with the desk's own key, and
+        has no such owner entry when that key is user 1's. Any other grant Group-Office added
+        is taken away again.
         """
         core = self._core
         title = _checked_name(name)
@@ -140,31 +140,39 @@ class TypeManager:
         if description:
             values["description"] = description
         call = batch.set("TaskList", create={"l1": values})
+        got = batch.call("TaskList/get", {"#ids": call.ref("/created/*/id"),
+                                          "properties": ["id", "acl", "createdBy"]})
+        owner = batch.call("User/get", {"#ids": got.ref("/list/*/createdBy"),
+                                        "properties": ["id", "personalGroup"]})
         responses = core.client.execute(batch)
         result = set_result(responses, call, creates=["l1"])
-        raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'", core.who())
+        core.raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'")
         new_id = result.created_id("l1")
-        self._exact_acl(new_id, acl, title)
+        found = GetResult.from_json(responses.get(got)).objects
+        actual = {str(k): int(v) for k, v in (found[0].get("acl") or {}).items()} if found else {}
+        kept = owner_group(found[0] if found else {}, optional(responses, owner))
+        self._exact_acl(new_id, acl, actual, kept, title)
         return self._after_change(new_id)
 
-    def _exact_acl(self, list_id: str, acl: dict[str, int], title: str) -> None:
-        """Take away what Group-Office granted on its own (the creator's personal group)."""
+    def _exact_acl(self, list_id: str, acl: dict[str, int], actual: dict[str, int],
+                   owner_group_id: str | None, title: str) -> None:
+        """Take away what Group-Office granted on its own, except the owner's personal group,
+        which Group-Office puts back at manage on every save (groupoffice-wire 17)."""
         core = self._core
-        batch = Batch()
-        got = batch.call("TaskList/get", {"ids": [list_id], "properties": ["id", "acl"]})
-        found = GetResult.from_json(core.client.execute(batch).get(got)).objects
-        actual = {str(k): int(v) for k, v in (found[0].get("acl") or {}).items()} if found else {}
-        if actual == acl:
+        wanted = dict(acl)
+        if owner_group_id is not None and owner_group_id in actual:
+            wanted[owner_group_id] = actual[owner_group_id]
+        if actual == wanted:
             return
-        # ``acl`` writes merge into the ACL; a group set to null is removed (04 #3-#5)
-        patch: dict[str, int | None] = {gid: None for gid in actual if gid not in acl}
-        patch.update({gid: level for gid, level in acl.items() if actual.get(gid) != level})
+        # ``acl`` writes merge into the ACL; a group set to null is removed (groupoffice-wire 04)
+        patch: dict[str, int | None] = {gid: None for gid in actual if gid not in wanted}
+        patch.update({gid: level for gid, level in wanted.items() if actual.get(gid) != level})
         try:
             batch = Batch()
             call = batch.set("TaskList", update={list_id: {"acl": patch}})
             result = set_result(core.client.execute(batch), call, updates=[list_id])
-            raise_set_error(result, "TaskList/set", f"set the ACL of the ticket type '{title}'",
-                            core.who())
+            core.raise_set_error(result, "TaskList/set",
+                                 f"set the ACL of the ticket type '{title}'")
         except Exception as cause:
             undone, left = [], []
             try:
@@ -193,7 +201,7 @@ class TypeManager:
         call = batch.set("TaskList", update={ticket_type.id: patch})
         responses: Responses = core.client.execute(batch)
         result = set_result(responses, call, updates=[ticket_type.id])
-        raise_set_error(result, "TaskList/set", what, core.who())
+        core.raise_set_error(result, "TaskList/set", what)
         return self._after_change(ticket_type.id)
 
     def rename(self, type: str | int | TicketType, new_name: str) -> TicketType:
@@ -237,3 +245,18 @@ class TypeManager:
             layout.key_levels, layout.private_label_id, layout.tasklist_state))
         return self._update(ticket_type, {"groupingId": layout.grouping_id},
                             f"restore the ticket type '{ticket_type.name}'")
+
+
+def owner_group(task_list: Mapping[str, Any], owners: Mapping[str, Any] | None) -> str | None:
+    """The personal group of a task list's owner (``createdBy``), from a ``User/get`` of the
+    owner, or ``None`` when the owner is the super admin (user 1), whose lists carry no owner
+    entry (groupoffice-wire 17), or cannot be read."""
+    owner_id = str(task_list.get("createdBy") or "")
+    if not owner_id or owner_id == SUPER_ADMIN or owners is None:
+        return None
+    for user in GetResult.from_json(owners).objects:
+        if str(user.get("id")) == owner_id:
+            group = user.get("personalGroup")
+            group_id = group.get("id") if isinstance(group, Mapping) else group
+            return None if group_id is None else str(group_id)
+    return None

@@ -21,7 +21,7 @@ import pytest
 from go_support.cli import exitcodes
 from go_support.cli.main import cli, exit_code_for, main
 from go_support.desk import DeskConfig, InvalidPage, SupportDesk, Ticket, TicketType
-from go_support.desk.layout import LEGACY_TICKET_ID
+from go_support.desk.names import LEGACY_TICKET_ID
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
 from go_support.migrations import install

@@ -73,3 +73,15 @@ def test_the_listing_says_what_each_command_says() -> None:
     assert set(cli.list_commands(click.Context(cli))) == set(COMMANDS)
     # the commands are loaded now: click's own listing must be the same text
     assert CliRunner().invoke(cli, ["--help"]).output == lazy_help
+
+
+def test_tickets_help_loads_no_desk() -> None:
+    """``tickets list --help`` builds its options without the desk (the start-up target)."""
+    assert heavy(loaded_by("tickets", "list", "--help")) == []
+
+
+def test_the_page_limit_of_the_command_is_the_desks() -> None:
+    from go_support.cli import tickets
+    from go_support.desk import MAX_PER_PAGE
+
+    assert tickets.MAX_PER_PAGE == MAX_PER_PAGE

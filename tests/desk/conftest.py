@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from go_support.desk import DeskConfig, SupportDesk, TicketType
+from go_support.desk.names import PRIVATE_LABEL_NAME
 from go_support.jmap import Batch, GroupOfficeClient
 from tests._support import (
     Cleanup,
@@ -184,33 +185,56 @@ def world(go_server: tuple[str, str], admin: GroupOfficeClient, cleanup: Cleanup
 
 
 def snapshot(admin: GroupOfficeClient, world: World) -> dict[str, Any]:
-    """Everything a desk call could create or change, read in one request."""
+    """Everything a desk call of the test could create or change, in two requests.
+
+    Only the world's objects are read (its types' tasks and their comments, task lists and
+    categories named with its tag or created by its users, the desk's labels): a real
+    Group-Office is shared, and what others create in the meantime is no change of the test's.
+    """
     lists = [world.type_a.id, world.type_b.id]
     batch = Batch()
     tasks_q = batch.call("Task/query", {"filter": {"tasklistId": lists}})
     tasks = batch.call("Task/get", {"#ids": tasks_q.ref("/ids"), "properties": [
         "id", "tasklistId", "title", "progress", "responsibleUserId", "categories",
         "customFields", "percentComplete"]})
-    comments = batch.call("Comment/query", {"filter": {"entity": "Task"}})
-    privates = batch.call("Comment/query", {"filter": {"entity": "Task", "section": "private"}})
-    task_lists = batch.call("TaskList/query", {"filter": {}})
+    task_lists_q = batch.call("TaskList/query", {"filter": {}})
+    task_lists = batch.call("TaskList/get", {"#ids": task_lists_q.ref("/ids"),
+                                             "properties": ["id", "name", "createdBy"]})
     type_lists = batch.call("TaskList/get", {"ids": lists, "properties": [
         "id", "name", "groupingId", "acl"]})
-    categories = batch.call("TaskCategory/query", {"filter": {}})
-    labels = batch.call("CommentLabel/query", {"filter": {}})
+    categories_q = batch.call("TaskCategory/query", {"filter": {}})
+    categories = batch.call("TaskCategory/get", {"#ids": categories_q.ref("/ids")})
+    labels_q = batch.call("CommentLabel/query", {"filter": {}})
+    labels = batch.call("CommentLabel/get", {"#ids": labels_q.ref("/ids")})
     responses = admin.execute(batch)
+    task_ids = sorted(str(i) for i in responses.get(tasks_q)["ids"])
+    comments: list[str] = []
+    privates: list[str] = []
+    if task_ids:
+        batch = Batch()
+        public_q = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                           "entityId": task_ids}})
+        private_q = batch.call("Comment/query", {"filter": {
+            "entity": "Task", "entityId": task_ids, "section": "private"}})
+        found = admin.execute(batch)
+        comments = sorted(str(i) for i in found.get(public_q)["ids"])
+        privates = sorted(str(i) for i in found.get(private_q)["ids"])
+    people = {str(u) for u in world.users.values()}
 
-    def ids(call: Any) -> list[str]:
-        return sorted(str(i) for i in responses.get(call)["ids"])
+    def ours(obj: dict[str, Any]) -> bool:
+        return world.tag in str(obj.get("name")) or str(obj.get("createdBy")) in people
 
     return {
         "tasks": sorted((responses.get(tasks)["list"]), key=lambda t: str(t["id"])),
-        "comments": ids(comments),
-        "private comments": ids(privates),
-        "task lists": ids(task_lists),
+        "comments": comments,
+        "private comments": privates,
+        "task lists": sorted(str(o["id"]) for o in responses.get(task_lists)["list"]
+                             if ours(o)),
         "type lists": responses.get(type_lists)["list"],
-        "categories": ids(categories),
-        "labels": ids(labels),
+        "categories": sorted(str(o["id"]) for o in responses.get(categories)["list"]
+                             if ours(o) or str(o.get("tasklistId")) in lists),
+        "labels": sorted(str(o["id"]) for o in responses.get(labels)["list"]
+                         if o.get("name") == PRIVATE_LABEL_NAME or ours(o)),
     }
 
 

@@ -173,10 +173,13 @@ def test_a_refused_reply_leaves_the_ticket_alone(world: World, admin: GroupOffic
 
 @dataclass
 class SpoilingTransport(RecordingTransport):
-    """Sends everything to Group-Office, but spoils the Task/set that follows a Comment/set
-    (an empty title, which Group-Office refuses), to make the second half of a change fail."""
+    """Sends everything to Group-Office, but spoils the last Task/set that follows a
+    Comment/set with a custom field that does not exist, which Group-Office refuses for the
+    whole call (``logicException``, groupoffice-wire 07): the comment and the agent are then
+    written, the progress is not, and the desk must undo both."""
 
     armed: bool = True
+    spoiled: int = 0
 
     def send(self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None,
              timeout: float) -> HttpResponse:
@@ -184,11 +187,12 @@ class SpoilingTransport(RecordingTransport):
             calls = json.loads(body)
             names = [c[0] for c in calls]
             if "Comment/set" in names and "Task/set" in names:
-                task_set = calls[names.index("Task/set")][1]
-                for patch in task_set["update"].values():
-                    patch["title"] = ""
+                last = len(names) - 1 - names[::-1].index("Task/set")
+                for patch in calls[last][1]["update"].values():
+                    patch["customFields"] = {"noSuchFieldOfTheDesk": "x"}
                 body = json.dumps(calls).encode()
                 self.armed = False
+                self.spoiled += 1
         return super().send(method, url, headers=headers, body=body, timeout=timeout)
 
 
@@ -197,10 +201,14 @@ def test_a_reply_the_task_refuses_is_rolled_back(world: World, admin: GroupOffic
     ticket = world.own("agent_a").tickets.create(world.type_a, "s", "<p>m</p>",
                                                  world.users["customer"])
     world.desk.tickets.set_status(ticket, "in progress")
-    spoiled = world.fresh(transport=SpoilingTransport())
+    spoiler = SpoilingTransport()
+    spoiled = world.fresh(transport=spoiler)
     with unchanged(world), pytest.raises(RolledBack) as caught:
-        # the admin key's comment assigns the admin (surprise 12) before the Task/set fails
+        # the admin key's comment assigns the admin, the agent Task/set runs, the progress
+        # Task/set is refused
         spoiled.messages.reply(ticket, "<p>half</p>")
+    assert spoiler.spoiled == 1
+    assert "noSuchFieldOfTheDesk" in str(caught.value.cause)
     assert "the message was removed again and the ticket is as it was" in str(caught.value)
     assert caught.value.left_over == ()
     comment, state = caught.value.undone
@@ -211,7 +219,7 @@ def test_a_reply_the_task_refuses_is_rolled_back(world: World, admin: GroupOffic
 
 def test_a_requester_with_create_level_replies_on_their_own_key(
         world: World, admin: GroupOfficeClient) -> None:
-    """Create level (20) may comment but not update the task (surprise 31): the desk leaves
+    """Create level (20) may comment but not update the task (groupoffice-wire 16): the desk leaves
     the state to the comment hook, which does what a requester's reply should."""
     ticket = world.desk.tickets.create(world.type_a, "s", "<p>m</p>", world.users["customer"],
                                        agent=world.users["agent_a"])

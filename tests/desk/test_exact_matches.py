@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from go_support.desk import InvalidTicket, TicketFilter
-from go_support.desk._core import like_exact
-from go_support.desk.layout import LEGACY_TICKET_ID
+from go_support.desk.convert import like_exact
+from go_support.desk.names import LEGACY_TICKET_ID
 from go_support.emulator.filters import like
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import World
@@ -46,7 +46,7 @@ def test_like_exact_matches_only_itself(value: str) -> None:
 
 def _raw_ticket(admin: GroupOfficeClient, world: World, title: str, email: str,
                 legacy: str) -> str:
-    from go_support.desk.layout import REQUESTER_EMAIL, REQUESTER_ID, REQUESTER_NAME
+    from go_support.desk.names import REQUESTER_EMAIL, REQUESTER_ID, REQUESTER_NAME
 
     result = admin.tasks.set(create={"t": {
         "tasklistId": world.type_a.id, "title": title, "progress": "needs-action",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from go_support.desk import NotInstalled, SupportDesk, TicketFilter
-from go_support.desk.layout import GROUPING_NAME, PRIVATE_LABEL_NAME
+from go_support.desk.names import GROUPING_NAME, PRIVATE_LABEL_NAME
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import Cleanup, World
 from tests.jmap.conftest import RecordingTransport
@@ -80,13 +80,14 @@ def test_a_deleted_private_label_stops_the_desk(world: World, admin: GroupOffice
     label = next(x for x in admin.comment_labels.get(None).objects
                  if x["name"] == PRIVATE_LABEL_NAME)
     admin.comment_labels.destroy([label["id"]])
-    # the notes lost their label (a cascade, surprise 30): better no answer than a leak
+    # the notes lost their label (a database cascade, groupoffice-wire 16): better no
+    # answer than a leak
     with pytest.raises(NotInstalled, match="Private"):
         world.desk.as_user(world.users["customer"]).tickets.get(ticket)
 
 
 def test_group_office_really_auto_assigns(world: World, admin: GroupOfficeClient) -> None:
-    """The side effect the desk overrides (surprises 12, 33): a plain admin comment on a
+    """The side effect the desk overrides (groupoffice-wire 09, 16): a plain admin comment on a
     ticket someone else created assigns the admin and sets in progress."""
     ticket = world.own("agent_a").tickets.create(world.type_a, "raw", "<p>raw</p>",
                                                  world.users["customer"])

@@ -1,5 +1,5 @@
 """Messages, and the state a ticket is left in after each (Group-Office's comment side
-effects, surprises 11, 12, 33, 34, are overridden in the same request)."""
+effects, groupoffice-wire 08, 09, 16, are overridden in the same request)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from go_support.desk import Attachment, Message, PostedMessage, Status, Ticket
-from go_support.desk.layout import PRIVATE_LABEL_NAME
+from go_support.desk.names import PRIVATE_LABEL_NAME
 from go_support.jmap import GroupOfficeClient
 from tests.desk.conftest import World
 from tests.jmap.conftest import RecordingTransport
@@ -24,7 +24,7 @@ def _state(admin: GroupOfficeClient, ticket_id: str) -> tuple[object, object]:
 
 def _by_agent_a(world: World, subject: str = "help") -> Ticket:
     """A ticket created with agent A's own key: the admin key is not its creator, so an admin
-    comment would auto-assign the admin (surprises 12, 33)."""
+    comment would auto-assign the admin (groupoffice-wire 09, 16)."""
     return world.own("agent_a").tickets.create(
         world.type_a, subject, f"<p>{subject}</p>", world.users["customer"])
 

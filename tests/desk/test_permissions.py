@@ -65,7 +65,7 @@ def test_a_customer_sees_only_their_tickets_and_public_messages(world: World) ->
 
 def test_create_level_does_not_widen_a_customer_view(world: World,
                                                      admin: GroupOfficeClient) -> None:
-    """A user with create (20) on a list reads every task of it (surprise 31), and
+    """A user with create (20) on a list reads every task of it (groupoffice-wire 16), and
     Comment/query applies no ACL (32): the desk still shows only the customer's own."""
     made = _tickets(world)
     admin.task_lists.update(world.type_a.id, {f"acl/{world.groups['customers']}": 20})

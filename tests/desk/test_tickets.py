@@ -23,7 +23,7 @@ from go_support.desk import (
     TicketFilter,
     UnknownUser,
 )
-from go_support.desk.layout import (
+from go_support.desk.names import (
     FIRST_MESSAGE_ID,
     LEGACY_TICKET_ID,
     REQUESTER_EMAIL,
@@ -198,7 +198,8 @@ def test_assign_keeps_the_status(world: World, admin: GroupOfficeClient) -> None
     world.desk.tickets.set_status(ticket, Status.IN_PROGRESS)
     assigned = world.as_("agent_a").tickets.assign(ticket.id, world.users["agent_a"])
     assert assigned.agent is not None and assigned.agent.id == world.users["agent_a"]
-    assert assigned.status is Status.IN_PROGRESS  # not reset to needs-action (surprise 11)
+    # not reset to needs-action (groupoffice-wire 08, 17)
+    assert assigned.status is Status.IN_PROGRESS
     task = _task(admin, ticket.id)
     assert (task["progress"], task["responsibleUserId"]) == ("in-progress",
                                                              world.users["agent_a"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from go_support.desk import layout
+from go_support.desk import names as layout
 from go_support.jmap import GroupOfficeClient
 from go_support.migrations import (
     LATEST,

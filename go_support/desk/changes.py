@@ -1,0 +1,202 @@
+"""Changing one ticket in one request, and undoing what a failed request left behind.
+
+A comment on a task changes the task on the server: the first comment by someone with write
+access assigns the task to them, and comments move its progress. And Group-Office resets
+``progress`` to needs-action whenever ``responsibleUserId`` changes while ``progress`` keeps its
+value, even when the patch repeats the current progress (groupoffice-wire 08, 16, 17).
+:func:`write_change` therefore sends, in one HTTP request: the ``Comment/set``, a ``Task/set``
+of ``responsibleUserId`` alone, a second ``Task/set`` of ``progress`` alone (the agent no longer
+changes, so the progress stays as asked), then reads everything back. Each ``Task/set``
+carries an extra argument ``#afterMessage``, a result reference to the new comment's id:
+Group-Office ignores unknown arguments but fails the call when the reference does not resolve
+(groupoffice-wire 03, 14), so the task is never changed when the comment was refused. If the
+comment went in and a ``Task/set`` failed, the comment is destroyed and the task's previous
+state restored (:class:`RolledBack` says what was undone).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from go_support.desk._core import DeskCore, set_result
+from go_support.desk.convert import COMMENT_PROPERTIES, TASK_PROPERTIES, id_or_none
+from go_support.desk.errors import InvalidMessage, RolledBack
+from go_support.desk.lookups import add_names
+from go_support.desk.models import Category, Person, Status
+from go_support.desk.operations import (
+    NewMessage,
+    Refused,
+    StateChange,
+    Writes,
+    add_state_change,
+)
+from go_support.jmap import Batch, Responses
+from go_support.jmap.errors import JMAPError, MethodError, SetFailed
+from go_support.jmap.results import GetResult, SetResult
+
+__all__ = ["ChangeResult", "compensate_created_task", "needs_percent_reset", "write_change"]
+
+log = logging.getLogger("go_support.desk")
+
+
+# --- one ticket change in one request ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """A ticket as read back in the request that changed it (and the new message)."""
+
+    task: dict[str, Any]
+    comment: dict[str, Any] | None
+    users: dict[str, Person]
+    categories: dict[str, Category]
+
+
+def needs_percent_reset(task: Mapping[str, Any], progress: Status) -> bool:
+    """Reopening a completed task: its ``percentComplete`` stays 100 unless reset
+    (groupoffice-wire 08)."""
+    return (progress in (Status.NEEDS_ACTION, Status.IN_PROGRESS)
+            and int(task.get("percentComplete") or 0) == 100)
+
+
+def write_change(
+    core: DeskCore,
+    task: Mapping[str, Any],
+    *,
+    message: NewMessage | None,
+    progress: Status,
+    responsible: str | None,
+    reset_percent: bool = False,
+    set_state: bool = True,
+    what: str,
+) -> ChangeResult:
+    """Post ``message`` (if any) and leave the task at ``progress``/``responsible``, in one
+    request, and read it all back in that request.
+
+    ``set_state=False`` (only with a message) leaves the state to Group-Office's comment hook:
+    for a requester whose own key may comment but not update the task (level below write),
+    whose comment the hook turns into exactly what a requester's reply should do.
+    """
+    task_id = str(task["id"])
+    batch = Batch()
+    post = None if message is None else Writes(batch).post(task_id, message)
+    change = None
+    if set_state or post is None:
+        change = add_state_change(batch, task_id, progress, responsible,
+                                  reset_percent=reset_percent,
+                                  guard=None if post is None else post.guard())
+    read_task = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
+    names = add_names(batch, read_task)
+    read_comment = None
+    if post is not None:
+        read_comment = batch.call("Comment/get", {"#ids": post.call.ref("/created/*/id"),
+                                                  "properties": COMMENT_PROPERTIES})
+    responses = core.client.execute(batch)
+
+    new_comment: dict[str, Any] | None = None
+    if post is not None:
+        posted = post.result(responses)
+        if isinstance(posted, Refused):
+            _raise_comment_refused(set_result(responses, post.call), core, what)
+            raise AssertionError("unreachable")  # pragma: no cover
+        new_comment = posted
+    if change is not None:
+        _check_change(core, responses, change, task, new_comment, what)
+    final = GetResult.from_json(responses.get(read_task)).objects
+    after = dict(final[0]) if final else dict(task)
+    if change is not None and (after.get("progress") != progress.value or str(
+            after.get("responsibleUserId") or "") != str(responsible or "")):
+        log.warning("ticket %s was changed by someone else in the same moment: it is %s, "
+                    "assigned to %s", task_id, after.get("progress"),
+                    after.get("responsibleUserId") or "nobody")
+    if read_comment is not None:
+        got = GetResult.from_json(responses.get(read_comment)).objects
+        if got:
+            new_comment = dict(got[0])
+    users, categories = names.result(responses)
+    if post is not None and core.actor is not None:
+        users.setdefault(core.actor.id, core.actor.person)
+    return ChangeResult(after, new_comment, users, categories)
+
+
+def _check_change(core: DeskCore, responses: Responses, change: StateChange,
+                  task: Mapping[str, Any], new_comment: Mapping[str, Any] | None,
+                  what: str) -> None:
+    """Raise when the state change was refused: :class:`PermissionDenied` for ``forbidden``
+    without a message, else the refusal, or the roll-back of the message."""
+    refused = change.result(responses)
+    if refused is None:
+        return
+    errors = change.errors(responses)
+    exc: JMAPError
+    if errors:
+        exc = SetFailed(method="Task/set", errors=errors)
+    else:
+        error = next((e for e in (responses.error(c) for c in change.calls) if e is not None),
+                     None)
+        exc = error if error is not None else SetFailed(method="Task/set", errors=[])
+    if new_comment is None:
+        if any(e.type == "forbidden" for e in errors):
+            raise core.forbidden(what, "write") from exc
+        raise exc
+    _roll_back(core, task, str(new_comment["id"]), exc, what)
+
+
+def _raise_comment_refused(posted: SetResult, core: DeskCore, what: str) -> None:
+    errors = posted.errors
+    if any(e.type == "forbidden" for e in errors):
+        raise core.forbidden(what, "comment")
+    text_errors = [e for e in errors if "text" in e.validation_errors]
+    if text_errors:
+        raise InvalidMessage(f"Group-Office refused the message: {text_errors[0]}")
+    raise SetFailed(method="Comment/set", errors=errors, result=posted)
+
+
+def _roll_back(core: DeskCore, task: Mapping[str, Any], comment_id: str, cause: Exception,
+               what: str) -> None:
+    """The comment went in, the task change did not: undo the comment and its side effects."""
+    task_id = str(task["id"])
+    undone: list[str] = []
+    left: list[str] = []
+    batch = Batch()
+    destroy = batch.set("Comment", destroy=[comment_id])
+    restore = add_state_change(
+        batch, task_id, Status(task.get("progress") or Status.NEEDS_ACTION.value),
+        id_or_none(task.get("responsibleUserId")), validate=False)
+    try:
+        responses = core.client.execute(batch)
+        gone = set_result(responses, destroy)
+        (undone if comment_id in gone.destroyed else left).append(f"comment {comment_id}")
+        back = restore.result(responses)
+        (undone if back is None else left).append(f"status and agent of ticket {task_id}")
+    except (JMAPError, MethodError) as exc:
+        left.append(f"comment {comment_id} and the state of ticket {task_id} ({exc})")
+    if left:
+        summary = f"could not undo: {', '.join(left)}"
+    else:
+        summary = "the message was removed again and the ticket is as it was"
+    raise RolledBack(
+        f"{what} failed half-way: the message was posted but the ticket could not be updated "
+        f"({cause}); {summary}", cause=cause, undone=undone, left_over=left) from cause
+
+
+def compensate_created_task(core: DeskCore, task_id: str, cause: Exception) -> RolledBack:
+    """The ticket's task was created but its first message was refused: destroy the task."""
+    try:
+        result = core.client.tasks.set(destroy=[task_id])
+        if task_id in result.destroyed:
+            return RolledBack(
+                f"the first message was refused ({cause}); the ticket's task {task_id} was "
+                "destroyed again, nothing was left on Group-Office",
+                cause=cause, undone=[f"task {task_id}"])
+    except JMAPError as exc:
+        return RolledBack(
+            f"the first message was refused ({cause}) and the ticket's task {task_id} could "
+            f"not be destroyed ({exc}): delete it in Group-Office",
+            cause=cause, left_over=[f"task {task_id}"])
+    return RolledBack(
+        f"the first message was refused ({cause}) and the ticket's task {task_id} could not "
+        "be destroyed: delete it in Group-Office", cause=cause, left_over=[f"task {task_id}"])
