@@ -94,12 +94,12 @@ def test_gunicorn_serves_the_app_factory_as_docs_sysadmin_says(site: Site,
     try:
         base = f"http://127.0.0.1:{port}"
         answer = None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while answer is None and process.poll() is None and time.monotonic() < deadline:
-            try:
-                answer = requests.get(base + "/signin", timeout=5,
+            try:  # the master listens before its worker has imported the app: wait for both
+                answer = requests.get(base + "/signin", timeout=30,
                                       headers={"X-Forwarded-Proto": "https"})
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         assert answer is not None, "gunicorn did not start"
         assert answer.status_code == 200
