@@ -1,18 +1,17 @@
 """One manager per entity type: ``client.tasks.get(...)``, ``client.comments.set(...)``.
 
-Managers hide the limits: ``get`` splits ids into chunks of ``maxObjectsInGet`` and
-packs several ``Foo/get`` calls into one HTTP request; ``set`` splits into calls of at
-most ``maxObjectsInSet`` objects; ``query_all`` pages and packs pages into few requests.
+Managers hide the limits: ``get`` splits ids into chunks of ``maxObjectsInGet`` packed into
+one HTTP request; ``set`` splits into calls of at most ``maxObjectsInSet`` objects;
+``query_all`` pages and packs pages into few requests (:mod:`go_support.jmap.paging`).
 They return the typed results of :mod:`go_support.jmap.results`; objects read stay
 plain dicts (parse them with the read models of ``jmap_schema``).
 
-Writes are checked first: ``create``, ``create_many``, ``update`` and ``set`` validate
-every object against the strict write model of ``jmap_schema`` (``TaskCreate``,
-``TaskPatch``...) and raise :class:`~go_support.jmap.errors.InvalidObjectError` before
-anything is sent, because Group-Office silently ignores many bad values. They take dicts
-in wire form or the write models themselves. ``validate=False`` sends the objects
-unchecked; see :mod:`go_support.jmap.validation` for the rules (result-reference keys,
-JSON-pointer patch keys, entities without a model).
+Writes are checked first: ``create``, ``create_many``, ``update`` and ``set`` validate every
+object (dicts in wire form, or the write models) against the strict write model of
+``jmap_schema`` and raise :class:`~go_support.jmap.errors.InvalidObjectError` before anything
+is sent, because Group-Office silently ignores many bad values. ``validate=False`` sends them
+unchecked; :mod:`go_support.jmap.validation` has the rules (result-reference keys, JSON-pointer
+patch keys, entities without a model).
 
 Reads are checked too: ``properties`` must be properties of the entity's read model
 (:func:`~go_support.jmap.validation.check_properties`), since Group-Office answers a get with
@@ -27,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from go_support.jmap.errors import ChangesTruncated, MethodError, SetError, SetFailed
+from go_support.jmap.paging import read_pages
 from go_support.jmap.request import Batch, Call
 from go_support.jmap.results import (
     ChangesResult,
@@ -264,61 +264,6 @@ class EntityManager:
         get_args["#ids"] = query.ref("/ids")
         return query, batch.call(f"{self.name}/get", get_args)
 
-    def _pages(
-        self,
-        filter: Mapping[str, Any] | None,
-        sort: SortSpec | None,
-        page_size: int,
-        properties: Sequence[str] | None,
-        with_objects: bool,
-    ) -> tuple[list[str], list[dict[str, Any]]]:
-        ids: list[str] = []
-        objects: list[dict[str, Any]] = []
-        totals: list[int | None] = []
-
-        def run(positions: Sequence[int], first: bool) -> bool:
-            """Fetch the pages at ``positions`` in one batch; whether more rows follow."""
-            batch = Batch()
-            pairs: list[tuple[Call, Call | None]] = []
-            for pos in positions:
-                if with_objects:
-                    pairs.append(self._add_query_get(batch, filter, sort, page_size, pos,
-                                                     properties, first, calculate_has_more=True))
-                else:
-                    args = self._query_args(filter, sort, page_size, pos, first, True)
-                    pairs.append((batch.call(f"{self.name}/query", args), None))
-            responses = self._client.execute(batch)
-            more = False
-            for q, g in pairs:
-                page = QueryResult.from_json(responses.get(q))
-                ids.extend(page.ids)
-                if g is not None:
-                    objects.extend(GetResult.from_json(responses.get(g)).objects)
-                if first:
-                    totals.append(page.total)
-                # Without hasMore (older servers) a full page may hide more rows.
-                more = page.has_more or (len(page.ids) == page_size and page.total is None)
-            return more
-
-        more = run([0], first=True)
-        total = totals[0] if totals else None
-        position = page_size
-        if more and total is not None and total > page_size:
-            positions = list(range(page_size, total, page_size))
-            more = run(positions, first=False)
-            position = positions[-1] + page_size
-        while more:  # objects created meanwhile pushed rows further
-            more = run([position], first=False)
-            position += page_size
-        seen: set[str] = set()
-        unique_objects = []
-        for obj in objects:
-            key = str(obj.get("id"))
-            if key not in seen:
-                seen.add(key)
-                unique_objects.append(obj)
-        return dedupe(ids), unique_objects
-
     def query_all(
         self,
         filter: Mapping[str, Any] | None = None,
@@ -334,7 +279,7 @@ class EntityManager:
         """
         if page_size == 0:
             return self.query(filter, sort, limit=0).ids
-        ids, _ = self._pages(filter, sort, page_size or DEFAULT_ID_PAGE, None, False)
+        ids, _ = read_pages(self, filter, sort, page_size or DEFAULT_ID_PAGE, None, False)
         return ids
 
     def query_all_objects(
@@ -353,7 +298,7 @@ class EntityManager:
         with self._client._guard():
             properties = check_properties(self.name, properties, validate=validate)
         size = page_size or self._client.limits.max_objects_in_get
-        _, objects = self._pages(filter, sort, size, properties, True)
+        _, objects = read_pages(self, filter, sort, size, properties, True)
         return objects
 
     # --- set ----------------------------------------------------------------------------
