@@ -88,7 +88,10 @@ def check_sender(sender: object) -> Person | None:
     if not (sender.email or "").strip() and not (sender.name or "").strip():
         raise InvalidMessage(f"the sender {sender!r} has neither an address nor a name")
     if (sender.email or "").strip():
-        check_address(sender.email or "", role="sender address")
+        try:
+            check_address(sender.email or "", role="sender address")
+        except InvalidTicket as exc:
+            raise InvalidMessage(str(exc)) from None
     return sender
 
 

@@ -86,6 +86,7 @@ class MessageManager:
         wanted = None if status is None else Status.parse(status)
         mime_id = check_message_id(message_id)
         when = check_date(date)
+        other_sender = check_sender(sender)
         read = read_for_change(core, ticket)
         task, ticket_type, layout = read.task, read.ticket_type, read.layout
         core.refuse_disabled(ticket_type, layout, f"answer ticket {task['id']}")
@@ -98,12 +99,12 @@ class MessageManager:
                     f"{core.who()} may not set the status of ticket {task['id']}: only agents "
                     f"of type '{ticket_type.name}' may (needs write access on its task list)",
                     actor=core.me(), right="agent")
-        if agent_reply and sender is not None:
+        if agent_reply and other_sender is not None:
             raise InvalidMessage(
                 f"an agent's answer on ticket {task['id']} is the agent's own: sender is only "
                 "for a message received from the requester's side")
         if not agent_reply:
-            text = attributed(text, check_sender(sender) or requester_of(task, {}))
+            text = attributed(text, other_sender or requester_of(task, {}))
         blobs = upload_attachments(core.client, files)
         message = NewMessage(text, "pending" if agent_reply else "received",
                              message_id=mime_id, date=when, attachments=tuple(blobs))
