@@ -25,6 +25,7 @@ __all__ = [
     "check_date",
     "check_message",
     "check_message_id",
+    "check_sender",
     "check_subject",
     "parse_person",
     "prepare_attachments",
@@ -74,6 +75,24 @@ def check_address(address: str, *, role: str) -> str:
             or ".." in text):
         raise InvalidTicket(f"the {role} {address!r} is not an e-mail address")
     return text
+
+
+def check_sender(sender: object) -> Person | None:
+    """``sender`` of a received message checked: ``None``, or a :class:`Person` with an
+    address (checked) or a name."""
+    if sender is None:
+        return None
+    if not isinstance(sender, Person):
+        raise InvalidMessage(
+            f"the sender must be a Person with an address or a name (got {sender!r})")
+    if not (sender.email or "").strip() and not (sender.name or "").strip():
+        raise InvalidMessage(f"the sender {sender!r} has neither an address nor a name")
+    if (sender.email or "").strip():
+        try:
+            check_address(sender.email or "", role="sender address")
+        except InvalidTicket as exc:
+            raise InvalidMessage(str(exc)) from None
+    return sender
 
 
 def check_message_id(value: str | None) -> str | None:

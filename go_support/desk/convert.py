@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from go_support.desk import names
+from go_support.desk.attribution import without_attribution
 from go_support.desk.errors import NotATicket
 from go_support.desk.models import Attachment, Category, Message, Person, Status, Ticket
 from go_support.jmap import Call, Responses
@@ -195,7 +196,7 @@ def message_from_comment(
     return Message(
         id=str(comment["id"]),
         ticket_id=str(comment.get("entityId")),
-        html=str(comment.get("text") or ""),
+        html=without_attribution(str(comment.get("text") or ""), status),
         date=parse_datetime(comment.get("date")),
         author=author,
         private=label_id in labels,

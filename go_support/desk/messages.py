@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 from go_support.desk._core import DeskCore
 from go_support.desk.actor import WRITE
+from go_support.desk.attribution import attributed
 from go_support.desk.changes import ChangeResult, needs_percent_reset, write_change
 from go_support.desk.checks import (
     AttachmentSource,
     check_date,
     check_message,
     check_message_id,
+    check_sender,
     prepare_attachments,
     upload_attachments,
 )
@@ -25,8 +27,8 @@ from go_support.desk.convert import (
     ticket_from_task,
 )
 from go_support.desk.discovery import DeskLayout
-from go_support.desk.errors import PermissionDenied
-from go_support.desk.models import Message, PostedMessage, Status, Ticket
+from go_support.desk.errors import InvalidMessage, PermissionDenied
+from go_support.desk.models import Message, Person, PostedMessage, Status, Ticket
 from go_support.desk.operations import NewMessage
 from go_support.desk.ticket_reads import read_for_change
 
@@ -64,6 +66,7 @@ class MessageManager:
         status: str | Status | None = None,
         message_id: str | None = None,
         date: datetime | None = None,
+        sender: Person | None = None,
     ) -> PostedMessage:
         """Answer on a ticket, as an agent of its type or as its requester.
 
@@ -71,6 +74,11 @@ class MessageManager:
         requester. The requester's is stored as received; only agents may pass ``status``.
         ``message_id`` and ``date`` are those of the mail the message came from. The answer's
         ``.ticket`` shows the status and agent it left the ticket in.
+
+        The requester's message starts, in Group-Office's web client, with a line naming who
+        wrote it (:mod:`go_support.desk.attribution`): the requester, or ``sender`` (a mail
+        from someone else on the thread, received on the requester's ticket). The desk's own
+        reads leave that line out; the message's ``author`` stays the requester.
         """
         core = self._core
         files = prepare_attachments(attachments)
@@ -78,6 +86,7 @@ class MessageManager:
         wanted = None if status is None else Status.parse(status)
         mime_id = check_message_id(message_id)
         when = check_date(date)
+        other_sender = check_sender(sender)
         read = read_for_change(core, ticket)
         task, ticket_type, layout = read.task, read.ticket_type, read.layout
         core.refuse_disabled(ticket_type, layout, f"answer ticket {task['id']}")
@@ -90,6 +99,12 @@ class MessageManager:
                     f"{core.who()} may not set the status of ticket {task['id']}: only agents "
                     f"of type '{ticket_type.name}' may (needs write access on its task list)",
                     actor=core.me(), right="agent")
+        if agent_reply and other_sender is not None:
+            raise InvalidMessage(
+                f"an agent's answer on ticket {task['id']} is the agent's own: sender is only "
+                "for a message received from the requester's side")
+        if not agent_reply:
+            text = attributed(text, other_sender or requester_of(task, {}))
         blobs = upload_attachments(core.client, files)
         message = NewMessage(text, "pending" if agent_reply else "received",
                              message_id=mime_id, date=when, attachments=tuple(blobs))

@@ -24,6 +24,7 @@ from typing import Any
 
 from go_support.desk._core import DeskCore, ReadPlan
 from go_support.desk.actor import ACTOR_PROPERTIES, ActorInfo, ActorMode
+from go_support.desk.attribution import attributed
 from go_support.desk.categories import category_scope, pick_category
 from go_support.desk.checks import (
     AttachmentSource,
@@ -325,14 +326,18 @@ def _new_ticket(core: DeskCore, item: _Checked, ticket_type: TicketType, found: 
                           (agent_id, found.user(item.agent) if item.agent else None)):
         if user_id and user:
             people[user_id] = Person(user_id, user.get("email"), user.get("displayName"))
+    requester_email = (str(requester.get("email") or "") if requester
+                       else item.requester.email or "")
+    requester_name = (str(requester.get("displayName") or "") if requester
+                      else item.requester.name or "")
+    # the first message is the requester's: the web client must say so (it shows the key's user)
+    text = attributed(item.text, Person(requester_id, requester_email, requester_name))
     return NewTicket(
         type_id=ticket_type.id, title=item.title,
-        first=NewMessage(item.text, "received", message_id=item.message_id, date=item.when),
+        first=NewMessage(text, "received", message_id=item.message_id, date=item.when),
         requester_id=requester_id,
-        requester_email=(str(requester.get("email") or "") if requester
-                         else item.requester.email or ""),
-        requester_name=(str(requester.get("displayName") or "") if requester
-                        else item.requester.name or ""),
+        requester_email=requester_email,
+        requester_name=requester_name,
         agent_id=agent_id, status=item.status or Status.NEEDS_ACTION,
         category_ids=_category_ids(item.categories, found.categories, ticket_type),
         legacy_id=item.legacy_id, start=item.draft.start, due=item.draft.due)

@@ -288,6 +288,24 @@ def test_show_lists_messages_in_date_order_with_private_notes_marked(env: Env) -
     assert "<p>Part no. 4711</p>" in env.ok("tickets", "show", ticket.id, "--html").out
 
 
+def test_the_web_clients_attribution_line_never_shows(env: Env) -> None:
+    """Group-Office stores a requester's message with a line naming them (for its web client);
+    the CLI shows the message as it was written, and says who wrote it from mailStatus."""
+    ticket = env.ticket("Scanner")
+    env.desk.as_user(env.users["ann"]).messages.reply(ticket, "<p>any news?</p>")
+    stored = [c["text"] for c in env.admin.comments.get(None).objects
+              if str(c["entityId"]) == ticket.id]
+    assert len(stored) == 2 and all(t.startswith('<p class="go-support-from">') for t in stored)
+    for argv in (("tickets", "show", ticket.id), ("tickets", "show", ticket.id, "--html"),
+                 ("--json", "tickets", "show", ticket.id)):
+        out = env.ok(*argv).out
+        assert "go-support-from" not in out and "From:" not in out, argv
+    data = env.ok("--json", "tickets", "show", ticket.id).json()
+    assert [m["html"] for m in data["messages"]] == ["<p>Scanner: help</p>",
+                                                     "<p>any news?</p>"]
+    assert [m["mailStatus"] for m in data["messages"]] == ["received", "received"]
+    assert "— from the requester" in env.ok("tickets", "show", ticket.id).out
+
 def test_list_table_json_and_paging(env: Env) -> None:
     assert env.ok("tickets", "list").out.strip() == "No tickets."
     for n in range(3):
