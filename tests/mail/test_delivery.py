@@ -28,16 +28,14 @@ from go_support.mail.delivery import (
 from go_support.mail.loops import HourlyCap
 from go_support.mail.outbound import SmtpSender
 from go_support.mail.thread_ids import MessageIds
-from tests.desk.conftest import (  # noqa: F401 (fixtures)
-    World,
-    admin,
-    cleanup,
-    go_server,
-    on_emulator,
-    tag,
-    world,
-)
+from tests.desk import conftest as desk_fixtures
+from tests.desk.conftest import World
 from tests.mail.services import SmtpSink
+
+# the help desk's fixtures (a Group-Office with two ticket types, agents and customers)
+go_server, admin, cleanup, tag, world = (desk_fixtures.go_server, desk_fixtures.admin,
+                                         desk_fixtures.cleanup, desk_fixtures.tag,
+                                         desk_fixtures.world)
 
 IDS = MessageIds("a-test-secret-of-32-bytes-length", "desk.example.org")
 FIRST_ID = "<first-{tag}@requester.example.org>"
@@ -288,7 +286,7 @@ def test_acknowledgement_on_and_off_per_type_with_the_hourly_cap(smtp: SmtpSink,
 
 
 def test_a_bad_acknowledgement_template_names_the_placeholder() -> None:
-    with pytest.raises(ValueError, match="unknown placeholder.*requester"):
+    with pytest.raises(ValueError, match=r"unknown placeholder.*requester"):
         settings(acknowledgement="<p>Hi {requester}</p>")
 
 
