@@ -324,6 +324,20 @@ def _classify(scan: _Scan, desk: SupportDesk, mail: MailSettings, ids: MessageId
     return found
 
 
+def _next_since(scan: _Scan, waiting: Sequence[_Candidate],
+                previous: datetime | None) -> datetime | None:
+    """Where the next scan starts, on Group-Office's clock (never the daemon's: they may
+    differ): the oldest answer still waiting, else the newest change seen; a minute earlier
+    for writes still in flight."""
+    seen = [parse_datetime(c.get("modifiedAt")) for c in scan.comments]
+    newest = max((d for d in seen if d is not None), default=None)
+    held = [parse_datetime(c.comment.get("modifiedAt")) for c in waiting]
+    marks = [d for d in [*held, newest] if d is not None]
+    if not marks:
+        return previous
+    return min(marks) - timedelta(seconds=60)
+
+
 def outbound_queue(desk: SupportDesk, settings: Any, *, now: datetime | None = None,
                    ids: MessageIds | None = None,
                    only_types: Iterable[str | int] | None = None) -> list[OutboundItem]:
@@ -450,9 +464,7 @@ def deliver_pending(desk: SupportDesk, sender: SmtpSender, settings: Any, *,
     waiting = [c for c in candidates if c.state == "waiting"]
     report.waiting = [str(c.comment["id"]) for c in waiting]
     if state is not None:
-        oldest = min((parse_datetime(c.comment.get("modifiedAt")) or moment
-                      for c in waiting), default=moment)
-        state.since = min(oldest, moment) - timedelta(seconds=60)  # clock skew, same second
+        state.since = _next_since(scan, waiting, state.since)
     ready = [c for c in candidates if c.state != "waiting"]
     if not ready:
         return report
