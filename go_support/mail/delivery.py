@@ -512,14 +512,20 @@ def deliver_pending(desk: SupportDesk, sender: SmtpSender, settings: Any, *,
         assert item.to is not None
         in_reply_to, references = _headers(threads.get(tid, []), item.task, cid)
         try:
+            files = _attachments(desk, comment)
+        except JMAPError as exc:  # Group-Office away for a moment: next cycle
+            report.deferred[cid] = f"its attachments could not be read: {exc}"
+            report.note(f"comment {cid} of ticket {tid}: not sent yet (attachments: {exc})")
+            continue
+        try:
             message = compose(
                 ids=signer, ticket_id=tid, comment_id=cid,
                 sender=(own, mail.outbound.from_name or _type_name(desk, item.task)),
                 to=[item.to], subject=str(item.task.get("title") or ""),
                 html=str(comment.get("text") or ""), in_reply_to=in_reply_to,
-                references=references, attachments=_attachments(desk, comment),
+                references=references, attachments=files,
                 date=parse_datetime(comment.get("date")))
-        except (ValueError, JMAPError) as exc:
+        except ValueError as exc:
             reason = f"the mail could not be built: {exc}"
             _mark(desk, cid, {"mailStatus": "senderror"})
             _error_note(desk, tid, comment, item.to[0], reason)

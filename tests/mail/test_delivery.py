@@ -111,6 +111,18 @@ def test_an_answer_waits_for_the_grace_period_then_leaves_with_our_threading(
     assert again.sent == [] and len(smtp.messages) == 1
 
 
+def test_an_answers_attachments_go_along(world: World, ticket: Any, smtp: SmtpSink,
+                                         sender: SmtpSender) -> None:
+    reply = world.own("agent_a").messages.reply(
+        ticket, "<p>The manual is attached.</p>",
+        attachments=[("manual.pdf", b"%PDF-1.4 the manual", "application/pdf")])
+    deliver(world, sender, modified(world, reply.id) + timedelta(seconds=121))
+    message = parsed(smtp.wait_for(1)[0].data)
+    files = [(p.get_filename(), p.get_payload(decode=True)) for p in message.walk()
+             if p.get_filename()]
+    assert files == [("manual.pdf", b"%PDF-1.4 the manual")]
+
+
 def test_an_edit_restarts_the_grace_period_and_the_edited_text_leaves(
         world: World, ticket: Any, smtp: SmtpSink, sender: SmtpSender) -> None:
     agent = world.own("agent_a")
