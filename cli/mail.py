@@ -98,8 +98,20 @@ def status_command(conn: Any, local_json: bool) -> None:
     by_code: dict[str, int] = {}
     for entry in quarantined:
         by_code[entry.code] = by_code.get(entry.code, 0) + 1
+    warning = None
+    signer = None
+    if mail.addresses and mail.id_domain:
+        import secrets
+
+        from go_support.mail.thread_ids import MessageIds, SecretMissing
+
+        try:
+            signer = MessageIds.from_env(mail.id_domain)
+        except SecretMissing as exc:  # the queue is still worth showing
+            warning = f"{exc}; answers interrupted while sending are shown as due"
+            signer = MessageIds(secrets.token_hex(16), mail.id_domain)
     with conn.desk() as desk:
-        queue = outbound_queue(desk, mail) if mail.addresses else []
+        queue = outbound_queue(desk, mail, ids=signer) if signer is not None else []
     data = {
         "mailboxes": mailboxes,
         "outbound": {"enabled": mail.outbound.enabled,
@@ -107,7 +119,8 @@ def status_command(conn: Any, local_json: bool) -> None:
                      **pending_counts(queue),
                      "queue": [{"comment": i.comment_id, "ticket": i.ticket_id,
                                 "state": i.state, "dueAt": i.due_at.isoformat(),
-                                "to": i.to} for i in queue]},
+                                "to": i.to} for i in queue],
+                     "warning": warning},
         "quarantine": {"folder": mail.quarantine_dir, "count": len(quarantined),
                        "byReason": by_code},
     }
@@ -126,6 +139,8 @@ def status_command(conn: Any, local_json: bool) -> None:
         click.echo(f"Outbound: {counts['waiting']} in their grace period, {counts['due']} due, "
                    f"{counts['interrupted']} interrupted while sending"
                    + ("" if mail.outbound.enabled else " (sending is off here)"))
+        if warning:
+            click.echo(f"  ({warning})")
         if queue:
             click.echo(table(["comment", "ticket", "state", "due", "to"],
                              [[i.comment_id, i.ticket_id, i.state,

@@ -116,3 +116,15 @@ def test_send_pending_without_our_address_says_which_setting(
     config.write_text("[mail]\n")
     code, _, err = run_cli(capsys, "--config", str(config), "mail", "send-pending", "--once")
     assert code != 0 and "mail.addresses" in err
+
+
+def test_status_without_the_signing_key_still_shows_the_queue_and_says_why(
+        setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    desk: SupportDesk = setup["desk"]
+    ticket = desk.tickets.create("IT", "VPN down", "<p>help</p>", "bob@example.org")
+    desk.messages.reply(ticket, "<p>Fixed.</p>")
+    monkeypatch.delenv("GO_SUPPORT_MAIL_SECRET")
+    code, out, err = run_cli(capsys, "mail", "status")
+    assert code == 0, err
+    assert "GO_SUPPORT_MAIL_SECRET is not set" in out and "1 due" in out
