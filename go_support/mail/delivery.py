@@ -240,17 +240,26 @@ def _type_ids(desk: SupportDesk, only_types: Iterable[str | int] | None) -> set[
     return chosen
 
 
-def _scan(desk: SupportDesk, since: datetime, type_ids: set[str]) -> _Scan:
+def _scan(desk: SupportDesk, since: datetime, type_ids: set[str],
+          written_after: datetime) -> _Scan:
     """The comments on tickets of ``type_ids`` modified since ``since``, their tasks and
-    requesters."""
+    requesters.
+
+    Only tickets with a comment dated after ``written_after`` are searched (``commentedAt``
+    is the newest comment's date, groupoffice-wire 18): an answer dated earlier is never
+    mailed anyway, and the comments of other tasks and other entities stay unread."""
     comments: list[dict[str, Any]] = []
     tasks: dict[str, dict[str, Any]] = {}
     users: dict[str, Any] = {}
     requests = 0
     for page in range(MAX_PAGES):
         batch = Batch(prefix="o")
+        tickets = batch.call("Task/query", {"filter": {
+            "tasklistId": sorted(type_ids) or ["0"],
+            "commentedAt": f">={utc_text(written_after)}"}})
         query = batch.call("Comment/query", {
-            "filter": {"entity": "Task", "modifiedAt": f">={utc_text(since)}"},
+            "filter": {"entity": "Task", "#entityId": tickets.ref("/ids"),
+                       "modifiedAt": f">={utc_text(since)}"},
             "sort": [{"property": "date", "isAscending": True}],
             "position": page * PER_CALL, "limit": PER_CALL, "calculateTotal": True})
         get = batch.call("Comment/get", {"#ids": query.ref("/ids"),
@@ -262,6 +271,8 @@ def _scan(desk: SupportDesk, since: datetime, type_ids: set[str]) -> _Scan:
             "properties": ["id", "displayName", "email"]})
         responses = desk.client.execute(batch)
         requests += 1
+        if not QueryResult.from_json(responses.get(tickets)).ids:
+            break  # no ticket commented on lately; Group-Office refuses the empty entityId
         for task in GetResult.from_json(responses.get(task_get)).objects:
             if str(task.get("tasklistId")) in type_ids:
                 tasks[str(task["id"])] = task
@@ -347,8 +358,8 @@ def outbound_queue(desk: SupportDesk, settings: Any, *, now: datetime | None = N
     _own_address(mail)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     signer = _ids(mail, ids)
-    scan = _scan(desk, moment - timedelta(hours=mail.outbound.lookback_hours),
-                 _type_ids(desk, only_types))
+    window = moment - timedelta(hours=mail.outbound.lookback_hours)
+    scan = _scan(desk, window, _type_ids(desk, only_types), window)
     return [OutboundItem(str(c.comment["id"]), str(c.task["id"]), c.state, c.due_at,
                          c.to[0] if c.to else None, str(c.task.get("title") or ""),
                          str_or_none(c.comment.get("createdBy")))
@@ -458,7 +469,7 @@ def deliver_pending(desk: SupportDesk, sender: SmtpSender, settings: Any, *,
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     window = moment - timedelta(hours=mail.outbound.lookback_hours)
     since = max(window, state.since) if state is not None and state.since else window
-    scan = _scan(desk, since, _type_ids(desk, only_types))
+    scan = _scan(desk, since, _type_ids(desk, only_types), window)
     report.requests += scan.requests
     candidates = _classify(scan, desk, mail, signer, moment, report)
     waiting = [c for c in candidates if c.state == "waiting"]
