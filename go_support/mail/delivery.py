@@ -19,9 +19,9 @@ request, the comments modified since ``now - lookback_hours`` (or, with a
 :class:`DeliveryState` kept by the daemon, since the oldest one still waiting) on the tickets
 whose newest comment is dated within the look-back (``Task/query`` ``commentedAt``), so that
 the comments of other tasks and entities are never read. Marking a comment moves its
-``modifiedAt`` and ``modifiedBy`` to the service (groupoffice-wire 18), so the grace period cannot be told from
-``modifiedAt`` once we wrote to a comment: we therefore never write to an answer before it is
-due; its ``modifiedAt`` is the agent's last change until then.
+``modifiedAt`` and ``modifiedBy`` to the service (groupoffice-wire 18), so the grace period
+cannot be told from ``modifiedAt`` once we wrote to a comment: we therefore never write to an
+answer before it is due; its ``modifiedAt`` is the agent's last change until then.
 
 **Exactly once.** Sending a due answer is three steps:
 
