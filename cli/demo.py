@@ -59,6 +59,7 @@ class DemoResult:
     tickets: list[Ticket]
     shown: Ticket
     seeded: bool
+    outbound: OutboundDemo | None = None
 
 
 def _agent_desk(admin: GroupOfficeClient, url: str, user_id: str, name: str,
@@ -121,6 +122,65 @@ def build_demo(url: str, admin_key: str) -> DemoResult:
     return DemoResult(types, tickets, shown, seeded)
 
 
+# --- outbound: agents' answers leave through an SMTP sink --------------------------------------
+
+DEMO_ADDRESS = "support@example.com"
+
+
+@dataclass
+class OutboundDemo:
+    """The answers the mail service mailed, as the SMTP sink received them."""
+
+    smtp: str
+    grace_seconds: float
+    mails: list[dict[str, str]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"smtp": self.smtp, "graceSeconds": self.grace_seconds, "mails": self.mails}
+
+    def render(self) -> str:
+        if not self.mails:
+            return "No answers waiting to be mailed."
+        lines = [f"The mail service mailed the agents' answers (their {self.grace_seconds:g} s "
+                 f"grace period skipped on the demo's clock) through an SMTP sink at "
+                 f"{self.smtp}:"]
+        for mail in self.mails:
+            lines.append(f"  to {mail['to']}: {mail['subject']}")
+            lines.append(f"     Message-ID {mail['messageId']} (signed, names the ticket)")
+        return "\n".join(lines)
+
+
+def demo_outbound(url: str, admin_key: str, result: DemoResult) -> OutboundDemo:
+    """Mail the answers waiting in the emulator (``mailStatus`` pending) into an SMTP sink,
+    as the daemon does once their grace period is over (the clock is moved past it); the
+    ticket shown is read again, its answer now mailed."""
+    import secrets
+    from datetime import UTC, datetime, timedelta
+    from email import message_from_bytes
+
+    from go_support.mail.config import MailSettings
+    from go_support.mail.delivery import deliver_pending
+    from go_support.mail.outbound import SmtpSender
+    from go_support.mail.sink import smtp_sink
+    from go_support.mail.thread_ids import MessageIds
+
+    settings = MailSettings(addresses=[DEMO_ADDRESS])
+    ids = MessageIds(secrets.token_hex(16), DEMO_ADDRESS.split("@", 1)[1])
+    later = datetime.now(UTC) + timedelta(seconds=settings.outbound.grace_seconds + 1)
+    with smtp_sink() as sink, GroupOfficeClient(url, api_key=admin_key) as admin:
+        sender = SmtpSender(sink.host, sink.port, security="none", timeout=10)
+        desk = SupportDesk(admin, DeskConfig())
+        report = deliver_pending(desk, sender, settings, now=later, ids=ids)
+        received = sink.wait_for(len(report.sent)) if report.sent else []
+        result.shown = desk.tickets.get(result.shown.id)
+    mails = []
+    for item in received:
+        message = message_from_bytes(item.data)
+        mails.append({"to": ", ".join(item.rcpt_tos), "subject": str(message["Subject"]),
+                      "messageId": str(message["Message-ID"])})
+    return OutboundDemo(f"{sink.host}:{sink.port}", settings.outbound.grace_seconds, mails)
+
+
 @click.command("demo")
 @click.option("--data", "data_path", default=":memory:", show_default=True,
               help="SQLite file for the emulator's data (:memory: keeps nothing).")
@@ -147,12 +207,14 @@ def demo_command(conn: Any, data_path: str, port: int, keep_running: bool,
     server = emu.start(port=port)
     try:
         result = build_demo(server.base_url, server.admin_api_key)
+        result.outbound = demo_outbound(server.base_url, server.admin_api_key, result)
         if as_json:
             data: dict[str, Any] = {
                 "url": server.base_url,
                 "types": [type_json(t) for t in result.types],
                 "tickets": [ticket_json(t) for t in result.tickets],
                 "ticket": ticket_json(result.shown),
+                "mailed": result.outbound.to_json() if result.outbound else None,
             }
             if keep_running:
                 data["adminApiKey"] = server.admin_api_key
@@ -180,6 +242,9 @@ def _print(url: str, result: DemoResult) -> None:
     click.echo(render_tickets(result.tickets))
     click.echo("")
     click.echo(render_ticket(result.shown))
+    if result.outbound is not None:
+        click.echo("")
+        click.echo(result.outbound.render())
 
 
 def _serve(url: str, key: str, *, err: bool) -> None:

@@ -54,6 +54,9 @@ COMMANDS = {
         "Prepare Group-Office for go-support: the field set \"Support\" on tasks and its "
         "custom fields, the task-list groupings \"Support\" and \"Support archive\", the "
         "comment label \"Private\"."),
+    "mail": LazyCommand(
+        "go_support.cli.mail:mail_group",
+        "The mail service: mailboxes, outbound queue, quarantine, sending answers."),
     "tickets": LazyCommand(
         "go_support.cli.tickets:tickets_group",
         "Tickets: list, show, open, answer, assign, change status, close."),

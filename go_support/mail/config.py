@@ -32,6 +32,7 @@ from go_support.errors import GoSupportError
 __all__ = [
     "MailSettings",
     "MailboxSettings",
+    "OutboundSettings",
     "PasswordMissing",
     "SmtpSettings",
     "password_variable",
@@ -210,6 +211,63 @@ class SmtpSettings(_Server):
         return self.port or (465 if self.security == "tls" else 25)
 
 
+#: The placeholders an acknowledgement's template may use.
+ACK_PLACEHOLDERS = ("ticket", "subject", "type", "name")
+
+DEFAULT_ACK_TEXT = (
+    "<p>Hello {name},</p><p>thank you for your message. We opened ticket {ticket} "
+    "(\u201c{subject}\u201d) and will answer as soon as we can. Reply to this mail to add "
+    "to it.</p>")
+
+
+class OutboundSettings(_Section):
+    """``[mail.outbound]``: mailing agents' answers, and acknowledgements of new tickets."""
+
+    enabled: bool = True
+    """Whether this daemon mails answers (run exactly one sending daemon per Group-Office)."""
+    grace_seconds: Annotated[float, Field(ge=0)] = 120.0
+    """An answer is mailed this long after its last edit: time to correct it or label it
+    Private."""
+    lookback_hours: Annotated[float, Field(gt=0)] = 72.0
+    """Answers written or changed longer ago than this are never mailed (a daemon stopped
+    for longer does not mail stale answers; imported history is never mailed)."""
+    journal: str | None = None
+    """A local file where each mail the SMTP server accepted is noted before Group-Office
+    marks it sent: after a crash in between, it is marked, not sent again."""
+    from_name: str | None = None
+    """The display name of our mail (default: the ticket type's name)."""
+    acknowledge: bool = True
+    """Acknowledge new tickets opened by mail (people only, never automated senders)."""
+    acknowledge_types: dict[str, bool] = {}
+    """Ticket type name -> on/off, overriding ``acknowledge`` for that type."""
+    acknowledgement: str = DEFAULT_ACK_TEXT
+    """The acknowledgement's HTML; placeholders {ticket}, {subject}, {type}, {name}."""
+
+    @field_validator("acknowledgement")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        import string
+
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
+        except ValueError as exc:
+            raise ValueError(f"the acknowledgement template is not valid ({exc}); write "
+                             "literal braces as {{ and }}") from None
+        unknown = sorted({f for f in fields if f not in ACK_PLACEHOLDERS})
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {', '.join(unknown)} in the "
+                             f"acknowledgement; known: {', '.join(ACK_PLACEHOLDERS)}")
+        return value
+
+    def acknowledges(self, type_name: str) -> bool:
+        """Whether new tickets of ``type_name`` get an acknowledgement (case-insensitive)."""
+        folded = type_name.casefold()
+        for name, on in self.acknowledge_types.items():
+            if name.casefold() == folded:
+                return on
+        return self.acknowledge
+
+
 class MailSettings(_Section):
     """``[mail]``: what the mail daemon needs besides its mailboxes."""
 
@@ -227,6 +285,7 @@ class MailSettings(_Section):
     """At most this many automatic mails (acknowledgements) per recipient per hour."""
     mailboxes: dict[str, MailboxSettings] = {}
     smtp: SmtpSettings = SmtpSettings()
+    outbound: OutboundSettings = OutboundSettings()
 
     @field_validator("addresses")
     @classmethod

@@ -73,10 +73,14 @@ def test_demo_shows_the_desk_on_the_emulator(capsys: pytest.CaptureFixture[str])
     shown = out[out.index("Ticket 1:"):]
     assert "requester:  Ann Smith <ann@example.com>" in shown
     assert "Hi, the printer" in shown and "— from the requester" in shown
-    assert "I am on my way" in shown and "— reply, to be mailed to the requester" in shown
+    assert "I am on my way" in shown and "— reply, mailed to the requester" in shown
     note = shown[:shown.index("Roller part no. 4711")].rstrip().splitlines()[-1]
     assert "PRIVATE NOTE" in note and "Alice Martin" in note  # written with her own key
     assert "admin API key" not in out  # only --keep-running prints the key
+    mailed = out[out.index("through an SMTP sink at"):]  # the answers left over real SMTP
+    assert "to ann@example.com: Re: [#1] Printer on floor 2 is jammed" in mailed
+    assert "to bob@example.com" in mailed and "to carol@example.com" in mailed
+    assert "to dave@example.com" not in mailed  # no answer on his ticket
 
 
 @pytest.mark.parametrize("as_json", [False, True])
@@ -127,7 +131,11 @@ def test_demo_json_is_parseable_and_complete(capsys: pytest.CaptureFixture[str])
     shown = data["ticket"]
     assert shown["subject"] == "Printer on floor 2 is jammed"
     assert [(m["mailStatus"], m["private"]) for m in shown["messages"]] == [
-        ("received", False), ("pending", False), (None, True)]
+        ("received", False), ("sent", False), (None, True)]
+    sent_id = shown["messages"][1]["messageId"]
+    assert [m["messageId"] for m in data["mailed"]["mails"]].count(sent_id) == 1
+    assert sorted(m["to"] for m in data["mailed"]["mails"]) == [
+        "ann@example.com", "bob@example.com", "carol@example.com"]
     assert "adminApiKey" not in data
 
 

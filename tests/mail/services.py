@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from go_support.mail.sink import Received, SmtpSink, smtp_sink
 from tests._support import free_port, stop_process
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -212,68 +211,7 @@ def _group_name(gid: int) -> str:
     return grp.getgrgid(gid).gr_name
 
 
-# --- SMTP sink --------------------------------------------------------------------------------
+# --- SMTP sink: the one the demo uses too (go_support.mail.sink) ----------------------------
 
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    data: bytes
-
-
-class _Handler:
-    def __init__(self, sink: SmtpSink) -> None:
-        self.sink = sink
-
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
-        if address.lower() in self.sink.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        content = envelope.original_content or b""
-        with self.sink.arrived:
-            self.sink.messages.append(Received(
-                str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content)))
-            self.sink.arrived.notify_all()
-        return "250 Message accepted for delivery"
-
-
-class SmtpSink:
-    """An SMTP server on a free loopback port that keeps every message it accepts and
-    refuses the recipients in ``refuse`` (550), so that senders see real SMTP errors."""
-
-    def __init__(self) -> None:
-        self.messages: list[Received] = []
-        self.refuse: set[str] = set()
-        self.arrived = threading.Condition()
-        self.port = free_port()
-        self.host = "127.0.0.1"
-        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
-
-    def start(self) -> None:
-        self._controller.start()
-
-    def stop(self) -> None:
-        self._controller.stop()
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        """The messages once at least ``count`` arrived; fails after ``timeout`` seconds."""
-        with self.arrived:
-            if not self.arrived.wait_for(lambda: len(self.messages) >= count, timeout):
-                raise AssertionError(f"{len(self.messages)} of {count} messages arrived "
-                                     f"within {timeout} s")
-            return list(self.messages)
-
-
-@contextlib.contextmanager
-def smtp_sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
+__all__ = ["Account", "Dovecot", "Received", "SmtpSink", "dovecot", "smtp_sink",
+           "wait_for_port"]
