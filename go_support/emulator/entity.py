@@ -82,6 +82,9 @@ class EntityHandler:
     methods: ClassVar[frozenset[str]] = frozenset({"get", "query", "set", "changes"})
     props: ClassVar[dict[str, Prop]] = {}
     default_filters: ClassVar[dict[str, Any]] = {}
+    #: Filters (lower case) that become an SQL ``IN`` and refuse an empty list, as
+    #: Group-Office's query builder does ("IN condition can not be empty!").
+    in_filters_refusing_empty: ClassVar[frozenset[str]] = frozenset()
     #: /set answers use this name in "Not existing property" messages.
 
     #: Properties that :meth:`read_property` computes; the others are read straight from the
@@ -400,6 +403,8 @@ class EntityHandler:
                 fn = self.dynamic_filter(ctx, name)
             if fn is None:
                 raise unsupported_filter(name, self.name)
+            if value == [] and name.lower() in self.in_filters_refusing_empty:
+                raise MethodError("invalidArgumentException", "IN condition can not be empty!")
             used.add(name.lower())
             tests.append(self._bind(ctx, fn, value))
         return _all_of(tests)

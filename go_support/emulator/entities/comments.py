@@ -110,6 +110,9 @@ class CommentHandler(EntityHandler):
     module = ("community", "comments")
     acl_state = True
     default_filters = {"section": None}  # a query without section: section IS NULL (09 #3)
+    # Seen on the real server (tests/emulator/test_live_rules.py): `entityId: []` is refused,
+    # while Task/query takes `tasklistId: []` and answers no ids.
+    in_filters_refusing_empty = frozenset({"entityid"})
     props = {
         "entity": Prop(),
         "permissionLevel": Prop(stored=False),
