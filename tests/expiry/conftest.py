@@ -41,4 +41,6 @@ def quiet_ticket(world: World, moment: datetime, agent_days: float, *, type_: st
     if requester_days is not None:
         world.as_("customer").messages.reply(ticket, "<p>Still broken.</p>",
                                              date=moment - requester_days * DAY)
-    return ticket
+        # an agent takes it up again without writing: in progress, the requester last
+        world.desk.tickets.set_status(ticket, "In progress")
+    return world.desk.tickets.get(ticket.id)
