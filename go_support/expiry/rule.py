@@ -156,7 +156,10 @@ def decide(facts: TicketFacts, policy: Policy, now: datetime) -> Decision:
         return skip(f"{since}; the warning goes out on {_day(warn_on)}", anchor=last,
                     quiet_days=quiet_days, close_on=close_by_age)
     warned = warnings[0]
-    due = max(close_by_age, (warned.date or now) + policy.warning_days * DAY)
+    # The warning names a day: from its first moment (UTC) on, the ticket closes, so that a
+    # daily run a little earlier in the day than the warning's does not wait one more day.
+    announced = max(close_by_age, (warned.date or now) + policy.warning_days * DAY)
+    due = announced.replace(hour=0, minute=0, second=0, microsecond=0)
     if now >= due:
         return Decision(tid, Action.CLOSE, f"{since}, more than {policy.days}, and the "
                         f"requester did not answer the warning of "

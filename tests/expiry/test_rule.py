@@ -13,6 +13,7 @@ from go_support.expiry.templates import Marker, find_marker, render
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 AGENT = Person("7", "agent@example.com", "Agent")
 CUSTOMER = Person("9", "ann@example.com", "Ann")
 
@@ -83,6 +84,9 @@ def test_warning_first_once_per_quiet_period_and_it_does_not_count() -> None:
     assert decide(warned, policy, NOW).action is Action.SKIP
     assert decide(warned, policy, NOW + 2 * DAY).action is Action.SKIP
     assert decide(warned, policy, NOW + 3 * DAY).action is Action.CLOSE
+    # the announced day counts, not the hour of the warning
+    assert decide(warned, policy, NOW + 3 * DAY - 11 * HOUR).action is Action.CLOSE
+    assert decide(warned, policy, NOW + 3 * DAY - 13 * HOUR).action is Action.SKIP
     # a ticket already past days when first seen is warned, and closed only after the warning
     late = facts(OPENED, msg(2, 40))
     assert decide(late, policy, NOW).action is Action.WARN
