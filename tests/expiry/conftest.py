@@ -7,16 +7,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from go_support.desk import Ticket
-from tests.desk.conftest import (  # noqa: F401  (fixtures)
-    World,
-    admin,
-    cleanup,
-    go_server,
-    on_emulator,
-    recorder,
-    tag,
-    world,
-)
+from tests.desk import conftest as desk_fixtures
+from tests.desk.conftest import World
+
+# The help desk's fixtures (a Group-Office with the desk installed, and a world of types and
+# people), under the same names.
+go_server = desk_fixtures.go_server
+on_emulator = desk_fixtures.on_emulator
+admin = desk_fixtures.admin
+tag = desk_fixtures.tag
+cleanup = desk_fixtures.cleanup
+recorder = desk_fixtures.recorder
+world = desk_fixtures.world
 
 DAY = timedelta(days=1)
 

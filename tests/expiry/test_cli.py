@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import requests
 
@@ -13,7 +12,10 @@ from go_support.cli import exitcodes
 from go_support.desk import Status, Ticket
 from go_support.expiry.templates import find_marker
 from go_support.jmap.transport import HttpResponse, RequestsTransport, _describe_failure
-from tests.cli.test_desk_cli import Env, env  # noqa: F401  (fixture)
+from tests.cli import test_desk_cli
+from tests.cli.test_desk_cli import Env
+
+env = test_desk_cli.env  # the fixture: an emulator with two types
 
 DAY = timedelta(days=1)
 

@@ -17,11 +17,12 @@ from go_support.expiry.rule import Action
 from go_support.expiry.runner import Report, run
 from go_support.expiry.templates import find_marker
 from go_support.settings import ConfigError
-from tests.expiry.conftest import DAY, World, now, quiet_ticket
+from tests.desk.conftest import World
+from tests.expiry.conftest import DAY, now, quiet_ticket
 
 
-def expire(world: World, settings: ExpirySettings, moment: datetime, desk: SupportDesk | None = None,
-           **kwargs: Any) -> Report:
+def expire(world: World, settings: ExpirySettings, moment: datetime,
+           desk: SupportDesk | None = None, **kwargs: Any) -> Report:
     return run(desk or world.fresh(), settings, now=moment,
                types=[world.type_a.name, world.type_b.name], **kwargs)
 
@@ -216,3 +217,26 @@ def test_an_interrupted_run_is_finished_by_the_next(world: World) -> None:
     assert state(world, closing).status is Status.COMPLETED
     assert state(world, warned).status is Status.IN_PROGRESS
     assert len(ours(state(world, closing))) == 1 and len(ours(state(world, warned))) == 1
+
+
+def test_requests_do_not_grow_per_ticket(world: World, on_emulator: bool,
+                                         recorder: Any) -> None:
+    """Three tickets or thirty: the same number of HTTP requests for a dry and a real run."""
+    if not on_emulator:
+        pytest.skip("counts requests on the emulator only (the live server is shared)")
+    moment = now()
+    settings = ExpirySettings(days=10, warning_days=3, feedback="public")
+    counts = []
+    for size in (3, 30):
+        for n in range(size):
+            quiet_ticket(world, moment, 12 if n % 2 else 8, subject=f"n{n}")
+        per_run = []
+        for dry in (True, False):
+            recorder.clear()
+            report = expire(world, settings, moment, desk=world.fresh(transport=recorder),
+                            dry_run=dry)
+            assert len(report.outcomes) == size and not report.failed
+            per_run.append(len(recorder.api_requests()))
+        counts.append(per_run)
+    assert counts[0] == counts[1], counts
+    assert counts[1][0] <= 4 and counts[1][1] <= 6, counts

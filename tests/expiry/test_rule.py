@@ -121,3 +121,13 @@ def test_templates_escape_values_and_carry_the_marker() -> None:
     assert find_marker("<p>data-go-support-expiry</p>") is None
     with pytest.raises(ValueError, match=r"unknown placeholder \{nom\}"):
         check_template("{nom}")
+
+
+def test_a_type_may_have_its_own_templates() -> None:
+    from go_support.expiry.config import ExpirySettings, ExpiryTypeSettings
+
+    settings = ExpirySettings(days=5, types={"Level 2": ExpiryTypeSettings(
+        feedback_template="L2 {ticket}")})
+    assert settings.template_for("level 2", "feedback") == "L2 {ticket}"
+    assert settings.template_for("level 2", "warning") == settings.warning_template
+    assert settings.template_for("Other", "feedback") == settings.feedback_template
