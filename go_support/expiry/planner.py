@@ -170,17 +170,20 @@ def find_candidates(desk: SupportDesk, expiry: ExpirySettings, now: datetime,
     categories = _category_list(GetResult.from_json(responses.get(cats)).objects)
     policy = resolve_policy(expiry, layout, categories, settings_path, only_types)
     ids = [str(i) for i in QueryResult.from_json(responses.get(quiet)).ids]
-    # A ticket with a recent message of the exchange (not a private note, not one of ours or
-    # an agent's answer) is not quiet: a mail received after the cut-off is the requester's.
+    # Only a comment dated after the cut-off can have kept a quiet ticket out of the query
+    # above (a mail imported with its old date did not). A mail received from the requester
+    # after the cut-off means the ticket is not quiet; any other such comment (a private note,
+    # a warning of ours, an agent's answer) makes it a candidate for the rule to decide.
     active_now: set[str] = set()
     maybe: list[str] = []
     label = layout.private_label_id
     for comment in GetResult.from_json(responses.get(recent)).objects:
+        when = parse_datetime(comment.get("date"))
+        if when is not None and when <= since:
+            continue
         ticket = str(comment.get("entityId"))
         private = label in {str(x) for x in comment.get("labels") or []}
-        when = parse_datetime(comment.get("date"))
-        if (not private and comment.get("mailStatus") == "received"
-                and (when is None or when > since)):
+        if not private and comment.get("mailStatus") == "received":
             active_now.add(ticket)
         else:
             maybe.append(ticket)
