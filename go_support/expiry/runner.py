@@ -170,6 +170,8 @@ def run(desk: SupportDesk, expiry: ExpirySettings, *, now: datetime | None = Non
     ``types``: only tickets of these types (names or ids).
     """
     moment = now or datetime.now(UTC)
+    if expiry.days <= 0 and explain is None:  # off: not a single request
+        return Report(moment, dry_run, expiry.days, expiry.warning_days, expiry.feedback)
     plan = plan_run(desk, expiry, moment, settings_path=settings_path, only=explain,
                     types=types)
     report = Report(moment, dry_run or explain is not None, expiry.days, expiry.warning_days,
@@ -261,9 +263,12 @@ def _settle(desk: SupportDesk, acting: Sequence[Candidate], posts: Mapping[str, 
         needs_message = post is not None
         state_ok = back.progress.get(tid) == wanted.value
         if needs_message and marker is not None and written:
-            oldest = str(back.markers[(tid, marker)][0])
+            same = [str(i) for i in back.markers[(tid, marker)]]
+            oldest = same[0]
+            # Two runs wrote it: every run that sees the copies removes all but the oldest
+            # (removing one twice is harmless), also when its own answer was lost.
+            losers += same[1:]
             if ours is not None and ours != oldest:
-                losers.append(ours)
                 outcomes[tid] = _outcome(c, f"already {_DONE[d.action]} by another run",
                                          message_id=oldest)
                 if not state_ok:
