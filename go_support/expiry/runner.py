@@ -195,6 +195,15 @@ def run(desk: SupportDesk, expiry: ExpirySettings, *, now: datetime | None = Non
         return report
     if acting:
         report.outcomes = _write(desk, expiry, plan, acting)
+    # Tickets on which Group-Office wrote nothing (a lock timeout or deadlock under load) are
+    # read and decided again, and written once more.
+    again = [o.ticket_id for o in report.outcomes if not o.ok and o.result == "failed"]
+    if again:
+        replan = plan_run(desk, expiry, moment, settings_path=settings_path, only=again,
+                          types=types)
+        redo = {o.ticket_id: o for o in _write(desk, expiry, replan, replan.acting())} if (
+            replan.acting()) else {}
+        report.outcomes = [redo.get(o.ticket_id, o) for o in report.outcomes]
     return report
 
 

@@ -116,3 +116,47 @@ def test_group_office_lost_halfway_then_the_next_run(env: Env) -> None:
     for ticket in tickets:
         assert env.desk.tickets.get(ticket.id).status is Status.COMPLETED
         assert len(feedback_of(env, ticket)) == 1
+
+
+def test_injected_deadlocks_leave_nothing_half_done() -> None:
+    """Group-Office failing /set calls as deadlocked (half of them): each run reports what
+    failed, no ticket is ever closed without its feedback or given feedback while left open,
+    and runs repeated until nothing fails close every ticket with one feedback."""
+    from go_support.desk import DeskConfig, SupportDesk
+    from go_support.emulator import Emulator
+    from go_support.expiry.config import ExpirySettings
+    from go_support.expiry.runner import run
+    from go_support.jmap import GroupOfficeClient
+    from go_support.migrations import install
+
+    emu = Emulator(fail_seed=3)
+    server = emu.start()
+    try:
+        with GroupOfficeClient(server.base_url, api_key=server.admin_api_key) as client:
+            install(client)
+            desk = SupportDesk(client, DeskConfig())
+            desk.types.create("IT support")
+            moment = datetime.now(UTC)
+            tickets = []
+            for n in range(12):
+                ticket = desk.tickets.create("IT support", f"T{n}", "<p>help</p>",
+                                             "ann@example.com", date=moment - 40 * DAY)
+                desk.messages.reply(ticket, "<p>Try again?</p>", date=moment - 12 * DAY)
+                tickets.append(ticket)
+            emu.faults.fraction = 0.5
+            settings = ExpirySettings(days=10, feedback="public")
+            failures = []
+            for _ in range(12):
+                report = run(SupportDesk(client, DeskConfig()), settings, now=moment)
+                failures.append(len(report.failed))
+                for ticket in tickets:
+                    found = desk.tickets.get(ticket.id, with_messages=True)
+                    written = [m for m in found.messages or () if find_marker(m.html)]
+                    assert len(written) <= 1
+                    assert (found.status is Status.COMPLETED) == bool(written), ticket.id
+                if not report.failed and not report.outcomes:
+                    break
+            assert emu.faults.injected > 0, failures  # failed calls, retried or reported
+            assert all(desk.tickets.get(t.id).status is Status.COMPLETED for t in tickets)
+    finally:
+        emu.stop()
