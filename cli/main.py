@@ -45,6 +45,10 @@ COMMANDS = {
     "emulator": LazyCommand(
         "go_support.cli.emulator:emulator_command",
         "Run a Group-Office-compatible JMAP server on SQLite, for demos and tests."),
+    "expire": LazyCommand(
+        "go_support.cli.expire:expire_command",
+        "Close inactive tickets as Group-Office's Support module does (optionally warning "
+        "first), with the [expiry] settings; run it daily from cron."),
     "help": LazyCommand(
         "go_support.cli.help:help_command",
         "Serve the help page: end users sign in with their Group-Office account, open "

@@ -50,6 +50,7 @@ from pydantic import (
 )
 
 from go_support.errors import GoSupportError
+from go_support.expiry.config import ExpirySettings
 from go_support.mail.config import MailSettings
 
 if TYPE_CHECKING:
@@ -278,6 +279,8 @@ class Settings(_Section):
     types: dict[str, TypeSettings] = {}
     mail: MailSettings = MailSettings()
     """``[mail]``: the mail daemon (:mod:`go_support.mail.config`)."""
+    expiry: ExpirySettings = ExpirySettings()
+    """``[expiry]``: auto-close of inactive tickets (:mod:`go_support.expiry.config`)."""
 
     _path: Path | None = PrivateAttr(default=None)
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -627,6 +630,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "model_type": lambda e: "must be a table",
     "model_attributes_type": lambda e: "must be a table",
     "greater_than": lambda e: f"must be greater than {e.get('ctx', {}).get('gt', 0):g}",
+    "greater_than_equal": lambda e: f"must be {e.get('ctx', {}).get('ge', 0):g} or more",
     "literal_error": lambda e: "must be one of "
     + ", ".join(re.findall(r"'([^']*)'", str(e.get("ctx", {}).get("expected", "")))),
 }

@@ -160,10 +160,30 @@ def date_filter(value: Any, query: Any) -> bool:
     }[op]
 
 
+_last_ids: tuple[list[Any], frozenset[str], bool, list[list[Any]]] | None = None
+
+
+def _id_set(query: list[Any]) -> tuple[frozenset[str], bool, list[list[Any]]]:
+    """A list filter's ids as text, whether it holds ``None``, and its nested lists: made
+    once per filter rather than once per record (a filter such as ``entityId: [500 ids]`` is
+    matched against every comment)."""
+    global _last_ids
+    cached = _last_ids  # read once: emulators in other threads may replace it meanwhile
+    if cached is None or cached[0] is not query:
+        cached = (query,
+                  frozenset(str(q) for q in query if q is not None and not isinstance(q, list)),
+                  any(q is None for q in query), [q for q in query if isinstance(q, list)])
+        _last_ids = cached
+    return cached[1:]
+
+
 def id_filter(value: Any, query: Any) -> bool:
     """Equality on an id, or membership when the query is a list; ids compare loosely."""
     if isinstance(query, list):
-        return any(id_filter(value, q) for q in query)
+        ids, has_none, nested = _id_set(query)
+        if value is None:
+            return has_none or any(id_filter(value, q) for q in nested)
+        return str(value) in ids or any(id_filter(value, q) for q in nested)
     if query is None:
         return value is None
     return value is not None and str(value) == str(query)

@@ -132,7 +132,7 @@ def test_each_problem_names_file_and_key(text: str, expected: str) -> None:
     ("[deks]\nx = 1\n", "deks: unknown section (did you mean 'desk'?)"),
     ("[types.Hardware]\ncustomers = ['A']\n",
      "types.Hardware.customers: unknown key (did you mean 'customer_groups'?)"),
-    ("smtp = 1\n", "smtp: unknown key (known keys: groupoffice, desk, types, mail)"),
+    ("smtp = 1\n", "smtp: unknown key (known keys: groupoffice, desk, types, mail, expiry)"),
 ])
 def test_unknown_keys_are_errors(text: str, expected: str) -> None:
     assert problems(text) == [f"go-support.toml: {expected}"]
