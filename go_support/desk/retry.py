@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from go_support.jmap import Responses
-from go_support.jmap.errors import DbException, MethodError
+from go_support.jmap.errors import DbException, InvalidResultReference, ServerTypeError
 
 if TYPE_CHECKING:
     from go_support.desk._core import DeskCore
@@ -91,7 +91,9 @@ def is_transient(error: BaseException | None, responses: Responses) -> bool:
     request where another call failed with ``dbException`` (it failed because of that)."""
     if isinstance(error, DbException):
         return True
-    return isinstance(error, MethodError) and deadlocked(responses) is not None
+    # Group-Office fails a reference to an error answer with either (groupoffice-wire 14)
+    return (isinstance(error, InvalidResultReference | ServerTypeError)
+            and deadlocked(responses) is not None)
 
 
 def run_write(core: DeskCore, attempt: Callable[[], T], what: str) -> T:

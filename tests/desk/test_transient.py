@@ -32,7 +32,7 @@ REQUESTER = "Ann Example <ann.transient@example.com>"
 
 
 def no_sleep(seconds: float) -> None:
-    """Backoffs are not waited for in tests (their bounds are tested in test_units)."""
+    """Backoffs are not waited for in tests (their bounds: test_backoff_is_bounded_jitter)."""
 
 
 PATIENT = WriteRetry(max_attempts=40, sleep=no_sleep)
@@ -225,6 +225,58 @@ def test_retries_are_bounded_in_time(site: Site) -> None:
     site.fail(0.0)
     assert 0 < len(waited) < 100 and sum(waited) <= 1.0
     assert all(0.0 <= w <= 0.4 for w in waited)
+
+
+def test_backoff_is_bounded_jitter() -> None:
+    policy = WriteRetry(initial_backoff=0.1, max_backoff=0.5)
+    pauses = {n: [policy.pause(n) for _ in range(200)] for n in (1, 2, 3, 10)}
+    assert all(0.0 <= p <= 0.1 for p in pauses[1]) and max(pauses[1]) > 0.05
+    assert all(0.0 <= p <= 0.2 for p in pauses[2]) and max(pauses[2]) > 0.1
+    assert all(0.0 <= p <= 0.5 for p in pauses[10]) and max(pauses[10]) > 0.4
+    assert len(set(pauses[3])) > 100  # jitter: writers that failed together spread out
+
+
+@pytest.mark.parametrize(("values", "named"), [
+    ({"max_attempts": 0}, "max_attempts must be at least 1, got 0"),
+    ({"max_total_seconds": 0}, "max_total_seconds must be positive, got 0"),
+])
+def test_a_bad_policy_is_refused_naming_the_value(values: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        WriteRetry(**values)
+
+
+def test_an_unknown_outcome_is_never_resent(site: Site) -> None:
+    """A write whose answer was lost may have been executed: it propagates, nothing is
+    resent (the client's rule)."""
+    from go_support.jmap import OutcomeUnknownError
+
+    transport = LostAnswer()
+    desk = site.desk_with(transport)
+    ticket = site.desk.tickets.create(site.type, "Lost", "<p>First</p>", REQUESTER)
+    transport.armed = True
+    with pytest.raises(OutcomeUnknownError):
+        desk.messages.reply(ticket, "<p>Maybe</p>")
+    assert transport.writes == 1 and desk.retries == 0
+    (found,) = site.tickets()
+    assert _texts(found) == sorted(["<p>First</p>", "<p>Maybe</p>"])
+
+
+@dataclass
+class LostAnswer:
+    """A transport that, once armed, lets the next write request through and then answers
+    HTTP 502 (a proxy that lost Group-Office's answer): the outcome is unknown."""
+
+    inner: RequestsTransport = field(default_factory=RequestsTransport)
+    armed: bool = False
+    writes: int = 0
+
+    def send(self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None,
+             timeout: float) -> HttpResponse:
+        answer = self.inner.send(method, url, headers=headers, body=body, timeout=timeout)
+        if self.armed and body and b"/set" in body:
+            self.writes += 1
+            return HttpResponse(502, "Bad Gateway", {}, b"")
+        return answer
 
 
 # --- what a real Group-Office leaves after a deadlock part-way through a call ---------------
