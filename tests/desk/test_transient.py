@@ -176,6 +176,8 @@ def test_types_and_categories_survive_deadlocks(site: Site) -> None:
     made = [desk.types.create(f"{site.tag} T{n}", agents=[]) for n in range(4)]
     renamed = desk.types.rename(made[0], f"{site.tag} T0 renamed")
     archived = desk.types.archive(made[1])
+    desk.types.archive(made[3])
+    restored = desk.types.restore(made[3])
     categories = [desk.categories.create(f"{site.tag} C{n}", made[2]) for n in range(3)]
     global_category = desk.categories.create(f"{site.tag} global")
     site.fail(0.0)
@@ -185,6 +187,7 @@ def test_types_and_categories_survive_deadlocks(site: Site) -> None:
     assert ours == sorted([f"{site.tag} Hardware", f"{site.tag} T0 renamed",
                            *(f"{site.tag} T{n}" for n in (1, 2, 3))])
     assert renamed.name == f"{site.tag} T0 renamed" and archived.archived
+    assert not restored.archived and not desk.types.get(made[3].id).archived
     cats = site.admin.task_categories.query_get({}, properties=["id", "name"]).objects
     assert sorted(str(c["name"]) for c in cats if site.tag in str(c["name"])) == sorted(
         [f"{site.tag} C{n}" for n in range(3)] + [f"{site.tag} global"])
