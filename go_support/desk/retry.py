@@ -5,6 +5,8 @@ with ``dbException`` ("Database exception. Check server logs for details."); lat
 the request that reference it fail too (groupoffice-wire 14). The same answer also comes for
 errors that persist (a ``tasklistId`` that does not exist, groupoffice-wire 16), so a retry is
 bounded: :class:`WriteRetry` (attempts and total time, exponential backoff with full jitter).
+A busy Group-Office also times out the lock each ``/set`` call of an entity takes before it
+writes anything ("Lock timeout with name: jmap-set-..."): tried again as well.
 
 Group-Office saves each object of a ``/set`` call in its own transaction, so a call of many
 objects that fails may still have created the objects before the one that lost. Each writer
@@ -28,12 +30,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from go_support.jmap import Responses
-from go_support.jmap.errors import DbException, InvalidResultReference, ServerTypeError
+from go_support.jmap.errors import (
+    DbException,
+    InvalidResultReference,
+    MethodError,
+    ServerException,
+    ServerTypeError,
+)
 
 if TYPE_CHECKING:
     from go_support.desk._core import DeskCore
 
-__all__ = ["Transient", "WriteRetry", "deadlocked", "run_write"]
+__all__ = ["Transient", "WriteRetry", "deadlocked", "is_transient", "run_write", "write_once"]
+
+#: How Group-Office words the time-out of the lock every ``/set`` call of an entity takes
+#: before it writes anything (``jmap-set-`` and the entity's class): the call wrote nothing.
+SET_LOCK_TIMEOUT = "Lock timeout with name: jmap-set-"
 
 T = TypeVar("T")
 log = logging.getLogger("go_support.desk")
@@ -78,18 +90,29 @@ class Transient(Exception, Generic[T]):
         self.give_up = give_up
 
 
-def deadlocked(responses: Responses) -> DbException | None:
-    """The first ``dbException`` of the request, or None."""
+def failed_for_now(error: BaseException | None) -> bool:
+    """A ``/set`` call's failure that may go away: ``dbException`` (a deadlock, or an error
+    that persists: retries are bounded), or the time-out of the call's entity lock, which
+    Group-Office takes before it writes anything (seen on a busy shared server)."""
+    if isinstance(error, DbException):
+        return True
+    return isinstance(error, ServerException) and error.server_message.startswith(
+        SET_LOCK_TIMEOUT)
+
+
+def deadlocked(responses: Responses) -> MethodError | None:
+    """The first failure of the request that may go away (:func:`failed_for_now`), or None."""
     for error in responses.errors():
-        if isinstance(error, DbException):
+        if failed_for_now(error):
             return error
     return None
 
 
 def is_transient(error: BaseException | None, responses: Responses) -> bool:
-    """A call's failure is transient when it is ``dbException``, or a reference error in a
-    request where another call failed with ``dbException`` (it failed because of that)."""
-    if isinstance(error, DbException):
+    """A call's failure is transient when it may go away (:func:`failed_for_now`), or when it
+    is a reference error in a request where another call failed so (it failed because of
+    that)."""
+    if failed_for_now(error):
         return True
     # Group-Office fails a reference to an error answer with either (groupoffice-wire 14)
     return (isinstance(error, InvalidResultReference | ServerTypeError)
@@ -134,7 +157,9 @@ def write_once(core: DeskCore, send: Callable[[], T], what: str,
     def attempt() -> T:
         try:
             return send()
-        except DbException as exc:
+        except MethodError as exc:
+            if not failed_for_now(exc):
+                raise
             found = exists() if exists is not None else None
             if found is not None:
                 return found

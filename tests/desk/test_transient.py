@@ -296,6 +296,8 @@ class PartialDeadlock:
     keep: int
     inner: RequestsTransport = field(default_factory=RequestsTransport)
     struck: int = 0
+    error: tuple[str, str] = ("dbException", "Database exception. Check server logs for "
+                              "details.")
 
     def send(self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None,
              timeout: float) -> HttpResponse:
@@ -311,7 +313,8 @@ class PartialDeadlock:
         forwarded = []
         for call in calls:
             if call is target:
-                forwarded.append([call[0], {**call[1], "create": kept}, call[2]])
+                if kept:
+                    forwarded.append([call[0], {**call[1], "create": kept}, call[2]])
             elif any(f'"resultOf": "{p}"' in json.dumps(call[1]) for p in poisoned):
                 poisoned.add(call[2])
             else:
@@ -322,8 +325,8 @@ class PartialDeadlock:
         out = []
         for call in calls:
             if call is target:
-                out.append(["error", {"message": "Database exception. Check server logs for "
-                                      "details.", "type": "dbException"}, call[2]])
+                out.append(["error", {"message": self.error[1], "type": self.error[0]},
+                            call[2]])
             elif call[2] in poisoned:
                 out.append(["error", {"message": f"Could not resolve path part for {call[2]}",
                                       "type": "invalidResultReference"}, call[2]])
@@ -355,6 +358,20 @@ def test_a_ticket_created_by_a_failed_call_is_not_created_again(site: Site) -> N
     assert found["comments"] == ["<p>Mail</p>"] and found["progress"] == "in-progress"
     assert made.id == str(found["id"]) and made.messages is not None
     assert [m.html for m in made.messages] == ["<p>Mail</p>"]
+
+
+def test_a_lock_timeout_is_tried_again(site: Site) -> None:
+    """A busy Group-Office times out the lock a ``/set`` call takes before it writes anything
+    ("Lock timeout with name: jmap-set-..."): nothing was written, the write is tried again."""
+    ticket = site.desk.tickets.create(site.type, "Busy", "<p>First</p>", REQUESTER)
+    transport = PartialDeadlock("Comment/set", keep=0, error=(
+        "exception", "Lock timeout with name: jmap-set-go\\modules\\community\\comments"
+        "\\model\\Comment"))
+    desk = site.desk_with(transport)
+    desk.messages.note(ticket, "<p>Once</p>")
+    assert transport.struck == 1 and desk.retries == 1
+    (found,) = site.tickets()
+    assert _texts(found) == sorted(["<p>First</p>", "<p>Once</p>"])
 
 
 @pytest.mark.parametrize("method", ["Task/set", "Comment/set"])
