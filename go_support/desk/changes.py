@@ -135,9 +135,15 @@ class _Change:
             if isinstance(posted, Refused):
                 if is_transient(posted.error, responses):
                     assert posted.error is not None
-                    self.posted = _find_message(core, task_id, self.message,
-                                                QueryResult.from_json(responses.get(before)).ids)
-                    raise Transient(posted.error)
+                    cause = posted.error
+                    found = _find_message(core, task_id, self.message,
+                                          QueryResult.from_json(responses.get(before)).ids)
+                    self.posted = found
+                    if found is None:
+                        raise Transient(cause)
+                    # No attempt left: the message that was created is undone (RolledBack).
+                    raise Transient(cause, lambda: _roll_back(core, task, str(found["id"]),
+                                                              cause, self.what))
                 _raise_comment_refused(set_result(responses, post.call), core, self.what)
                 raise AssertionError("unreachable")  # pragma: no cover
             self.posted = posted

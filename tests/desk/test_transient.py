@@ -20,7 +20,15 @@ from typing import Any
 
 import pytest
 
-from go_support.desk import DeskConfig, Status, SupportDesk, TicketDraft, TicketType, WriteRetry
+from go_support.desk import (
+    DeskConfig,
+    RolledBack,
+    Status,
+    SupportDesk,
+    TicketDraft,
+    TicketType,
+    WriteRetry,
+)
 from go_support.desk.ticket_creation import CreatedTicket
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, DbException, GroupOfficeClient
@@ -346,6 +354,18 @@ def test_a_reply_created_by_a_failed_call_is_not_posted_again(site: Site) -> Non
     assert _texts(found) == sorted(["<p>First</p>", "<p>Only once</p>"])
     assert found["progress"] == "completed"
     assert posted.ticket.status is Status.COMPLETED and posted.html == "<p>Only once</p>"
+
+
+def test_a_reply_created_by_a_failed_call_is_undone_when_no_attempt_is_left(
+        site: Site) -> None:
+    ticket = site.desk.tickets.create(site.type, "Undone", "<p>First</p>", REQUESTER)
+    transport = PartialDeadlock("Comment/set", keep=1)
+    desk = site.desk_with(transport, WriteRetry(max_attempts=1, sleep=no_sleep))
+    with pytest.raises(RolledBack, match="the message was removed again") as caught:
+        desk.messages.reply(ticket, "<p>Too late</p>")
+    assert isinstance(caught.value.cause, DbException) and not caught.value.left_over
+    (found,) = site.tickets()
+    assert found["comments"] == ["<p>First</p>"] and found["progress"] == "needs-action"
 
 
 def test_a_ticket_created_by_a_failed_call_is_not_created_again(site: Site) -> None:
