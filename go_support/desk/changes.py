@@ -33,7 +33,13 @@ from go_support.desk.operations import (
     Writes,
     add_state_change,
 )
-from go_support.desk.retry import Transient, is_transient, run_write
+from go_support.desk.retry import (
+    Transient,
+    deadlocked,
+    failed_for_now,
+    is_transient,
+    run_write,
+)
 from go_support.jmap import Batch, Responses
 from go_support.jmap.errors import JMAPError, MethodError, SetFailed
 from go_support.jmap.results import GetResult, QueryResult, SetResult
@@ -231,17 +237,30 @@ def _roll_back(core: DeskCore, task: Mapping[str, Any], comment_id: str, cause: 
     task_id = str(task["id"])
     undone: list[str] = []
     left: list[str] = []
-    batch = Batch()
-    destroy = batch.set("Comment", destroy=[comment_id])
-    restore = add_state_change(
-        batch, task_id, Status(task.get("progress") or Status.NEEDS_ACTION.value),
-        id_or_none(task.get("responsibleUserId")), validate=False)
-    try:
+    progress = Status(task.get("progress") or Status.NEEDS_ACTION.value)
+    agent = id_or_none(task.get("responsibleUserId"))
+    done = {"comment": False, "state": False}
+
+    def undo() -> None:
+        # A destroy and absolute values: both may be sent again after a transient failure.
+        batch = Batch()
+        destroy = None if done["comment"] else batch.set("Comment", destroy=[comment_id])
+        restore = add_state_change(batch, task_id, progress, agent, validate=False)
         responses = core.client.execute(batch)
-        gone = set_result(responses, destroy)
-        (undone if comment_id in gone.destroyed else left).append(f"comment {comment_id}")
-        back = restore.result(responses)
-        (undone if back is None else left).append(f"status and agent of ticket {task_id}")
+        if destroy is not None and not failed_for_now(responses.error(destroy)):
+            gone = set_result(responses, destroy)
+            missing = gone.not_destroyed.get(comment_id)
+            done["comment"] = comment_id in gone.destroyed or (
+                missing is not None and missing.type == "notFound")
+        done["state"] = restore.result(responses) is None
+        error = deadlocked(responses)
+        if error is not None and not all(done.values()):
+            raise Transient(error, lambda: None)
+
+    try:
+        run_write(core, undo, f"undo the message on ticket {task_id}")
+        (undone if done["comment"] else left).append(f"comment {comment_id}")
+        (undone if done["state"] else left).append(f"status and agent of ticket {task_id}")
     except (JMAPError, MethodError) as exc:
         left.append(f"comment {comment_id} and the state of ticket {task_id} ({exc})")
     if left:

@@ -41,7 +41,8 @@ from go_support.jmap.errors import (
 if TYPE_CHECKING:
     from go_support.desk._core import DeskCore
 
-__all__ = ["Transient", "WriteRetry", "deadlocked", "is_transient", "run_write", "write_once"]
+__all__ = ["Transient", "WriteRetry", "deadlocked", "failed_for_now", "is_transient", "run_write",
+           "write_once"]
 
 #: How Group-Office words the time-out of the lock every ``/set`` call of an entity takes
 #: before it writes anything (``jmap-set-`` and the entity's class): the call wrote nothing.
@@ -61,7 +62,9 @@ class WriteRetry:
     """
 
     max_attempts: int = 8
-    max_total_seconds: float = 30.0
+    #: Group-Office waits 10 s for a ``/set`` call's entity lock before it gives up: a
+    #: minute leaves room for a few such waits while a big bulk holds the lock
+    max_total_seconds: float = 60.0
     initial_backoff: float = 0.05
     max_backoff: float = 2.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)

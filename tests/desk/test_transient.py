@@ -295,32 +295,39 @@ class LostAnswer:
 
 @dataclass
 class PartialDeadlock:
-    """A transport that makes the first ``method`` call creating at least ``keep`` objects
-    deadlock after its first ``keep`` objects were saved: Group-Office saves each object in
-    its own transaction, so those stay, while the call answers ``dbException`` and the calls
-    referring to it fail."""
+    """A transport that makes the first ``times`` ``method`` calls creating at least ``keep``
+    objects deadlock after their first ``keep`` objects were saved: Group-Office saves each
+    object in its own transaction, so those stay, while the call answers ``dbException`` (or
+    ``error``) and the calls referring to it fail. ``keep=0``: the call writes nothing."""
 
     method: str
     keep: int
+    times: int = 1
     inner: RequestsTransport = field(default_factory=RequestsTransport)
     struck: int = 0
     error: tuple[str, str] = ("dbException", "Database exception. Check server logs for "
                               "details.")
 
+    def _targets(self, calls: list[Any]) -> list[str]:
+        found = []
+        for call in calls:
+            if (self.struck < self.times and call[0] == self.method
+                    and len(call[1].get("create") or {}) >= self.keep):
+                self.struck += 1
+                found.append(call[2])
+        return found
+
     def send(self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None,
              timeout: float) -> HttpResponse:
         calls = json.loads(body) if body and "jmap.php" in url else None
-        target = None if calls is None or self.struck else next(
-            (c for c in calls if c[0] == self.method
-             and len(c[1].get("create") or {}) >= self.keep), None)
-        if target is None:
+        targets = [] if calls is None else self._targets(calls)
+        if calls is None or not targets:
             return self.inner.send(method, url, headers=headers, body=body, timeout=timeout)
-        self.struck += 1
-        kept = dict(list(target[1]["create"].items())[:self.keep])
-        poisoned = {target[2]}
+        poisoned = set(targets)
         forwarded = []
         for call in calls:
-            if call is target:
+            if call[2] in targets:
+                kept = dict(list((call[1].get("create") or {}).items())[:self.keep])
                 if kept:
                     forwarded.append([call[0], {**call[1], "create": kept}, call[2]])
             elif any(f'"resultOf": "{p}"' in json.dumps(call[1]) for p in poisoned):
@@ -332,7 +339,7 @@ class PartialDeadlock:
         answered = {a[2]: a for a in json.loads(answer.content)}
         out = []
         for call in calls:
-            if call is target:
+            if call[2] in targets:
                 out.append(["error", {"message": self.error[1], "type": self.error[0]},
                             call[2]])
             elif call[2] in poisoned:
@@ -342,6 +349,21 @@ class PartialDeadlock:
                 out.append(answered[call[2]])
         return HttpResponse(answer.status, answer.reason, dict(answer.headers),
                             json.dumps(out).encode())
+
+
+def test_a_state_that_cannot_be_written_undoes_the_message_despite_deadlocks(
+        site: Site) -> None:
+    """The reply went in, its state change deadlocks on every attempt: the message is
+    removed again (RolledBack), the undoing itself tried again through its own deadlock."""
+    ticket = site.desk.tickets.create(site.type, "Stubborn", "<p>First</p>", REQUESTER)
+    transport = PartialDeadlock("Task/set", keep=0, times=5)
+    desk = site.desk_with(transport, WriteRetry(max_attempts=2, sleep=no_sleep))
+    with pytest.raises(RolledBack, match="the message was removed again") as caught:
+        desk.messages.reply(ticket, "<p>Not kept</p>", status="completed")
+    assert transport.struck == 5 and not caught.value.left_over
+    assert isinstance(caught.value.cause, DbException)
+    (found,) = site.tickets()
+    assert found["comments"] == ["<p>First</p>"] and found["progress"] == "needs-action"
 
 
 def test_a_reply_created_by_a_failed_call_is_not_posted_again(site: Site) -> None:
