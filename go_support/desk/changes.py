@@ -11,7 +11,8 @@ carries an extra argument ``#afterMessage``, a result reference to the new comme
 Group-Office ignores unknown arguments but fails the call when the reference does not resolve
 (groupoffice-wire 03, 14), so the task is never changed when the comment was refused. If the
 comment went in and a ``Task/set`` failed, the comment is destroyed and the task's previous
-state restored (:class:`RolledBack` says what was undone).
+state restored (:class:`RolledBack` says what was undone). A transient failure
+(``dbException``, a lock time-out) is first tried again (:mod:`go_support.desk.retry`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ Then the tasks and first messages are written in shared calls (1,000 per call); 
 first status is not needs-action gets its state in one more request (its first message reset
 it, groupoffice-wire 09). If Group-Office refuses a ticket's first message after its task was
 created, that task is destroyed in the same further request and the ticket is reported refused
-(:class:`RefusedTicket`); the others stay created.
+(:class:`RefusedTicket`); the others stay created. A transient failure is tried again for
+the tickets still missing, what the failed request created kept (:mod:`go_support.desk.retry`).
 """
 
 from __future__ import annotations
