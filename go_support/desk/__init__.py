@@ -62,6 +62,7 @@ from go_support.desk.models import (
     TicketType,
     Unassigned,
 )
+from go_support.desk.retry import WriteRetry
 from go_support.desk.ticket_creation import CreatedTicket, RefusedTicket, TicketDraft
 from go_support.desk.tickets import MAX_PER_PAGE
 
@@ -102,6 +103,7 @@ __all__ = [
     "UnknownStatus",
     "UnknownType",
     "UnknownUser",
+    "WriteRetry",
     "html_to_text",
     "sanitize_html",
 ]

@@ -31,6 +31,7 @@ from go_support.desk.discovery import (
 )
 from go_support.desk.errors import NotATicket, PermissionDenied, UnknownType
 from go_support.desk.models import Category, TicketType
+from go_support.desk.retry import WriteRetry
 from go_support.errors import GoSupportError
 from go_support.jmap import Batch, Call, GroupOfficeClient, Responses
 from go_support.jmap.errors import SetFailed
@@ -57,11 +58,19 @@ def set_result(responses: Responses, call: Call, *, creates: Sequence[str] = (),
 class Shared:
     """What a desk and its :meth:`~SupportDesk.as_user` views share: client, settings, layout."""
 
-    def __init__(self, client: GroupOfficeClient, settings: SettingsLike) -> None:
+    def __init__(self, client: GroupOfficeClient, settings: SettingsLike,
+                 write_retry: WriteRetry | None = None) -> None:
         self.client = client
         self.settings = settings
         self.layout: DeskLayout | None = None
         self.lock = threading.RLock()
+        self.write_retry = write_retry if write_retry is not None else WriteRetry()
+        #: writes tried again after a transient failure (see :mod:`go_support.desk.retry`)
+        self.retries = 0
+
+    def count_retry(self) -> None:
+        with self.lock:
+            self.retries += 1
 
 
 @dataclass

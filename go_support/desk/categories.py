@@ -13,6 +13,7 @@ from go_support.desk.convert import categories_by_id, same_id
 from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import InvalidCategory, UnknownCategory
 from go_support.desk.models import Category, TicketType
+from go_support.desk.retry import write_once
 from go_support.jmap import Batch, Call, Responses
 
 __all__ = ["CategoryManager", "category_scope", "pick_category"]
@@ -135,9 +136,19 @@ class CategoryManager:
         values: dict[str, Any] = {"name": title, "ownerId": None}
         if scoped is not None:
             values["tasklistId"] = scoped.id
-        batch = Batch()
-        call = batch.set("TaskCategory", create={"c1": values})
-        responses = core.client.execute(batch)
-        result = set_result(responses, call, creates=["c1"])
-        core.raise_set_error(result, "TaskCategory/set", f"create the category '{title}'")
-        return Category(result.created_id("c1"), title, scoped.id if scoped else None)
+        what = f"create the category '{title}'"
+
+        def send() -> Category:
+            batch = Batch()
+            call = batch.set("TaskCategory", create={"c1": values})
+            result = set_result(core.client.execute(batch), call, creates=["c1"])
+            core.raise_set_error(result, "TaskCategory/set", what)
+            return Category(result.created_id("c1"), title, scoped.id if scoped else None)
+
+        def exists() -> Category | None:
+            # A failed request may still have created it: the name is unique in its scope.
+            found, _ = self._read(type)
+            return next((c for c in found if c.name == title and c.type_id == (
+                scoped.id if scoped else None)), None)
+
+        return write_once(core, send, what, exists)

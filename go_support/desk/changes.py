@@ -11,13 +11,14 @@ carries an extra argument ``#afterMessage``, a result reference to the new comme
 Group-Office ignores unknown arguments but fails the call when the reference does not resolve
 (groupoffice-wire 03, 14), so the task is never changed when the comment was refused. If the
 comment went in and a ``Task/set`` failed, the comment is destroyed and the task's previous
-state restored (:class:`RolledBack` says what was undone).
+state restored (:class:`RolledBack` says what was undone). A transient failure
+(``dbException``, a lock time-out) is first tried again (:mod:`go_support.desk.retry`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,16 @@ from go_support.desk.operations import (
     Writes,
     add_state_change,
 )
+from go_support.desk.retry import (
+    Transient,
+    deadlocked,
+    failed_for_now,
+    is_transient,
+    run_write,
+)
 from go_support.jmap import Batch, Responses
 from go_support.jmap.errors import JMAPError, MethodError, SetFailed
-from go_support.jmap.results import GetResult, SetResult
+from go_support.jmap.results import GetResult, QueryResult, SetResult
 
 __all__ = ["ChangeResult", "compensate_created_task", "needs_percent_reset", "write_change"]
 
@@ -79,47 +87,116 @@ def write_change(
     ``set_state=False`` (only with a message) leaves the state to Group-Office's comment hook:
     for a requester whose own key may comment but not update the task (level below write),
     whose comment the hook turns into exactly what a requester's reply should do.
-    """
-    task_id = str(task["id"])
-    batch = Batch()
-    post = None if message is None else Writes(batch).post(task_id, message)
-    change = None
-    if set_state or post is None:
-        change = add_state_change(batch, task_id, progress, responsible,
-                                  reset_percent=reset_percent,
-                                  guard=None if post is None else post.guard())
-    read_task = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
-    names = add_names(batch, read_task)
-    read_comment = None
-    if post is not None:
-        read_comment = batch.call("Comment/get", {"#ids": post.call.ref("/created/*/id"),
-                                                  "properties": COMMENT_PROPERTIES})
-    responses = core.client.execute(batch)
 
-    new_comment: dict[str, Any] | None = None
-    if post is not None:
-        posted = post.result(responses)
-        if isinstance(posted, Refused):
-            _raise_comment_refused(set_result(responses, post.call), core, what)
-            raise AssertionError("unreachable")  # pragma: no cover
-        new_comment = posted
-    if change is not None:
-        _check_change(core, responses, change, task, new_comment, what)
-    final = GetResult.from_json(responses.get(read_task)).objects
-    after = dict(final[0]) if final else dict(task)
-    if change is not None and (after.get("progress") != progress.value or str(
-            after.get("responsibleUserId") or "") != str(responsible or "")):
-        log.warning("ticket %s was changed by someone else in the same moment: it is %s, "
-                    "assigned to %s", task_id, after.get("progress"),
-                    after.get("responsibleUserId") or "nobody")
-    if read_comment is not None:
-        got = GetResult.from_json(responses.get(read_comment)).objects
-        if got:
-            new_comment = dict(got[0])
-    users, categories = names.result(responses)
-    if post is not None and core.actor is not None:
-        users.setdefault(core.actor.id, core.actor.person)
-    return ChangeResult(after, new_comment, users, categories)
+    A transient failure (:mod:`go_support.desk.retry`) is tried again: a message found on the
+    ticket afterwards (a comment that was not there before, with the same text) is kept and
+    only the state is sent again, so a message is never posted twice.
+    """
+    change = _Change(core, task, message, progress, responsible, reset_percent,
+                     set_state or message is None, what)
+    return run_write(core, change.attempt, what)
+
+
+@dataclass
+class _Change:
+    """One ticket change, attempt after attempt (the message once it is known to exist)."""
+
+    core: DeskCore
+    task: Mapping[str, Any]
+    message: NewMessage | None
+    progress: Status
+    responsible: str | None
+    reset_percent: bool
+    set_state: bool
+    what: str
+    posted: dict[str, Any] | None = None
+
+    def attempt(self) -> ChangeResult:
+        core, task = self.core, self.task
+        task_id = str(task["id"])
+        batch = Batch()
+        post = before = None
+        if self.message is not None and self.posted is None:
+            before = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                             "entityId": [task_id]}})
+            post = Writes(batch).post(task_id, self.message)
+        change = None
+        if self.set_state:
+            change = add_state_change(batch, task_id, self.progress, self.responsible,
+                                      reset_percent=self.reset_percent,
+                                      guard=None if post is None else post.guard())
+        read_task = batch.call("Task/get", {"ids": [task_id], "properties": TASK_PROPERTIES})
+        names = add_names(batch, read_task)
+        read_comment = None
+        if post is not None:
+            read_comment = batch.call("Comment/get", {"#ids": post.call.ref("/created/*/id"),
+                                                      "properties": COMMENT_PROPERTIES})
+        elif self.posted is not None:
+            read_comment = batch.call("Comment/get", {"ids": [str(self.posted["id"])],
+                                                      "properties": COMMENT_PROPERTIES})
+        responses = core.client.execute(batch)
+
+        if post is not None:
+            assert before is not None and self.message is not None
+            posted = post.result(responses)
+            if isinstance(posted, Refused):
+                if is_transient(posted.error, responses):
+                    assert posted.error is not None
+                    cause = posted.error
+                    found = _find_message(core, task_id, self.message,
+                                          QueryResult.from_json(responses.get(before)).ids)
+                    self.posted = found
+                    if found is None:
+                        raise Transient(cause)
+                    # No attempt left: the message that was created is undone (RolledBack).
+                    raise Transient(cause, lambda: _roll_back(core, task, str(found["id"]),
+                                                              cause, self.what))
+                _raise_comment_refused(set_result(responses, post.call), core, self.what)
+                raise AssertionError("unreachable")  # pragma: no cover
+            self.posted = posted
+        new_comment = self.posted
+        if change is not None:
+            refused = change.result(responses)
+            if refused is not None and is_transient(refused.error, responses) and not (
+                    change.errors(responses)):
+                # Absolute values: sending them again is safe; the message stays.
+                raise Transient(refused.error or SetFailed(method="Task/set", errors=[]),
+                                lambda: _check_change(core, responses, change, task,
+                                                      new_comment, self.what))
+            _check_change(core, responses, change, task, new_comment, self.what)
+        final = GetResult.from_json(responses.get(read_task)).objects
+        after = dict(final[0]) if final else dict(task)
+        if change is not None and (after.get("progress") != self.progress.value or str(
+                after.get("responsibleUserId") or "") != str(self.responsible or "")):
+            log.warning("ticket %s was changed by someone else in the same moment: it is %s, "
+                        "assigned to %s", task_id, after.get("progress"),
+                        after.get("responsibleUserId") or "nobody")
+        if read_comment is not None:
+            got = GetResult.from_json(responses.get(read_comment)).objects
+            if got:
+                new_comment = dict(got[0])
+        users, categories = names.result(responses)
+        if self.message is not None and core.actor is not None:
+            users.setdefault(core.actor.id, core.actor.person)
+        return ChangeResult(after, new_comment, users, categories)
+
+
+def _find_message(core: DeskCore, task_id: str, message: NewMessage,
+                  before: Sequence[str]) -> dict[str, Any] | None:
+    """The comment a failed ``Comment/set`` may still have created: one on the ticket that
+    was not there before the request, with the message's text and Message-ID."""
+    batch = Batch(prefix="f")
+    query = batch.call("Comment/query", {"filter": {"entity": "Task", "entityId": [task_id]}})
+    get = batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                     "properties": COMMENT_PROPERTIES})
+    known = {str(i) for i in before}
+    for comment in GetResult.from_json(core.client.execute(batch).get(get)).objects:
+        if (str(comment["id"]) not in known and comment.get("text") == message.text
+                and (comment.get("mimeMessageId") or None) == (message.message_id or None)):
+            log.warning("ticket %s: a message was created by a request that failed; it is "
+                        "kept (comment %s) and not posted again", task_id, comment["id"])
+            return dict(comment)
+    return None
 
 
 def _check_change(core: DeskCore, responses: Responses, change: StateChange,
@@ -161,17 +238,30 @@ def _roll_back(core: DeskCore, task: Mapping[str, Any], comment_id: str, cause: 
     task_id = str(task["id"])
     undone: list[str] = []
     left: list[str] = []
-    batch = Batch()
-    destroy = batch.set("Comment", destroy=[comment_id])
-    restore = add_state_change(
-        batch, task_id, Status(task.get("progress") or Status.NEEDS_ACTION.value),
-        id_or_none(task.get("responsibleUserId")), validate=False)
-    try:
+    progress = Status(task.get("progress") or Status.NEEDS_ACTION.value)
+    agent = id_or_none(task.get("responsibleUserId"))
+    done = {"comment": False, "state": False}
+
+    def undo() -> None:
+        # A destroy and absolute values: both may be sent again after a transient failure.
+        batch = Batch()
+        destroy = None if done["comment"] else batch.set("Comment", destroy=[comment_id])
+        restore = add_state_change(batch, task_id, progress, agent, validate=False)
         responses = core.client.execute(batch)
-        gone = set_result(responses, destroy)
-        (undone if comment_id in gone.destroyed else left).append(f"comment {comment_id}")
-        back = restore.result(responses)
-        (undone if back is None else left).append(f"status and agent of ticket {task_id}")
+        if destroy is not None and not failed_for_now(responses.error(destroy)):
+            gone = set_result(responses, destroy)
+            missing = gone.not_destroyed.get(comment_id)
+            done["comment"] = comment_id in gone.destroyed or (
+                missing is not None and missing.type == "notFound")
+        done["state"] = restore.result(responses) is None
+        error = deadlocked(responses)
+        if error is not None and not all(done.values()):
+            raise Transient(error, lambda: None)
+
+    try:
+        run_write(core, undo, f"undo the message on ticket {task_id}")
+        (undone if done["comment"] else left).append(f"comment {comment_id}")
+        (undone if done["state"] else left).append(f"status and agent of ticket {task_id}")
     except (JMAPError, MethodError) as exc:
         left.append(f"comment {comment_id} and the state of ticket {task_id} ({exc})")
     if left:

@@ -8,6 +8,7 @@ from go_support.desk.config import DeskConfig, SettingsLike
 from go_support.desk.convert import is_id
 from go_support.desk.discovery import DeskLayout
 from go_support.desk.messages import MessageManager
+from go_support.desk.retry import WriteRetry
 from go_support.desk.roles import RoleManager, StatusManager
 from go_support.desk.ticket_types import TypeManager
 from go_support.desk.tickets import TicketManager
@@ -31,7 +32,8 @@ class SupportDesk:
 
     The desk tells ``client`` to send API calls without fetching the session first
     (:meth:`GroupOfficeClient.defer_session`): the session is fetched only when the desk
-    needs the key user's id.
+    needs the key user's id. ``write_retry`` says how often a write is tried again after
+    Group-Office failed it transiently (:class:`WriteRetry`, see docs/library.md).
     """
 
     def __init__(
@@ -39,12 +41,14 @@ class SupportDesk:
         client: GroupOfficeClient,
         settings: SettingsLike | None = None,
         *,
+        write_retry: WriteRetry | None = None,
         _shared: Shared | None = None,
         _actor_id: str | None = None,
     ) -> None:
         if _shared is None:
             client.defer_session()
-            _shared = Shared(client, settings if settings is not None else DeskConfig())
+            _shared = Shared(client, settings if settings is not None else DeskConfig(),
+                             write_retry)
         self._shared = _shared
         self._core = DeskCore(_shared, _actor_id)
         self.types = TypeManager(self._core)
@@ -66,6 +70,12 @@ class SupportDesk:
     @property
     def settings(self) -> SettingsLike:
         return self._shared.settings
+
+    @property
+    def retries(self) -> int:
+        """How many writes were tried again after a transient failure (this desk and its
+        :meth:`as_user` views), for monitoring."""
+        return self._shared.retries
 
     @property
     def actor_id(self) -> str | None:

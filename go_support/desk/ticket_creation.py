@@ -12,16 +12,19 @@ Then the tasks and first messages are written in shared calls (1,000 per call); 
 first status is not needs-action gets its state in one more request (its first message reset
 it, groupoffice-wire 09). If Group-Office refuses a ticket's first message after its task was
 created, that task is destroyed in the same further request and the ticket is reported refused
-(:class:`RefusedTicket`); the others stay created.
+(:class:`RefusedTicket`); the others stay created. A transient failure is tried again for
+the tickets still missing, what the failed request created kept (:mod:`go_support.desk.retry`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from go_support.desk import names
 from go_support.desk._core import DeskCore, ReadPlan
 from go_support.desk.actor import ACTOR_PROPERTIES, ActorInfo, ActorMode
 from go_support.desk.attribution import attributed
@@ -47,10 +50,12 @@ from go_support.desk.errors import (
     RefusedTickets,
     UnknownCategory,
 )
+from go_support.desk.lookups import add_messages_of
 from go_support.desk.models import Category, Person, Status, TicketType
 from go_support.desk.names import FIELDS, LEGACY_TICKET_ID
 from go_support.desk.operations import (
     Created,
+    MessagePost,
     NewMessage,
     NewTicket,
     Refused,
@@ -58,13 +63,17 @@ from go_support.desk.operations import (
     Writes,
     check_undone,
     undo_creations,
+    utc_text,
 )
+from go_support.desk.retry import Transient, deadlocked, is_transient, run_write
 from go_support.desk.ticket_reads import agent_id_of, as_list, user_with_address
 from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.errors import JMAPError
-from go_support.jmap.results import GetResult
+from go_support.jmap.results import GetResult, QueryResult
 
 __all__ = ["CreatedTicket", "RefusedTicket", "TicketDraft", "check_drafts", "write_tickets"]
+
+log = logging.getLogger("go_support.desk")
 
 MAX_LEGACY_ID = FIELDS[LEGACY_TICKET_ID][2]["maxLength"]
 ADDRESSES_PER_QUERY = 200
@@ -422,6 +431,12 @@ def _replace_first(ticket: NewTicket, first: NewMessage) -> NewTicket:
 
 ReadBack = Callable[[Batch, Sequence[TicketCreation], Sequence[Created | Refused] | None], None]
 
+#: How far back a failed request's tasks are looked for (covers clocks that differ).
+LOOK_BACK = dt.timedelta(minutes=5)
+#: The task values that tell a ticket of a failed request from others of the same moment.
+MATCHED = (names.FIRST_MESSAGE_ID, names.LEGACY_TICKET_ID, names.REQUESTER_EMAIL,
+           names.REQUESTER_NAME)
+
 
 def write_tickets(core: DeskCore, prepared: Prepared,
                   read: ReadBack | None = None) -> Written:
@@ -429,41 +444,196 @@ def write_tickets(core: DeskCore, prepared: Prepared,
     request, when needed) the first statuses and the undoing of refused first messages.
 
     ``read(batch, handles, outcomes)`` may add read-backs to the last request (``outcomes``
-    is ``None`` when that is the request that creates the tickets)."""
-    new = _with_files(core, prepared)
-    batch = Batch()
-    writes = Writes(batch)
-    handles = [writes.create_ticket(n) for n in new]
-    needs_more = any(h.needs_state for h in handles)
-    if read is not None and not needs_more:
-        read(batch, handles, None)
-    responses = core.client.execute(batch)
-    outcomes: list[Created | Refused] = [h.result(responses) for h in handles]
-    broken = [o.task_id for o in outcomes if isinstance(o, Refused) and o.task_id]
-    states = [(h, o) for h, o in zip(handles, outcomes, strict=True)
-              if isinstance(o, Created) and h.needs_state]
-    left: list[str] = []
-    if states or broken:
+    is ``None`` when that is the request that creates the tickets).
+
+    A transient failure (:mod:`go_support.desk.retry`) is tried again for the tickets still
+    missing: the tasks and first messages a failed request still created are found first
+    (tasks of the types created since shortly before that were not there before the
+    request, with the ticket's title and custom fields; comments on them with the first
+    message's text) and kept, so no ticket or first message is written twice.
+    """
+    bulk = _Bulk(core, _with_files(core, prepared), read)
+    run_write(core, bulk.attempt, f"open {len(bulk.new)} ticket(s)")
+    return bulk.finish(prepared)
+
+
+@dataclass
+class _Bulk:
+    """The tickets of one :func:`write_tickets`, attempt after attempt."""
+
+    core: DeskCore
+    new: list[NewTicket]
+    read: ReadBack | None
+    created: dict[int, Created] = field(default_factory=dict)
+    tasks: dict[int, str] = field(default_factory=dict)  # created, first message missing
+    refused: dict[int, Refused] = field(default_factory=dict)
+    first: list[TicketCreation] = field(default_factory=list)
+    read_done: bool = False
+    retried: bool = False
+    responses: Responses | None = None
+
+    def attempt(self) -> None:
         batch = Batch()
         writes = Writes(batch)
-        for handle, created in states:
-            writes.change_state(created.ticket_id, handle.new.status, handle.new.agent_id)
-        undo = undo_creations(batch, broken)
-        if read is not None and needs_more:
-            read(batch, handles, outcomes)
-        responses = core.client.execute(batch)
-        left = check_undone(responses, undo, broken)
-    return Written(_results(prepared, handles, outcomes, left), responses)
+        pending = [i for i in range(len(self.new))
+                   if i not in self.created and i not in self.refused]
+        creating = [i for i in pending if i not in self.tasks]
+        before = self._add_recent(batch, creating) if creating else None
+        handles: dict[int, TicketCreation | MessagePost] = {}
+        for i in pending:
+            handles[i] = (writes.post(self.tasks[i], self.new[i].first) if i in self.tasks
+                          else writes.create_ticket(self.new[i]))
+        if not self.first:
+            self.first = [h for h in handles.values() if isinstance(h, TicketCreation)]
+            if self.read is not None and not any(h.needs_state for h in self.first):
+                self.read(batch, self.first, None)
+                self.read_done = True
+        responses = self.core.client.execute(batch)
+        self.responses = responses
+        failed: dict[int, Refused] = {}
+        for i, handle in handles.items():
+            outcome = self._outcome(i, handle, responses)
+            if isinstance(outcome, Created):
+                self.created[i] = outcome
+                self.tasks.pop(i, None)
+            elif is_transient(outcome.error, responses):
+                failed[i] = outcome
+                if outcome.task_id:
+                    self.tasks[i] = outcome.task_id
+            else:
+                self.refused[i] = outcome
+        if not failed:
+            return
+        self.retried = True
+        self.read_done = False  # it read what failed: read again at the end
+        known = set() if before is None else {
+            str(t) for t in QueryResult.from_json(responses.get(before)).ids}
+        self._reconcile([i for i in failed if i not in self.tasks], known)
+        cause = next(o.error for o in failed.values() if o.error is not None)
+        raise Transient(cause, lambda: self._give_up(failed))
+
+    def _outcome(self, i: int, handle: TicketCreation | MessagePost,
+                 responses: Responses) -> Created | Refused:
+        if isinstance(handle, TicketCreation):
+            return handle.result(responses)
+        posted = handle.result(responses)
+        if isinstance(posted, Refused):
+            return Refused(f"the first message: {posted.reason}", self.tasks[i], posted.error)
+        return Created(self.tasks[i], str(posted["id"]))
+
+    def _give_up(self, failed: Mapping[int, Refused]) -> None:
+        for i, outcome in failed.items():
+            if i not in self.created:
+                self.refused[i] = Refused(outcome.reason, self.tasks.pop(i, None), outcome.error)
+
+    def _type_ids(self, indexes: Sequence[int]) -> list[str]:
+        return sorted({self.new[i].type_id for i in indexes})
+
+    def _add_recent(self, batch: Batch, indexes: Sequence[int]) -> Call:
+        """A query of the tasks of the types created lately (before the writes)."""
+        since = utc_text(dt.datetime.now(dt.UTC) - LOOK_BACK)
+        return batch.call("Task/query", {"filter": {"operator": "AND", "conditions": [
+            {"tasklistId": self._type_ids(indexes)}, {"createdAt": f">={since}"}]}})
+
+    def _reconcile(self, missing: Sequence[int], known: set[str]) -> None:
+        """Find what a failed request still created: the tasks of ``missing`` (new since the
+        request, same values), then the first messages of every task without one."""
+        if missing:
+            batch = Batch(prefix="r")
+            recent = batch.call("Task/get", {
+                "#ids": self._add_recent(batch, missing).ref("/ids"),
+                "properties": ["id", "tasklistId", "title", "customFields"]})
+            taken = set(self.tasks.values()) | {c.ticket_id for c in self.created.values()}
+            found = [t for t in GetResult.from_json(
+                self.core.client.execute(batch).get(recent)).objects
+                if str(t["id"]) not in known and str(t["id"]) not in taken]
+            for i in missing:
+                match = next((t for t in found if _same_task(t, self.new[i])), None)
+                if match is not None:
+                    found.remove(match)
+                    self.tasks[i] = str(match["id"])
+                    log.warning("a request that failed still created task %s; it is kept",
+                                match["id"])
+        if not self.tasks:
+            return
+        batch = Batch(prefix="r")
+        lookup = add_messages_of(batch, list(self.tasks.values()))
+        comments = GetResult.from_json(self.core.client.execute(batch).get(lookup.get)).objects
+        for i, task_id in list(self.tasks.items()):
+            first = self.new[i].first
+            match = next((c for c in comments if str(c.get("entityId")) == task_id
+                          and c.get("text") == first.text
+                          and (c.get("mimeMessageId") or None) == (first.message_id or None)),
+                         None)
+            if match is not None:
+                self.created[i] = Created(task_id, str(match["id"]))
+                del self.tasks[i]
+
+    def finish(self, prepared: Prepared) -> Written:
+        """The first statuses, the undoing of refused first messages, the read-back."""
+        outcomes: list[Created | Refused] = [self.created.get(i) or self.refused[i]
+                                             for i in range(len(self.new))]
+        states = [(self.new[i], c) for i, c in self.created.items()
+                  if self.new[i].status is not Status.NEEDS_ACTION]
+        broken = [o.task_id for o in self.refused.values() if o.task_id]
+        read = self.read if self.read is not None and not self.read_done else None
+        left: list[str] = []
+        if states or broken or read is not None:
+            finishing = _Finish(self.core, states, broken, read, self.first, outcomes)
+            run_write(self.core, finishing.attempt, "finish opening tickets")
+            self.responses = finishing.responses
+            left = finishing.left
+        assert self.responses is not None
+        return Written(_results(prepared, self.new, outcomes, left), self.responses)
 
 
-def _results(prepared: Prepared, handles: Sequence[TicketCreation],
+def _same_task(task: Mapping[str, Any], new: NewTicket) -> bool:
+    fields = task.get("customFields") or {}
+    wanted = new.task()["customFields"]
+    return (str(task.get("tasklistId")) == new.type_id and task.get("title") == new.title
+            and all(str(fields.get(n) or "") == str(wanted.get(n) or "") for n in MATCHED))
+
+
+@dataclass
+class _Finish:
+    """The request after the creations: states (absolute values) and destroys, both safe to
+    send again."""
+
+    core: DeskCore
+    states: Sequence[tuple[NewTicket, Created]]
+    broken: Sequence[str]
+    read: ReadBack | None
+    handles: Sequence[TicketCreation]
+    outcomes: Sequence[Created | Refused]
+    left: list[str] = field(default_factory=list)
+    responses: Responses | None = None
+
+    def attempt(self) -> None:
+        batch = Batch()
+        writes = Writes(batch)
+        changes = [writes.change_state(c.ticket_id, n.status, n.agent_id)
+                   for n, c in self.states]
+        undo = undo_creations(batch, self.broken)
+        if self.read is not None:
+            self.read(batch, self.handles, self.outcomes)
+        responses = self.core.client.execute(batch)
+        self.responses = responses
+        self.left = check_undone(responses, undo, self.broken)
+        error = deadlocked(responses)
+        if error is not None and (self.left or any(
+                c.result(responses) is not None for c in changes)):
+            self.broken = self.left
+            raise Transient(error, lambda: None)
+
+
+def _results(prepared: Prepared, new: Sequence[NewTicket],
              outcomes: Sequence[Created | Refused],
              left: Sequence[str]) -> list[CreatedTicket | RefusedTicket]:
     results: list[CreatedTicket | RefusedTicket] = []
-    for item, handle, outcome in zip(prepared.checked, handles, outcomes, strict=True):
+    for item, ticket, outcome in zip(prepared.checked, new, outcomes, strict=True):
         if isinstance(outcome, Created):
             results.append(CreatedTicket(item.position, outcome.ticket_id, outcome.message_id,
-                                         handle.new.legacy_id, handle.new.status))
+                                         ticket.legacy_id, ticket.status))
         else:
             task = outcome.task_id
             results.append(RefusedTicket(

@@ -13,6 +13,7 @@ from go_support.desk.convert import is_id, optional
 from go_support.desk.discovery import DeskLayout
 from go_support.desk.errors import InvalidType, NotInstalled, RolledBack, UnknownGroup
 from go_support.desk.models import TicketType
+from go_support.desk.retry import write_once
 from go_support.jmap import Batch, Responses
 from go_support.jmap.results import GetResult
 
@@ -134,23 +135,44 @@ class TypeManager:
         if managers is not None:
             for group_id, level in self._groups([managers], MANAGE).items():
                 acl[group_id] = max(level, acl.get(group_id, 0))
-        batch = Batch()
         values: dict[str, Any] = {"name": title, "role": "list",
                                   "groupingId": layout.grouping_id, "acl": acl}
         if description:
             values["description"] = description
-        call = batch.set("TaskList", create={"l1": values})
-        got = batch.call("TaskList/get", {"#ids": call.ref("/created/*/id"),
-                                          "properties": ["id", "acl", "createdBy"]})
-        owner = batch.call("User/get", {"#ids": got.ref("/list/*/createdBy"),
-                                        "properties": ["id", "personalGroup"]})
-        responses = core.client.execute(batch)
-        result = set_result(responses, call, creates=["l1"])
-        core.raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'")
-        new_id = result.created_id("l1")
-        found = GetResult.from_json(responses.get(got)).objects
-        actual = {str(k): int(v) for k, v in (found[0].get("acl") or {}).items()} if found else {}
-        kept = owner_group(found[0] if found else {}, optional(responses, owner))
+
+        def send() -> tuple[str, dict[str, int], str | None]:
+            batch = Batch()
+            call = batch.set("TaskList", create={"l1": values})
+            got = batch.call("TaskList/get", {"#ids": call.ref("/created/*/id"),
+                                              "properties": ["id", "acl", "createdBy"]})
+            owner = batch.call("User/get", {"#ids": got.ref("/list/*/createdBy"),
+                                            "properties": ["id", "personalGroup"]})
+            responses = core.client.execute(batch)
+            result = set_result(responses, call, creates=["l1"])
+            core.raise_set_error(result, "TaskList/set", f"create the ticket type '{title}'")
+            found = GetResult.from_json(responses.get(got)).objects
+            return (result.created_id("l1"), {str(k): int(v) for k, v in (
+                found[0].get("acl") or {}).items()} if found else {},
+                owner_group(found[0] if found else {}, optional(responses, owner)))
+
+        def exists() -> tuple[str, dict[str, int], str | None] | None:
+            # A failed request may still have created the list: the name is unique.
+            made = core.discover().find(title)
+            if made is None:
+                return None
+            batch = Batch()
+            got = batch.call("TaskList/get", {"ids": [made.id],
+                                              "properties": ["id", "acl", "createdBy"]})
+            owner = batch.call("User/get", {"#ids": got.ref("/list/*/createdBy"),
+                                            "properties": ["id", "personalGroup"]})
+            responses = core.client.execute(batch)
+            found = GetResult.from_json(responses.get(got)).objects
+            return (made.id, {str(k): int(v) for k, v in (found[0].get("acl") or {}).items()}
+                    if found else {}, owner_group(found[0] if found else {},
+                                                  optional(responses, owner)))
+
+        new_id, actual, kept = write_once(core, send, f"create the ticket type '{title}'",
+                                          exists)
         self._exact_acl(new_id, acl, actual, kept, title)
         return self._after_change(new_id)
 
@@ -167,18 +189,24 @@ class TypeManager:
         # ``acl`` writes merge into the ACL; a group set to null is removed (groupoffice-wire 04)
         patch: dict[str, int | None] = {gid: None for gid in actual if gid not in wanted}
         patch.update({gid: level for gid, level in wanted.items() if actual.get(gid) != level})
-        try:
+        def send_acl() -> None:
             batch = Batch()
             call = batch.set("TaskList", update={list_id: {"acl": patch}})
             result = set_result(core.client.execute(batch), call, updates=[list_id])
             core.raise_set_error(result, "TaskList/set",
                                  f"set the ACL of the ticket type '{title}'")
+
+        def destroy() -> bool:
+            batch = Batch()
+            gone = batch.set("TaskList", destroy=[list_id])
+            return not set_result(core.client.execute(batch), gone).errors
+
+        try:
+            write_once(core, send_acl, f"set the ACL of the ticket type '{title}'")
         except Exception as cause:
             undone, left = [], []
             try:
-                batch = Batch()
-                gone = batch.set("TaskList", destroy=[list_id])
-                if set_result(core.client.execute(batch), gone).errors:
+                if not write_once(core, destroy, f"destroy the task list {list_id}"):
                     left.append(f"task list {list_id}")
                 else:
                     undone.append(f"task list {list_id}")
@@ -197,11 +225,15 @@ class TypeManager:
 
     def _update(self, ticket_type: TicketType, patch: dict[str, Any], what: str) -> TicketType:
         core = self._core
-        batch = Batch()
-        call = batch.set("TaskList", update={ticket_type.id: patch})
-        responses: Responses = core.client.execute(batch)
-        result = set_result(responses, call, updates=[ticket_type.id])
-        core.raise_set_error(result, "TaskList/set", what)
+
+        def send() -> None:
+            batch = Batch()
+            call = batch.set("TaskList", update={ticket_type.id: patch})
+            responses: Responses = core.client.execute(batch)
+            result = set_result(responses, call, updates=[ticket_type.id])
+            core.raise_set_error(result, "TaskList/set", what)
+
+        write_once(core, send, what)  # absolute values: safe to send again
         return self._after_change(ticket_type.id)
 
     def rename(self, type: str | int | TicketType, new_name: str) -> TicketType:

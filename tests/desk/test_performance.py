@@ -188,17 +188,19 @@ def test_each_change_is_its_checks_and_one_request(world: World,
     counted("status", desk.tickets.set_status(ticket, "needs action"))
     counted("close", desk.tickets.close(ticket, feedback="<p>done</p>"))
     two_sets = ["Task/set", "Task/set"]
+    # Each write lists, in the same request, what exists before it (the type's recent tasks,
+    # the ticket's comments): should it fail, that tells what it still created.
     assert changes == [
-        ("create", [2, [["Task/set", "Comment/set", "Task/get", "User/get", "User/get",
-                         "TaskCategory/get", "Comment/get"]]]),
-        ("reply", [2, [["Comment/set", *two_sets, "Task/get", "User/get", "User/get",
-                        "TaskCategory/get", "Comment/get"]]]),
-        ("note", [2, [["Comment/set", *two_sets, "Task/get", "User/get", "User/get",
-                       "TaskCategory/get", "Comment/get"]]]),
+        ("create", [2, [["Task/query", "Task/set", "Comment/set", "Task/get", "User/get",
+                         "User/get", "TaskCategory/get", "Comment/get"]]]),
+        ("reply", [2, [["Comment/query", "Comment/set", *two_sets, "Task/get", "User/get",
+                        "User/get", "TaskCategory/get", "Comment/get"]]]),
+        ("note", [2, [["Comment/query", "Comment/set", *two_sets, "Task/get", "User/get",
+                       "User/get", "TaskCategory/get", "Comment/get"]]]),
         ("assign", [2, [[*two_sets, "Task/get", "User/get", "User/get", "TaskCategory/get"]]]),
         ("status", [2, [[*two_sets, "Task/get", "User/get", "User/get", "TaskCategory/get"]]]),
-        ("close", [2, [["Comment/set", *two_sets, "Task/get", "User/get", "User/get",
-                        "TaskCategory/get", "Comment/get"]]]),
+        ("close", [2, [["Comment/query", "Comment/set", *two_sets, "Task/get", "User/get",
+                        "User/get", "TaskCategory/get", "Comment/get"]]]),
     ]
     task = admin.tasks.get_one(ticket.id, ["progress", "responsibleUserId"])
     assert task == {"id": ticket.id, "progress": "completed", "responsibleUserId": agent}
