@@ -29,6 +29,7 @@ from go_support.desk import (
     TicketType,
     WriteRetry,
 )
+from go_support.desk.attribution import without_attribution
 from go_support.desk.ticket_creation import CreatedTicket
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, DbException, GroupOfficeClient
@@ -83,10 +84,14 @@ class Site:
         query = batch.call("Comment/query", {"filter": {
             "entity": "Task", "entityId": [str(t["id"]) for t in found]}})
         comments = batch.call("Comment/get", {"#ids": query.ref("/ids"),
-                                              "properties": ["id", "entityId", "text"]})
+                                              "properties": ["id", "entityId", "text",
+                                                             "mailStatus"]})
         by_task: dict[str, list[str]] = {}
         for c in self.admin.execute(batch).get(comments)["list"]:
-            by_task.setdefault(str(c["entityId"]), []).append(str(c["text"]))
+            # the texts as written: the web client's attribution line taken off (it is checked
+            # in test_attribution.py)
+            text = without_attribution(str(c["text"]), c.get("mailStatus"))
+            by_task.setdefault(str(c["entityId"]), []).append(text)
         return [{**t, "comments": by_task.get(str(t["id"]), [])} for t in found]
 
 
