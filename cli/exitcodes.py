@@ -15,6 +15,8 @@ CONNECTION = 4
 AUTHENTICATION = 5
 #: Group-Office refused an operation (permission, validation, unknown object)
 REFUSED = 6
+#: the command finished, but some items failed (each is listed; a rerun retries them)
+PARTIAL = 7
 
 TABLE = """\
 Exit codes:
@@ -24,4 +26,5 @@ Exit codes:
   3  bad configuration
   4  Group-Office unreachable, or not answering like Group-Office
   5  Group-Office refused the credentials
-  6  Group-Office refused the operation"""
+  6  Group-Office refused the operation
+  7  finished, but some items failed (listed; run it again to retry them)"""

@@ -54,6 +54,9 @@ COMMANDS = {
         "Prepare Group-Office for go-support: the field set \"Support\" on tasks and its "
         "custom fields, the task-list groupings \"Support\" and \"Support archive\", the "
         "comment label \"Private\"."),
+    "migrate": LazyCommand(
+        "go_support.cli.migrate:migrate_command",
+        "Migrate tickets from Group-Office's legacy Tickets module into the help desk."),
     "tickets": LazyCommand(
         "go_support.cli.tickets:tickets_group",
         "Tickets: list, show, open, answer, assign, change status, close."),
@@ -203,6 +206,10 @@ def exit_code_for(error: BaseException) -> int:
         return exitcodes.CONFIG
     if _is(error, "go_support.migrations.base", "MigrationError"):
         return exitcodes.REFUSED
+    if _is(error, "go_support.legacy.acting", "UnknownUser"):
+        return exitcodes.USAGE
+    if _is(error, "go_support.legacy.errors", "LegacyError"):
+        return exitcodes.CONFIG
     if _is(error, jmap, "AuthenticationError"):
         return exitcodes.AUTHENTICATION
     if _is(error, jmap, "TransportError", "ProtocolError"):
