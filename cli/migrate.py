@@ -62,10 +62,12 @@ class _Bar:
               help="Only the tickets of this legacy type (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many tickets.")
 @click.option("--dry-run", is_flag=True, help="Read and map everything, write nothing.")
+@click.option("--chunk", type=click.IntRange(min=1, max=1000), default=500, show_default=True,
+              help="Tickets written together (fewer: smaller requests, more of them).")
 @json_option
 @click.pass_obj
 def migrate_command(conn: Any, user_id: int | None, go_config: str | None,
-                    types: tuple[str, ...], limit: int | None, dry_run: bool,
+                    types: tuple[str, ...], limit: int | None, dry_run: bool, chunk: int,
                     local_json: bool) -> None:
     """Migrate tickets from Group-Office's legacy Tickets module into the help desk.
 
@@ -101,7 +103,7 @@ def migrate_command(conn: Any, user_id: int | None, go_config: str | None,
         stack.callback(bar.stop)
         try:
             summary = Migration(desk, db, types=types, limit=limit, dry_run=dry_run,
-                                progress=bar).run()
+                                chunk=chunk, progress=bar).run()
         except UnknownLegacyType as exc:
             raise click.UsageError(str(exc)) from None
     if as_json:

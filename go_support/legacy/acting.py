@@ -18,7 +18,7 @@ from types import FrameType
 from typing import Any
 
 from go_support.jmap import GroupOfficeClient
-from go_support.jmap.errors import JMAPError
+from go_support.jmap.errors import JMAPError, MethodError
 from go_support.legacy.errors import LegacyError
 
 __all__ = ["KEY_PREFIX", "UnknownUser", "acting_key", "check_user"]
@@ -87,8 +87,15 @@ def acting_key(admin: GroupOfficeClient, user_id: int) -> Iterator[str]:
     _destroy(admin, _stale_keys(admin, user_id))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     with _sigterm_as_interrupt():
-        created = admin.call("Key/set", {"create": {"k": {
-            "name": f"{KEY_PREFIX} (user {user_id}, {stamp})", "userId": int(user_id)}}})
+        name = f"{KEY_PREFIX} (user {user_id}, {stamp})"
+        for attempt in range(3):  # a deadlocked call wrote nothing we can use: try again
+            try:
+                created = admin.call("Key/set", {"create": {"k": {
+                    "name": name, "userId": int(user_id)}}})
+                break
+            except MethodError:
+                if attempt == 2:
+                    raise
         key = (created.get("created") or {}).get("k")
         if not key or not key.get("accessToken"):
             raise LegacyError(f"--userId {user_id}: Group-Office refused an API key for the "

@@ -26,9 +26,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from go_support.desk.checks import check_message, prepare_attachments, upload_attachments
 from go_support.desk.desk import SupportDesk
@@ -44,7 +44,7 @@ from go_support.desk.ticket_creation import (
     write_tickets,
 )
 from go_support.jmap import Batch
-from go_support.jmap.errors import JMAPError
+from go_support.jmap.errors import JMAPError, MethodError
 from go_support.jmap.results import QueryResult
 from go_support.legacy.mapping import (
     MappedMessage,
@@ -67,6 +67,8 @@ __all__ = [
     "Summary",
     "TypeCounts",
 ]
+
+T = TypeVar("T")
 
 TICKETS_PER_CHUNK = 500
 MESSAGES_PER_CALL = 25
@@ -278,7 +280,7 @@ class Migration:
                 if lost:
                     self.summary.problem(f"type {mapped.name!r}: agent group(s) {lost} do not "
                                          f"exist in Group-Office; left out of its ACL")
-                found = self.desk.types.create(mapped.name, mapped.description, agents=agents)
+                found = self._create_type(mapped, agents)
                 self.summary.types_created.append(mapped.name)
             elif found is None:
                 self.summary.types_created.append(mapped.name)
@@ -293,6 +295,19 @@ class Migration:
         self._categories = {c.name.casefold(): c.id for c in self.desk.categories.list()
                             if c.type_id is None}
 
+    def _create_type(self, mapped: MappedType, agents: list[str]) -> TicketType:
+        return _again(lambda: self._find_type(mapped.name),
+                      lambda: self.desk.types.create(mapped.name, mapped.description,
+                                                     agents=agents))
+
+    def _find_type(self, name: str) -> TicketType | None:
+        layout = self.desk.refresh()
+        return next((t for t in layout.types if t.name.casefold() == name.casefold()), None)
+
+    def _find_category(self, name: str) -> str | None:
+        return next((c.id for c in self.desk.categories.list()
+                     if c.type_id is None and c.name.casefold() == name.casefold()), None)
+
     def _existing_groups(self, ids: set[str]) -> set[str]:
         if not ids:
             return set()
@@ -303,7 +318,8 @@ class Migration:
         """The global category named after a custom status, created when missing."""
         key = name.casefold()
         if key not in self._categories and not self.dry_run:
-            self._categories[key] = self.desk.categories.create(name).id
+            self._categories[key] = _again(lambda: self._find_category(name),
+                                           lambda: self.desk.categories.create(name).id)
             self.summary.categories_created.append(name)
         return self._categories.get(key)
 
@@ -528,6 +544,7 @@ class Migration:
                 prepared.new[index] = dataclasses.replace(
                     prepared.new[index], first=self._message(item, 0))
             written = write_tickets(self._core, prepared)
+            retry: str | None = None
             for result in written.results:
                 item = todo[result.position]
                 if isinstance(result, CreatedTicket):
@@ -536,10 +553,14 @@ class Migration:
                     self._known[item.mapped.legacy_id] = _Known(result.ticket_id)
                     present[result.ticket_id] = {item.message_id(0)}
                     self.summary.messages += 1
+                elif isinstance(result.error, MethodError):
+                    retry = result.reason  # the whole call failed (a deadlock): try again
                 else:
                     item.failed = True
                     self.summary.fail(item.mapped.legacy_id,
                                       f"Group-Office refused it: {result.reason}")
+            if retry is not None:
+                raise _PostFailed(f"tickets not created: {retry}")
             return
 
     def _message(self, item: _Item, index: int) -> NewMessage:
@@ -624,6 +645,21 @@ class Migration:
 
 class _PostFailed(JMAPError):
     """A write of the chunk failed: the chunk is looked at again and retried."""
+
+
+def _again(find: Callable[[], T | None], create: Callable[[], T]) -> T:
+    """``create()``, retried when Group-Office fails the call as a whole (a deadlock), after
+    ``find()`` says whether the failed call created it anyway."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return create()
+        except MethodError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            found = find()
+            if found is not None:
+                return found
+    raise AssertionError("unreachable")
 
 
 def _known(task: Mapping[str, Any]) -> _Known:
