@@ -160,10 +160,26 @@ def date_filter(value: Any, query: Any) -> bool:
     }[op]
 
 
+_last_ids: tuple[list[Any], frozenset[str], bool] | None = None
+
+
+def _id_set(query: list[Any]) -> tuple[frozenset[str], bool]:
+    """The list's ids as text, and whether it holds null; computed once per query (the same
+    list object is checked against every row), so that a long id list stays linear."""
+    global _last_ids
+    cached = _last_ids
+    if cached is None or cached[0] is not query:
+        cached = (query, frozenset(str(q) for q in query if q is not None),
+                  any(q is None for q in query))
+        _last_ids = cached
+    return cached[1], cached[2]
+
+
 def id_filter(value: Any, query: Any) -> bool:
     """Equality on an id, or membership when the query is a list; ids compare loosely."""
     if isinstance(query, list):
-        return any(id_filter(value, q) for q in query)
+        ids, has_null = _id_set(query)
+        return has_null if value is None else str(value) in ids
     if query is None:
         return value is None
     return value is not None and str(value) == str(query)

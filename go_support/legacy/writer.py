@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import queue
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from go_support.desk.checks import check_message, prepare_attachments, upload_attachments
+from go_support.desk.checks import prepare_attachments, upload_attachments
 from go_support.desk.desk import SupportDesk
 from go_support.desk.errors import DeskError, RefusedTickets
 from go_support.desk.lookups import add_messages_of, add_tickets_by, add_tickets_with
@@ -69,6 +71,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 TICKETS_PER_CHUNK = 500
 MESSAGES_PER_CALL = 25
@@ -249,9 +252,12 @@ class Migration:
         self._known = self._read_known()
         self._step()
         self.progress.start(total)
-        for chunk in _chunks(self.db.tickets(selected, limit=self.limit), self.chunk):
-            mapped = [map_ticket(t, self._mapped_types, legacy_types, statuses, users)
-                      for t in chunk]
+        def mapped_chunks() -> Iterator[tuple[list[LegacyTicket], list[MappedTicket]]]:
+            for chunk in _chunks(self.db.tickets(selected, limit=self.limit), self.chunk):
+                yield chunk, [map_ticket(t, self._mapped_types, legacy_types, statuses, users)
+                              for t in chunk]
+
+        for chunk, mapped in _ahead(mapped_chunks()):
             self._chunk(chunk, mapped, statuses)
             self.progress.advance(len(chunk))
         return self.summary
@@ -569,8 +575,8 @@ class Migration:
         comment = item.comments[index]
         legacy = item.mapped.legacy_id
         if comment is None:
-            return NewMessage(check_message(item.mapped.origin_note, what="the origin note"),
-                              None, private_label_id=self._private_label,
+            return NewMessage(item.mapped.origin_note, None,
+                              private_label_id=self._private_label,
                               message_id=item.message_id(index),
                               date=item.mapped.created_at)
         blobs: list[Mapping[str, str]] = []
@@ -581,9 +587,8 @@ class Migration:
             except (DeskError, OSError) as exc:
                 self.summary.problem(f"ticket {legacy}: attachment {attachment.name!r} "
                                      f"could not be uploaded: {exc}")
-        text = check_message(attributed_html(comment), what=f"message {comment.legacy_id}",
-                             attachments=blobs)
-        return NewMessage(text, comment.mail_status,
+        # No second cleaning: the mapping builds its HTML from escaped text only.
+        return NewMessage(attributed_html(comment), comment.mail_status,
                           private_label_id=self._private_label if comment.private else None,
                           message_id=comment.message_id, date=comment.date,
                           attachments=tuple(blobs))
@@ -665,6 +670,42 @@ def _again(find: Callable[[], T | None], create: Callable[[], T]) -> T:
 def _known(task: Mapping[str, Any]) -> _Known:
     agent = task.get("responsibleUserId")
     return _Known(str(task["id"]), task.get("progress"), None if agent is None else str(agent))
+
+
+def _ahead(items: Iterator[U]) -> Iterator[U]:
+    """``items``, produced one ahead in a thread: the next chunk is read from MariaDB and
+    mapped while Group-Office writes the current one."""
+    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        ready.put((True, item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put((False, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put((False, exc))
+
+    thread = threading.Thread(target=produce, name="legacy-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, value = ready.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _chunks(tickets: Iterator[LegacyTicket], size: int) -> Iterator[list[LegacyTicket]]:
