@@ -11,9 +11,9 @@ Why this shape:
 * **Chunks.** Tickets are read as a stream and written ``chunk`` at a time: one request
   checks what exists, two create the tasks with their first messages
   (:func:`~go_support.desk.ticket_creation.check_drafts` and ``write_tickets``, every check of
-  ``tickets.create_many``), one posts the other messages and one sets the final statuses.
+  ``tickets.create_many``), one per 500 other messages posts them and one sets the final statuses.
   The messages go in ``Comment/set`` calls of ``per_call`` comments (small enough for a
-  loaded server), chained so that they travel as one HTTP request.
+  loaded server), chained by twenty so that each twenty travel as one HTTP request.
 * **Statuses last.** Every comment the migration writes resets the task's progress
   (groupoffice-wire 09, 16), so the status and the agent are written after the messages.
 * **Completed quickly.** At the start one paged read lists the tickets an earlier run made;
@@ -76,6 +76,9 @@ U = TypeVar("U")
 TICKETS_PER_CHUNK = 500
 MESSAGES_PER_CALL = 25
 """Comments per ``Comment/set``: a real server under load deadlocks on ~30 and more."""
+CALLS_PER_REQUEST = 20
+"""Chained ``Comment/set`` calls per HTTP request: 500 comments, about ten seconds on a real
+server (it writes some 50 per second), well inside the client's timeout."""
 KNOWN_PAGE = 1000
 ATTEMPTS = 3
 MAX_LISTED = 1000  # problems and failures kept for the report (all are counted)
@@ -598,6 +601,7 @@ class Migration:
     def _post(self, items: Sequence[_Item], present: dict[str, set[str]]) -> None:
         batch = Batch()
         writes = Writes(batch, per_call=self.per_call, chained=True)
+        per_request = self.per_call * CALLS_PER_REQUEST
         posts: list[tuple[_Item, MessagePost]] = []
         for item in items:
             if item.task_id is None or item.failed:
@@ -605,6 +609,8 @@ class Migration:
             have = present.get(item.task_id, set())
             for index in range(len(item.comments)):
                 if item.message_id(index) not in have:
+                    if posts and len(posts) % per_request == 0:  # a new chain: a new request
+                        writes = Writes(batch, per_call=self.per_call, chained=True)
                     posts.append((item, writes.post(item.task_id, self._message(item, index))))
         if not posts:
             return
