@@ -15,7 +15,8 @@ CONNECTION = 4
 AUTHENTICATION = 5
 #: Group-Office refused an operation (permission, validation, unknown object)
 REFUSED = 6
-#: some of the work failed: the report names what was and was not done (``expire``)
+#: some of the work failed: the report names what was and was not done (``expire``,
+#: ``migrate``; a rerun retries the rest)
 PARTIAL = 7
 
 TABLE = """\
@@ -27,4 +28,4 @@ Exit codes:
   4  Group-Office unreachable, or not answering like Group-Office
   5  Group-Office refused the credentials
   6  Group-Office refused the operation
-  7  part of the work failed (expire: some tickets; the report names them)"""
+  7  part of the work failed (expire, migrate: the report names the tickets; run it again)"""

@@ -61,6 +61,9 @@ COMMANDS = {
     "mail": LazyCommand(
         "go_support.cli.mail:mail_group",
         "The mail service: mailboxes, outbound queue, quarantine, sending answers."),
+    "migrate": LazyCommand(
+        "go_support.cli.migrate:migrate_command",
+        "Migrate tickets from Group-Office's legacy Tickets module into the help desk."),
     "tickets": LazyCommand(
         "go_support.cli.tickets:tickets_group",
         "Tickets: list, show, open, answer, assign, change status, close."),
@@ -210,6 +213,10 @@ def exit_code_for(error: BaseException) -> int:
         return exitcodes.CONFIG
     if _is(error, "go_support.migrations.base", "MigrationError"):
         return exitcodes.REFUSED
+    if _is(error, "go_support.legacy.acting", "UnknownUser"):
+        return exitcodes.USAGE
+    if _is(error, "go_support.legacy.errors", "LegacyError"):
+        return exitcodes.CONFIG
     if _is(error, jmap, "AuthenticationError"):
         return exitcodes.AUTHENTICATION
     if _is(error, jmap, "TransportError", "ProtocolError"):

@@ -33,6 +33,7 @@ __all__ = [
     "add_names",
     "add_pending_messages",
     "add_tickets_by",
+    "add_tickets_with",
 ]
 
 
@@ -67,6 +68,23 @@ def add_tickets_by(batch: Batch, type_ids: Sequence[str], field_name: str,
         {"operator": "OR", "conditions": conditions or [{"tasklistId": []}]},
     ]}})
     get = batch.call("Task/get", {"#ids": query.ref("/ids"), "properties": TASK_PROPERTIES})
+    return TicketLookup(query, get, field_name)
+
+
+def add_tickets_with(batch: Batch, type_ids: Sequence[str], field_name: str, *,
+                     position: int = 0, limit: int = PER_CALL,
+                     properties: Sequence[str] = ("id", "customFields", "progress",
+                                                  "responsibleUserId")) -> TicketLookup:
+    """One page (by id) of the tickets of ``type_ids`` whose custom field ``field_name`` is
+    not empty: a bulk job (the migration) learns what an earlier run wrote in a few requests
+    instead of one query per value (a LIKE of ``_%`` matches any non-empty text,
+    groupoffice-wire 07)."""
+    query = batch.call("Task/query", {
+        "filter": {"operator": "AND", "conditions": [
+            {"tasklistId": list(type_ids) or ["0"]}, {field_name: "_%"}]},
+        "sort": [{"property": "id", "isAscending": True}],
+        "position": position, "limit": limit})
+    get = batch.call("Task/get", {"#ids": query.ref("/ids"), "properties": list(properties)})
     return TicketLookup(query, get, field_name)
 
 

@@ -309,22 +309,31 @@ class Writes:
     """Ticket creations, messages and state changes that share ``/set`` calls in ``batch``.
 
     Operations of the same kind go into the same call while it holds fewer than ``per_call``
-    objects. A first message goes into a ``Comment/set`` that follows its task's ``Task/set``;
+    objects. ``chained``: each new call refers to the one before it, so that many small calls
+    (a real server may deadlock on a big ``Comment/set``) travel in one HTTP request
+    (Group-Office advertises ``maxCallInRequest`` but does not enforce it, groupoffice-wire
+    03), and a failed call stops the calls after it instead of writing around a gap.
+    A first message goes into a ``Comment/set`` that follows its task's ``Task/set``;
     state changes of many tickets share one agent call and one progress call."""
 
     batch: Batch
     per_call: int = PER_CALL
+    chained: bool = False
     _open: dict[str, _Shared] = field(default_factory=dict)
+    _last: Call | None = None
 
     def _slot(self, kind: str, entity: str, section: str, guard: dict[str, str] | None = None,
               fresh: bool = False) -> _Shared:
         shared = self._open.get(kind)
         if fresh or shared is None or shared.count >= self.per_call:
             args: dict[str, Any] = {section: {}}
+            if guard is None and self.chained and self._last is not None:
+                guard = self._last.ref("/newState")
             if guard is not None:
                 args["#afterMessage"] = guard
             shared = _Shared(self.batch.call(f"{entity}/set", args), section)
             self._open[kind] = shared
+            self._last = shared.call
         shared.count += 1
         return shared
 

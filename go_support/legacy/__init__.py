@@ -6,6 +6,8 @@ a Group-Office instance. The pieces, in the order a migration uses them:
 * :mod:`~go_support.legacy.config`: Group-Office's ``config.php`` read without PHP, ``-c``;
 * :mod:`~go_support.legacy.reader`: the legacy tables streamed from MariaDB/MySQL;
 * :mod:`~go_support.legacy.mapping`: legacy records as the values the desk writes;
+* :mod:`~go_support.legacy.writer`: the migration itself, idempotent and resumable;
+* :mod:`~go_support.legacy.acting`: ``--userId``, a short-lived API key of that user;
 * :mod:`~go_support.legacy.synthetic`: legacy data generated for tests and benchmarks.
 """
 
@@ -31,6 +33,7 @@ from go_support.legacy.mapping import (
     select_types,
 )
 from go_support.legacy.reader import LegacyDatabase, LegacyMessage, LegacyTicket, MessageKind
+from go_support.legacy.writer import Migration, Summary
 
 __all__ = [
     "DatabaseSettings",
@@ -46,6 +49,8 @@ __all__ = [
     "MappedTicket",
     "MappedType",
     "MessageKind",
+    "Migration",
+    "Summary",
     "config_path",
     "config_path_from_argv",
     "load_config",
