@@ -1,0 +1,308 @@
+"""Mail into the desk, exactly once: the pipeline in-process, and the daemon as a process that
+is killed (SIGKILL) at each step and at random, run twice at once, and run while Group-Office
+is down. Real services: the emulator over HTTP, Dovecot, Maildir."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import imapclient
+import pytest
+
+from go_support.desk import SupportDesk
+from go_support.emulator import Emulator
+from go_support.jmap import Batch, GroupOfficeClient
+from go_support.mail.config import MailboxSettings, MailSettings
+from go_support.mail.pipeline import STOP_AFTER_VARIABLE, Intake, mail_key
+from go_support.mail.sources import MaildirSource
+from tests._support import RecordingTransport, free_port
+from tests.desk.conftest import install_layout
+from tests.mail.services import Account, Dovecot
+
+ROOT = Path(__file__).resolve().parents[2]
+GO_SUPPORT = str(Path(sys.executable).with_name("go-support"))
+MARK = re.compile(r'data-go-support-mail="(k[0-9a-f]{20})"')
+
+
+def a_mail(n: int, subject: str = "", *, reply_to: str | None = None,
+           message_id: str | None = None, body: str = "") -> bytes:
+    mail = EmailMessage()
+    mail["From"] = f"Requester {n} <req{n}@example.com>"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = subject or f"Request {n}"
+    mail["Message-ID"] = message_id or f"<mail-{n}@example.com>"
+    if reply_to:
+        mail["In-Reply-To"] = reply_to
+    mail.set_content(body or f"Please help with number {n}.")
+    return mail.as_bytes()
+
+
+class Server:
+    """An emulator on a fixed port and data file, which can be stopped and started again."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = str(root / "go.sqlite")
+        self.port = free_port()
+        self.emu: Emulator | None = None
+        self.start()
+        with self.client() as client:
+            install_layout(client)
+            SupportDesk(client).types.create("IT")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.emu = Emulator(self.path)
+        self.key = self.emu.admin_api_key
+        self.emu.start(port=self.port)
+
+    def stop(self) -> None:
+        assert self.emu is not None
+        self.emu.stop()
+
+    def client(self, transport: object = None) -> GroupOfficeClient:
+        return GroupOfficeClient(self.url, api_key=self.key, transport=transport)
+
+    def keys(self) -> Counter[str]:
+        """How often each mail key is on a comment, all tickets of all types."""
+        with self.client() as client:
+            batch = Batch()
+            query = batch.call("Comment/query", {"filter": {"entity": "Task"}})
+            get = batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                             "properties": ["id", "text"]})
+            found: Counter[str] = Counter()
+            for comment in client.execute(batch).get(get)["list"]:
+                found.update(MARK.findall(comment["text"]))
+            return found
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path)
+    yield running
+    running.stop()
+
+
+def settings_file(root: Path, server: Server, box: str) -> Path:
+    path = root / "go-support.toml"
+    path.write_text(f"""
+[groupoffice]
+url = "{server.url}"
+
+[desk]
+default_type = "IT"
+
+[mail]
+addresses = ["support@example.com"]
+quarantine_dir = "{root / 'quarantine'}"
+
+{box}
+""")
+    return path
+
+
+def maildir_box(path: Path) -> str:
+    return f"""[mail.mailboxes.box]
+kind = "maildir"
+path = "{path}"
+type = "IT"
+poll_seconds = 0.2
+"""
+
+
+def imap_box(dovecot: Dovecot, account: Account) -> str:
+    return f"""[mail.mailboxes.box]
+host = "127.0.0.1"
+port = {dovecot.port}
+security = "starttls"
+ca_bundle = "{dovecot.ca_file}"
+user = "{account.user}"
+password_env = "BOX_PASSWORD"
+type = "IT"
+poll_seconds = 0.5
+"""
+
+
+def daemon(config: Path, server: Server, *args: str, stop_after: int | None = None,
+           password: str = "") -> subprocess.Popen[bytes]:
+    env = {**os.environ, "GO_SUPPORT_CONFIG": str(config), "GO_SUPPORT_API_KEY": server.key,
+           "BOX_PASSWORD": password, "PYTHONPATH": str(ROOT)}
+    env.pop(STOP_AFTER_VARIABLE, None)
+    if stop_after is not None:
+        env[STOP_AFTER_VARIABLE] = str(stop_after)
+    return subprocess.Popen([GO_SUPPORT, "daemon", *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def assert_exactly_once(server: Server, raws: list[bytes]) -> None:
+    found = server.keys()
+    wanted = {mail_key(r) for r in raws}
+    assert set(found) == wanted, f"missing {len(wanted - set(found))}"
+    doubled = {k: n for k, n in found.items() if n > 1}
+    assert not doubled, f"imported more than once: {doubled}"
+
+
+# --- in-process ----------------------------------------------------------------------------
+
+
+def test_new_follow_up_duplicate_and_quarantine(server: Server, tmp_path: Path) -> None:
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    mail = MailSettings(addresses=["support@example.com"], mailboxes={
+        "box": MailboxSettings(kind="maildir", path=str(box), type="IT")})
+    recorder = RecordingTransport()
+    with server.client(recorder) as client:
+        desk = SupportDesk(client)
+        intake = Intake(desk, mail, default_type="IT")
+        raws = [a_mail(n) for n in range(100)]
+        for n, raw in enumerate(raws):
+            (box / "new" / f"{n}.eml").write_bytes(raw)
+        desk.layout  # noqa: B018 - the layout is read once per daemon, not per batch
+        before = len(recorder.sent)
+        outcomes = intake.handle(source, source.fetch())
+        assert [o.action for o in outcomes] == ["new-ticket"] * 100
+        assert (len(recorder.sent) - before) / 100 <= 0.2
+
+        # a follow-up, the same mail again, a different mail with the same Message-ID,
+        # a bounce for a mail we never sent
+        twin = a_mail(7, "Other words", message_id="<mail-7@example.com>")
+        (box / "new" / "a.eml").write_bytes(a_mail(200, "Re: Request 3",
+                                                   reply_to="<mail-3@example.com>"))
+        (box / "new" / "b.eml").write_bytes(raws[5])
+        (box / "new" / "c.eml").write_bytes(twin)
+        bounce = EmailMessage()
+        bounce["From"] = "MAILER-DAEMON@example.com"
+        bounce["To"] = "support@example.com"
+        bounce["Subject"] = "Undelivered Mail Returned to Sender"
+        bounce["Auto-Submitted"] = "auto-replied"
+        bounce.set_content("could not deliver")
+        (box / "new" / "d.eml").write_bytes(bounce.as_bytes())
+        time.sleep(0.01)
+        got = {o.mail.key.split("/")[1]: o for o in intake.handle(source, source.fetch())}
+    assert got["a.eml"].action == "follow-up"
+    assert got["b.eml"].action == "duplicate"
+    assert got["c.eml"].action == "new-ticket"
+    assert got["d.eml"].action == "quarantine"
+    assert got["a.eml"].ticket_id == outcomes[3].ticket_id
+    assert got["b.eml"].ticket_id == outcomes[5].ticket_id
+    assert not os.listdir(box / "new") and not os.listdir(box / "cur")
+    assert_exactly_once(server, [*raws, twin, a_mail(200, "Re: Request 3",
+                                                     reply_to="<mail-3@example.com>")])
+
+
+# --- the daemon as a process ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])
+def test_killed_after_each_step(server: Server, tmp_path: Path, step: int) -> None:
+    box = tmp_path / "Maildir"
+    MaildirSource("box", box)
+    config = settings_file(tmp_path, server, maildir_box(box))
+    raws = [a_mail(n) for n in range(20)] + [
+        a_mail(100 + n, reply_to=f"<old-{n}@example.com>") for n in range(5)]
+    for n, raw in enumerate(raws):
+        (box / "new" / f"{n:03}.eml").write_bytes(raw)
+    killed = daemon(config, server, "--once", stop_after=step)
+    assert killed.wait(120) == -signal.SIGKILL, killed.stderr.read().decode()[-2000:]
+    done = daemon(config, server, "--once")
+    assert done.wait(120) == 0, done.stderr.read().decode()[-2000:]
+    assert not os.listdir(box / "new") and not os.listdir(box / "cur")
+    assert_exactly_once(server, raws)
+
+
+def append(dovecot: Dovecot, account: Account, raws: list[bytes], pause: float) -> None:
+    with imapclient.IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
+        client.login(account.user, account.password)
+        for raw in raws:
+            client.append("INBOX", raw)
+            if pause:
+                time.sleep(pause)
+
+
+def test_killed_at_random_while_mail_arrives(server: Server, tmp_path: Path,
+                                             dovecot_server: Dovecot,
+                                             imap_account: Account) -> None:
+    kills = int(os.environ.get("GO_SUPPORT_TEST_KILLS", "200"))
+    config = settings_file(tmp_path, server, imap_box(dovecot_server, imap_account))
+    raws = [a_mail(n) for n in range(500)]
+    feeder = threading.Thread(target=append, args=(dovecot_server, imap_account, raws, 0.05))
+    feeder.start()
+    rng = random.Random(11)
+    for _ in range(kills):
+        process = daemon(config, server, password=imap_account.password)
+        time.sleep(rng.uniform(0.2, 2.0))
+        process.kill()
+        process.wait()
+    feeder.join()
+    last = daemon(config, server, "--once", password=imap_account.password)
+    assert last.wait(300) == 0, last.stderr.read().decode()[-2000:]
+    assert_exactly_once(server, raws)
+
+
+def test_two_daemons_on_one_mailbox(server: Server, tmp_path: Path, dovecot_server: Dovecot,
+                                    imap_account: Account) -> None:
+    config = settings_file(tmp_path, server, imap_box(dovecot_server, imap_account))
+    raws = [a_mail(n) for n in range(150)]
+    feeder = threading.Thread(target=append, args=(dovecot_server, imap_account, raws, 0.01))
+    feeder.start()
+    first = daemon(config, server, password=imap_account.password)
+    second = daemon(config, server, password=imap_account.password)
+    feeder.join()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(server.keys()) < len(raws):
+        time.sleep(1)
+    for process in (first, second):
+        process.send_signal(signal.SIGTERM)
+    assert first.wait(60) == 0 and second.wait(60) == 0
+    assert_exactly_once(server, raws)
+
+
+def test_group_office_down(server: Server, tmp_path: Path) -> None:
+    box = tmp_path / "Maildir"
+    MaildirSource("box", box)
+    config = settings_file(tmp_path, server, maildir_box(box))
+    raws = [a_mail(n) for n in range(10)]
+    for n, raw in enumerate(raws):
+        (box / "new" / f"{n}.eml").write_bytes(raw)
+    server.stop()
+    down = daemon(config, server, "--once")
+    assert down.wait(120) == 0
+    log = down.stderr.read().decode()
+    assert "Group-Office failed" in log and "stay in the inbox" in log
+    assert len(os.listdir(box / "new")) == 10
+    server.start()
+    up = daemon(config, server, "--once")
+    assert up.wait(120) == 0
+    assert not os.listdir(box / "new")
+    assert_exactly_once(server, raws)
+
+
+def test_ingest_exit_codes(server: Server, tmp_path: Path) -> None:
+    config = settings_file(tmp_path, server, maildir_box(tmp_path / "unused"))
+    env = {**os.environ, "GO_SUPPORT_CONFIG": str(config), "GO_SUPPORT_API_KEY": server.key,
+           "PYTHONPATH": str(ROOT)}
+    command = [GO_SUPPORT, "ingest", "--mailbox", "box"]
+    raw = a_mail(1)
+    assert subprocess.run(command, input=raw, env=env, capture_output=True).returncode == 0
+    assert subprocess.run(command, input=raw, env=env, capture_output=True).returncode == 0
+    assert subprocess.run(command, input=b"", env=env, capture_output=True).returncode == 0
+    server.stop()
+    try:
+        failed = subprocess.run(command, input=a_mail(2), env=env, capture_output=True)
+        assert failed.returncode == 75, failed.stderr.decode()
+    finally:
+        server.start()
+    assert_exactly_once(server, [raw])
