@@ -199,8 +199,75 @@ def test_new_follow_up_duplicate_and_quarantine(server: Server, tmp_path: Path) 
     assert got["a.eml"].ticket_id == outcomes[3].ticket_id
     assert got["b.eml"].ticket_id == outcomes[5].ticket_id
     assert not os.listdir(box / "new") and not os.listdir(box / "cur")
-    assert_exactly_once(server, [*raws, twin, a_mail(200, "Re: Request 3",
-                                                     reply_to="<mail-3@example.com>")])
+    follow_up = a_mail(200, "Re: Request 3", reply_to="<mail-3@example.com>")
+    assert_exactly_once(server, [*raws, twin, follow_up])
+
+    # a ticket whose first message is missing (a crash or a deadlock between the task and
+    # its comment): the mail, delivered again, puts it back on the same ticket
+    ticket = outcomes[9].ticket_id
+    with server.client() as client:
+        batch = Batch()
+        query = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                        "entityId": ticket}})
+        batch.call("Comment/set", {"#destroy": query.ref("/ids")})
+        client.execute(batch)
+        (box / "new" / "e.eml").write_bytes(raws[9])
+        again = intake.handle(source, source.fetch())
+    assert [(o.action, o.ticket_id) for o in again] == [("new-ticket", ticket)]
+    assert_exactly_once(server, [*raws, twin, follow_up])
+
+
+def test_injected_deadlocks(tmp_path: Path) -> None:
+    """Group-Office failing a third of the writes: every mail ends in exactly once."""
+    emu = Emulator(fail_writes=0.3, fail_seed=3)
+    running = emu.start()
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    mail = MailSettings(mailboxes={"box": MailboxSettings(kind="maildir", path=str(box),
+                                                          type="IT")})
+    raws = [a_mail(n) for n in range(60)] + [
+        a_mail(100 + n, reply_to=f"<mail-{n}@example.com>") for n in range(30)]
+    try:
+        with GroupOfficeClient(running.base_url, api_key=running.admin_api_key) as client:
+            for _ in range(20):
+                try:
+                    install_layout(client)
+                    SupportDesk(client).types.create("IT")
+                    break
+                except Exception:
+                    continue
+            intake = Intake(SupportDesk(client), mail, default_type="IT")
+            for n, raw in enumerate(raws):
+                (box / "new" / f"{n:03}.eml").write_bytes(raw)
+                os.utime(box / "new" / f"{n:03}.eml", (n, n))
+            failures = 0
+            for _ in range(60):
+                mails = source.fetch(40)
+                if not mails:
+                    break
+                try:
+                    outcomes = intake.handle(source, mails)
+                except Exception:
+                    failures += 1
+                    continue
+                failures += sum(o.action == "failed" for o in outcomes)
+            assert failures > 0  # the faults were there
+            assert not source.fetch()
+            batch = Batch()
+            query = batch.call("Comment/query", {"filter": {"entity": "Task"}})
+            get = batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                             "properties": ["text"]})
+            for _ in range(20):
+                try:
+                    found = Counter(k for c in client.execute(batch).get(get)["list"]
+                                    for k in MARK.findall(c["text"]))
+                    break
+                except Exception:
+                    continue
+    finally:
+        emu.stop()
+    assert set(found) == {mail_key(r) for r in raws}
+    assert max(found.values()) == 1
 
 
 # --- the daemon as a process ---------------------------------------------------------------
@@ -211,10 +278,18 @@ def test_killed_after_each_step(server: Server, tmp_path: Path, step: int) -> No
     box = tmp_path / "Maildir"
     MaildirSource("box", box)
     config = settings_file(tmp_path, server, maildir_box(box))
-    raws = [a_mail(n) for n in range(20)] + [
-        a_mail(100 + n, reply_to=f"<old-{n}@example.com>") for n in range(5)]
-    for n, raw in enumerate(raws):
-        (box / "new" / f"{n:03}.eml").write_bytes(raw)
+    first = [a_mail(n) for n in range(10)]
+    for n, raw in enumerate(first):
+        (box / "new" / f"a{n:03}.eml").write_bytes(raw)
+    assert daemon(config, server, "--once").wait(120) == 0
+    # new tickets, follow-ups (one to a ticket that is closed meanwhile), a reply to nothing
+    with server.client() as client:
+        SupportDesk(client).tickets.close(1)
+    raws = first + [a_mail(100 + n) for n in range(10)] + [
+        a_mail(200 + n, f"Re: Request {n}", reply_to=f"<mail-{n}@example.com>")
+        for n in range(10)] + [a_mail(300, reply_to="<never@example.com>")]
+    for n, raw in enumerate(raws[10:]):
+        (box / "new" / f"b{n:03}.eml").write_bytes(raw)
     killed = daemon(config, server, "--once", stop_after=step)
     assert killed.wait(120) == -signal.SIGKILL, killed.stderr.read().decode()[-2000:]
     done = daemon(config, server, "--once")
