@@ -180,7 +180,7 @@ class Intake:
                                       if m in read.by_message_id},
                 people=lambda ticket: read.people.get(ticket),
                 own_addresses=self.settings.addresses, max_bytes=self.settings.max_bytes,
-                now=now)
+                now=now, parsed=parsed.get(mail.key))
             item = _Item(mail, decision, mail_key(mail.raw) if mail.raw is not None else "")
             items.append(item)
             if decision.mail is not None and decision.action == "new-ticket" and \
