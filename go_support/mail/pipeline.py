@@ -246,7 +246,7 @@ class Intake:
                 {"email": like_exact(a)} for a in people[start:start + _CHUNK]]}})
             users.append(batch.call("User/get", {"#ids": query.ref("/ids"),
                                                  "properties": ["id", "email"]}))
-        core = batch.call("Module/get", {"ids": [], "properties": [
+        core = batch.call("Module/get", {"ids": ["1"], "properties": [
             "id", "name", "package", "settings"]}) if people else None
         responses = self.desk.client.execute(batch)
 

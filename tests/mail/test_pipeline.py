@@ -381,3 +381,66 @@ def test_ingest_exit_codes(server: Server, tmp_path: Path) -> None:
     finally:
         server.start()
     assert_exactly_once(server, [raw])
+
+
+def test_requesters_matched_or_registered(server: Server, tmp_path: Path) -> None:
+    """A sender who is a user becomes the requester; an unknown one becomes a user only while
+    Group-Office allows registration, else the ticket keeps the address."""
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    mail = MailSettings(mailboxes={"box": MailboxSettings(kind="maildir", path=str(box),
+                                                          type="IT")})
+    with server.client() as client:
+        known = client.users.create({"username": "req1", "displayName": "Requester 1",
+                                     "email": "req1@example.com"})
+        desk = SupportDesk(client)
+        intake = Intake(desk, mail, default_type="IT")
+        (box / "new" / "1.eml").write_bytes(a_mail(1))
+        (box / "new" / "2.eml").write_bytes(a_mail(2))
+        first = {o.mail.key[-5:]: o for o in intake.handle(source, source.fetch())}
+        batch = Batch()
+        batch.call("Module/set", {"update": {"1": {"settings": {"allowRegistration": True}}}})
+        client.execute(batch)
+        (box / "new" / "3.eml").write_bytes(a_mail(3))
+        third = intake.handle(source, source.fetch())
+        tickets = {t: desk.tickets.get(t, with_messages=False) for t in (
+            first["1.eml"].ticket_id, first["2.eml"].ticket_id, third[0].ticket_id)}
+    one, two, three = tickets.values()
+    assert one.requester is not None and one.requester.id == str(known)
+    assert two.requester is not None and two.requester.id is None
+    assert two.requester.email == "req2@example.com"
+    assert three.requester is not None and three.requester.id is not None
+    assert three.requester.email == "req3@example.com"
+
+
+def test_bounce_marks_our_message(server: Server, tmp_path: Path) -> None:
+    """A delivery report for our signed Message-ID marks that comment senderror and keeps
+    the reason on the ticket as a private note; it opens no ticket."""
+    from go_support.mail.thread_ids import MessageIds
+
+    ids = MessageIds("a-test-secret-of-enough-length", "example.com")
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    mail = MailSettings(addresses=["support@example.com"], mailboxes={
+        "box": MailboxSettings(kind="maildir", path=str(box), type="IT")})
+    with server.client() as client:
+        desk = SupportDesk(client)
+        ticket = desk.tickets.create("IT", "Printer", "<p>jammed</p>", "ann@example.com")
+        answer = desk.messages.reply(ticket, "<p>on my way</p>")
+        intake = Intake(desk, mail, default_type="IT", ids=ids)
+        report = (
+            "From: MAILER-DAEMON@example.com\r\nTo: support@example.com\r\n"
+            "Subject: Undelivered\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+            "report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain"
+            "\r\n\r\nfailed\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+            "Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; ann@example.com"
+            "\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 unknown\r\n\r\n"
+            "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            f"Message-ID: {ids.new(ticket.id, answer.id)}\r\n\r\n--B--\r\n").encode()
+        (box / "new" / "dsn.eml").write_bytes(report)
+        (outcome,) = intake.handle(source, source.fetch())
+        messages = desk.messages.list(ticket)
+    assert (outcome.action, outcome.ticket_id) == ("bounce", ticket.id)
+    bounced = next(m for m in messages if m.id == answer.id)
+    assert bounced.mail_status == "senderror"
+    assert any(m.private and "550 unknown" in m.html for m in messages)
