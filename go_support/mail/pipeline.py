@@ -9,7 +9,8 @@ bounce notes and reopenings in shared ``/set`` calls. A mail leaves its inbox
 Exactly once rests on a key per mail that Group-Office itself keeps, never on a local journal
 (a second daemon on another host, or a restore, must see the same truth):
 
-* the **mail key** is ``k`` and 20 hex digits of the SHA-256 of the mail's bytes: two
+* the **mail key** is ``k`` and 20 hex digits of the SHA-256 of the mail's bytes (line
+  endings made the same): two
   different mails that share a Message-ID have different keys (both are kept), the same mail
   delivered twice has one;
 * every comment the intake writes carries the key in an empty
@@ -78,8 +79,10 @@ _CLOSED = {Status.COMPLETED.value, Status.FAILED.value, Status.CANCELLED.value}
 
 
 def mail_key(raw: bytes) -> str:
-    """The key of a mail's bytes (``k`` and 20 hex digits of their SHA-256)."""
-    return "k" + hashlib.sha256(raw).hexdigest()[:20]
+    """The key of a mail's bytes (``k`` and 20 hex digits of their SHA-256), line endings
+    made the same first: IMAP hands out CRLF, a Maildir or an MTA's pipe often LF, and the
+    same mail must have the same key whichever way it came."""
+    return "k" + hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()[:20]
 
 
 def marker(key: str) -> str:
@@ -119,6 +122,8 @@ class _Item:
     ticket_id: str | None = None
     done_reason: str = ""
     outcome: str = ""
+    prefix: str = ""
+    """HTML put before the mail's text (a new ticket that names the closed one)."""
 
 
 @dataclass
@@ -324,7 +329,7 @@ class Intake:
         through their blobs), and its key."""
         mail = item.decision.mail
         assert mail is not None
-        text = note if note is not None else mail.html
+        text = note if note is not None else item.prefix + (mail.html or "")
         files = []
         for attachment in mail.attachments:
             blob = self.desk.client.upload_blob(attachment.data, attachment.filename,
@@ -462,6 +467,8 @@ class Intake:
                     "new-ticket", f"follows up ticket {ticket}, closed more than "
                     f"{self.settings.reopen_days} days ago: a new ticket", decision.mail,
                     type_name=self._type_name(task), acknowledge=False)
+                item.prefix = (f"<p>A follow-up to ticket #{ticket}, which was closed more "
+                               f"than {self.settings.reopen_days} days ago.</p>")
                 self._create([item], read)
                 continue
             try:
@@ -475,8 +482,10 @@ class Intake:
         guard = posts[0][1].guard()
         changed: set[str] = set()
         for item, _, ticket in posts:
-            if item.decision.action == "bounce" or ticket in changed:
-                continue
+            verdict = item.decision.verdict
+            if item.decision.action == "bounce" or ticket in changed or (
+                    verdict is not None and verdict.kind == "auto-reply"):
+                continue  # a bounce or an out-of-office reply is stored, and asks for nothing
             task = self._targets[ticket]
             changed.add(ticket)
             reopen = task.get("progress") in _CLOSED

@@ -24,7 +24,8 @@ from go_support.desk import SupportDesk
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
 from go_support.mail.config import MailboxSettings, MailSettings
-from go_support.mail.pipeline import STOP_AFTER_VARIABLE, Intake, mail_key
+from go_support.mail.pipeline import STOP_AFTER_VARIABLE, Intake, Outcome, mail_key
+from go_support.mail.quarantine import QuarantineStore
 from go_support.mail.sources import MaildirSource
 from tests._support import RecordingTransport, free_port
 from tests.desk.conftest import install_layout
@@ -313,7 +314,9 @@ def test_killed_at_random_while_mail_arrives(server: Server, tmp_path: Path,
     kills = int(os.environ.get("GO_SUPPORT_TEST_KILLS", "200"))
     config = settings_file(tmp_path, server, imap_box(dovecot_server, imap_account))
     raws = [a_mail(n) for n in range(500)]
-    feeder = threading.Thread(target=append, args=(dovecot_server, imap_account, raws, 0.05))
+    # the mails arrive over the whole time of the kills (about 1.1 s each)
+    feeder = threading.Thread(target=append, args=(dovecot_server, imap_account, raws,
+                                                   kills * 1.1 / len(raws)))
     feeder.start()
     rng = random.Random(11)
     for _ in range(kills):
@@ -444,3 +447,69 @@ def test_bounce_marks_our_message(server: Server, tmp_path: Path) -> None:
     bounced = next(m for m in messages if m.id == answer.id)
     assert bounced.mail_status == "senderror"
     assert any(m.private and "550 unknown" in m.html for m in messages)
+
+
+def test_every_fixture_mail_has_an_outcome(server: Server, tmp_path: Path) -> None:
+    """The real-world fixture mails, and bad input, through the whole pipeline: each ends
+    as a ticket, a follow-up, a bounce or quarantined with a reason; none stays behind."""
+    from tests.mail.fixtures import all_mails, read
+
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box, max_bytes=2_000_000)
+    mail = MailSettings(addresses=["support@example.com"], max_size_mb=1.9, mailboxes={
+        "box": MailboxSettings(kind="maildir", path=str(box), type="IT")})
+    names = all_mails()
+    bad = {"empty": b"", "garbage": os.urandom(3000), "truncated": a_mail(1)[:60],
+           "huge": a_mail(2, body="x" * 2_100_000),
+           "charset": a_mail(3).replace(b'charset="utf-8"', b'charset="no-such-set"'),
+           "own": a_mail(4).replace(b"req4@example.com", b"support@example.com")}
+    for n, name in enumerate(names):
+        (box / "new" / f"f{n:04}.eml").write_bytes(read(name))
+    for name, raw in bad.items():
+        (box / "new" / f"{name}.eml").write_bytes(raw)
+    seen: dict[str, Outcome] = {}
+    with server.client() as client:
+        intake = Intake(SupportDesk(client), mail, default_type="IT",
+                        quarantine=QuarantineStore(tmp_path / "q"))
+        for _ in range(5):
+            for outcome in intake.handle(source, source.fetch()):
+                seen[outcome.mail.key.split("/")[-1]] = outcome
+    assert not source.fetch()
+    assert len(seen) == len(names) + len(bad)
+    actions = Counter(o.action for o in seen.values())
+    assert set(actions) <= {"new-ticket", "follow-up", "bounce", "quarantine", "duplicate"}
+    assert actions["new-ticket"] > len(names) // 2
+    for name in ("empty", "garbage", "huge", "own"):
+        assert seen[f"{name}.eml"].action == "quarantine", seen[f"{name}.eml"]
+        assert seen[f"{name}.eml"].reason
+    assert seen["charset.eml"].action == "new-ticket"
+
+
+@pytest.mark.parametrize("reopen_days", [14, 0])
+def test_follow_up_to_a_closed_ticket(server: Server, tmp_path: Path, reopen_days: int) -> None:
+    """Within ``reopen_days`` of closing, a reply reopens the ticket; later, it opens a new
+    ticket that names the old one."""
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    mail = MailSettings(reopen_days=reopen_days, mailboxes={
+        "box": MailboxSettings(kind="maildir", path=str(box), type="IT")})
+    with server.client() as client:
+        desk = SupportDesk(client)
+        intake = Intake(desk, mail, default_type="IT")
+        (box / "new" / "1.eml").write_bytes(a_mail(1))
+        (opened,) = intake.handle(source, source.fetch())
+        assert opened.ticket_id is not None
+        desk.tickets.close(opened.ticket_id)
+        time.sleep(1.1)
+        (box / "new" / "2.eml").write_bytes(a_mail(2, reply_to="<mail-1@example.com>"))
+        (reply,) = intake.handle(source, source.fetch())
+        old = desk.tickets.get(opened.ticket_id)
+        if reopen_days:
+            assert (reply.action, reply.ticket_id) == ("follow-up", opened.ticket_id)
+            assert old.status.value == "needs-action"
+            assert "reopened" in reply.reason
+        else:
+            assert reply.action == "new-ticket" and reply.ticket_id != opened.ticket_id
+            assert old.status.value == "completed"
+            new = desk.tickets.get(str(reply.ticket_id))
+            assert f"ticket #{opened.ticket_id}" in (new.messages or ())[0].html
