@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from email.message import EmailMessage
@@ -84,13 +86,14 @@ def main() -> None:
     emu = None
     if args.url:
         url, key = args.url, Path(args.key_file).read_text().strip()
-    else:
-        from go_support.emulator import Emulator
+    else:  # its own process, as a Group-Office is: the figures are the daemon's own
         from tests.desk.conftest import install_layout
 
-        emu = Emulator()
-        server = emu.start()
-        url, key = server.base_url, server.admin_api_key
+        emu = subprocess.Popen([str(Path(sys.executable).with_name("go-support")), "emulator",
+                                "--port", "0"], stdout=subprocess.PIPE, text=True)
+        assert emu.stdout is not None
+        url = emu.stdout.readline().split()[-1]
+        key = emu.stdout.readline().split()[-1]
         with GroupOfficeClient(url, api_key=key) as client:
             install_layout(client)
     type_name = f"Intake bench {run}"
@@ -150,7 +153,8 @@ def main() -> None:
         print(f"IDLE: APPEND to ticket readable p50 {statistics.median(delays) * 1000:.0f} ms, "
               f"p95 {p95 * 1000:.0f} ms ({len(delays)} mails)")
     if emu is not None:
-        emu.stop()
+        emu.terminate()
+        emu.wait()
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from go_support.jmap.errors import JMAPError
 from go_support.jmap.results import GetResult, SetResult
 from go_support.mail.config import MailSettings
 from go_support.mail.intake import Decision, decide
-from go_support.mail.parse import ParsedMail, parse_mail
+from go_support.mail.parse import ParsedMail, Quarantine, parse_mail
 from go_support.mail.quarantine import QuarantineStore
 from go_support.mail.routing import Router
 from go_support.mail.sources import IncomingMail, MailSource
@@ -150,6 +150,8 @@ class Intake:
         self.store = quarantine
         self.now = now
         self._stop_after = int(os.environ.get(STOP_AFTER_VARIABLE) or 0)
+        self._deferred: dict[tuple[str, str], ParsedMail | Quarantine] = {}
+        """Mails deferred to the next batch, parsed already (a backlog defers many)."""
 
     def _step(self, number: int) -> None:
         if self._stop_after == number:
@@ -164,8 +166,12 @@ class Intake:
         if not mails:
             return []
         now = self.now()
-        parsed = {m.key: parse_mail(m.raw, max_bytes=self.settings.max_bytes, now=now)
-                  for m in mails if m.raw is not None}
+        parsed: dict[str, ParsedMail | Quarantine] = {}
+        for m in mails:
+            if m.raw is not None:
+                earlier = self._deferred.pop((m.source, m.key), None)
+                parsed[m.key] = earlier if earlier is not None else parse_mail(
+                    m.raw, max_bytes=self.settings.max_bytes, now=now)
         candidates: list[str] = []
         tags: list[str] = []
         senders: list[str] = []
@@ -198,6 +204,8 @@ class Intake:
                     own_ids.get(r, item.mail.key) != item.mail.key
                     for r in (*refs.in_reply_to, *refs.references)):
                 item.outcome, item.done_reason = "deferred", "replies to a mail of this batch"
+                if len(self._deferred) < 10_000:
+                    self._deferred[(item.mail.source, item.mail.key)] = refs
         seen: set[str] = set()
         for item in items:
             if item.key and not item.outcome and item.decision.action != "quarantine":
