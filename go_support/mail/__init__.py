@@ -1,6 +1,6 @@
 """Mail into tickets: parsing, loop protection, threading, routing and mail sources.
 
-Each module has one job and none of them writes to Group-Office:
+Each module has one job; only the pipeline and the runner write to Group-Office:
 
 * :mod:`~go_support.mail.parse`: a mail's bytes into a :class:`ParsedMail`, or a
   :class:`Quarantine` with the reason (never an exception for bad input);
@@ -15,5 +15,8 @@ Each module has one job and none of them writes to Group-Office:
 * :mod:`~go_support.mail.quarantine`: the local folder of quarantined mails;
 * :mod:`~go_support.mail.outbound`: our answers and acknowledgements, and SMTP;
 * :mod:`~go_support.mail.intake`: one mail's fate (new ticket, follow-up, bounce, quarantine),
-  decided from all of the above, for the writer that carries it out.
+  decided from all of the above, for the writer that carries it out;
+* :mod:`~go_support.mail.pipeline`: the writer: a batch of mails into the desk in a few
+  requests, exactly once (a key per mail that Group-Office keeps);
+* :mod:`~go_support.mail.runner`: the daemon's loop over every mailbox, and outbound.
 """
