@@ -20,7 +20,13 @@ __all__ = ["daemon_command"]
 @click.pass_obj
 def daemon_command(conn: Any, once: bool, poll: float) -> None:
     """Run the mail daemon: every mailbox of [mail.mailboxes] into tickets (IMAP IDLE, polling,
-    Maildir), then agents' answers out; SIGTERM finishes the batch at hand and exits 0."""
+    Maildir), then agents' answers out; SIGTERM finishes the batch at hand and exits 0.
+
+    \b
+    Examples:
+      go-support daemon            # until SIGTERM (a systemd service)
+      go-support daemon --once     # one cycle, for cron
+    """
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s go-support daemon: %(message)s")
     settings = conn.settings()

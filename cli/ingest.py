@@ -27,7 +27,13 @@ TEMPFAIL = 75
 @click.pass_obj
 def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
     """Import one mail from standard input (for an MTA): exit 0 when Group-Office holds it or
-    it is quarantined, 75 on a temporary failure so that the MTA retries."""
+    it is quarantined, 75 on a temporary failure so that the MTA retries.
+
+    \b
+    Examples:
+      go-support ingest --mailbox support < message.eml
+      go-support ingest --mailbox support --recipient hardware@example.com  # Postfix pipe
+    """
     logging.basicConfig(level=logging.INFO, format="go-support ingest: %(message)s",
                         stream=sys.stderr)
     from go_support.errors import GoSupportError
