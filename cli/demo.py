@@ -59,6 +59,7 @@ class DemoResult:
     tickets: list[Ticket]
     shown: Ticket
     seeded: bool
+    mail: list[str]
 
 
 def _agent_desk(admin: GroupOfficeClient, url: str, user_id: str, name: str,
@@ -182,13 +183,17 @@ def build_demo(url: str, admin_key: str) -> DemoResult:
         install(admin)
         desk = SupportDesk(admin, DeskConfig())
         seeded = not any(t.name == DEMO_TYPES[0][0] for t in desk.types.list())
+        mail: list[str] = []
         if seeded:
             seed_demo(admin, desk)
+            printer = next(t for t in desk.tickets.list(per_page=100)
+                           if t.subject == SHOWN_SUBJECT)
+            mail = show_mail_intake(url, admin_key, desk.tickets.get(printer.id))
         types = desk.types.list()
         tickets = list(desk.tickets.list(per_page=100))
         first = next((t for t in tickets if t.subject == SHOWN_SUBJECT), tickets[-1])
         shown = desk.tickets.get(first.id)
-    return DemoResult(types, tickets, shown, seeded)
+    return DemoResult(types, tickets, shown, seeded, mail)
 
 
 @click.command("demo")
@@ -217,8 +222,7 @@ def demo_command(conn: Any, data_path: str, port: int, keep_running: bool,
     server = emu.start(port=port)
     try:
         result = build_demo(server.base_url, server.admin_api_key)
-        mail_lines = show_mail_intake(server.base_url, server.admin_api_key, result.shown) \
-            if result.seeded else []
+        mail_lines = result.mail
         if as_json:
             data: dict[str, Any] = {
                 "url": server.base_url,

@@ -487,19 +487,26 @@ class Intake:
             posts.append((item, writes.post(str(ticket), message), str(ticket)))
         if not posts:
             return
+        # Every comment of ours runs Group-Office's comment hook, which may move the ticket
+        # (groupoffice-wire 33): each ticket is left explicitly where the mail puts it. A
+        # requester's mail or a bounce of our answer: needs action (a closed ticket reopens);
+        # only out-of-office replies: as it was (stored, asking for nothing).
         guard = posts[0][1].guard()
-        changed: set[str] = set()
+        wanted: dict[str, bool] = {}
         for item, _, ticket in posts:
             verdict = item.decision.verdict
-            if item.decision.action == "bounce" or ticket in changed or (
-                    verdict is not None and verdict.kind == "auto-reply"):
-                continue  # a bounce or an out-of-office reply is stored, and asks for nothing
+            automatic = verdict is not None and verdict.kind == "auto-reply" and \
+                item.decision.action == "follow-up"
+            wanted[ticket] = wanted.get(ticket, False) or not automatic
+        for ticket, needs_action in wanted.items():
             task = self._targets[ticket]
-            changed.add(ticket)
-            reopen = task.get("progress") in _CLOSED
-            writes.change_state(ticket, Status.NEEDS_ACTION,
-                                str(task.get("responsibleUserId") or "") or None,
-                                reset_percent=reopen, guard=guard)
+            current = Status(str(task.get("progress") or Status.NEEDS_ACTION.value))
+            agent = str(task.get("responsibleUserId") or "") or None
+            if needs_action:
+                writes.change_state(ticket, Status.NEEDS_ACTION, agent,
+                                    reset_percent=current.value in _CLOSED, guard=guard)
+            else:
+                writes.change_state(ticket, current, agent, guard=guard)
         responses = self.desk.client.execute(batch)
         for item, post, ticket in posts:
             result = post.result(responses)
