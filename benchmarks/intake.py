@@ -14,7 +14,7 @@ Prints:
   (readable from then on), p50 and p95.
 
 Against a real Group-Office (``--url``), the tickets go into a new type named after the run,
-which is left there (archive or delete it afterwards).
+which is destroyed with its tickets at the end.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import imapclient
 
 from benchmarks.common import CountingTransport
 from go_support.desk import SupportDesk
-from go_support.jmap import GroupOfficeClient
+from go_support.jmap import Batch, GroupOfficeClient
 from go_support.mail.config import MailboxSettings, MailSettings
 from go_support.mail.pipeline import Intake, Outcome
 from go_support.mail.runner import Runner
@@ -148,6 +148,10 @@ def main() -> None:
                 delays.append(intake.held_at.get(wanted, float("inf")) - appended)
         runner.stop()
         thread.join()
+        if args.url:
+            cleanup = Batch()
+            cleanup.call("TaskList/set", {"destroy": [desk.types.get(type_name).id]})
+            client.execute(cleanup)
         delays.sort()
         p95 = delays[max(0, int(len(delays) * 0.95) - 1)]
         print(f"IDLE: APPEND to ticket readable p50 {statistics.median(delays) * 1000:.0f} ms, "

@@ -180,7 +180,7 @@ class Intake:
                 candidates += list(value.in_reply_to) + list(value.references)
                 tags += _tags(value.subject)
                 senders.append(value.sender.key)
-        read = self._look_up(candidates, tags, senders, mails)
+        read = self._look_up(candidates, tags, senders)
 
         items: list[_Item] = []
         own_ids: dict[str, str] = {}
@@ -228,26 +228,19 @@ class Intake:
     def _type_ids(self) -> list[str]:
         return [t.id for t in self.desk.layout.types]
 
-    def _look_up(self, candidates: Sequence[str], tags: Sequence[str], senders: Sequence[str],
-                 mails: Sequence[IncomingMail]) -> _Read:
-        """One request: tickets by the Message-IDs mails refer to, tickets by mail key, the
-        tickets named in subject tags, the senders' users, the registration setting."""
+    def _look_up(self, candidates: Sequence[str], tags: Sequence[str],
+                 senders: Sequence[str]) -> _Read:
+        """One request: tickets by the Message-IDs mails refer to, the tickets named in
+        subject tags, the senders' users, the registration setting."""
         type_ids = self._type_ids()
         batch = Batch()
         field_name = names.FIRST_MESSAGE_ID
         by_id: list[Call] = []
         wanted = list(dict.fromkeys(c for c in candidates if c))
         for start in range(0, len(wanted), _CHUNK):
-            conditions: list[dict[str, Any]] = []
-            for value in wanted[start:start + _CHUNK]:
-                conditions += [{field_name: like_exact(value)},
-                               {field_name: like_exact(value) + " k%"}]
-            by_id.append(self._tasks(batch, type_ids, conditions))
-        keys = [mail_key(m.raw) for m in mails if m.raw is not None]
-        by_key: list[Call] = []
-        for start in range(0, len(keys), _CHUNK):
-            by_key.append(self._tasks(batch, type_ids, [
-                {field_name: "%" + k} for k in keys[start:start + _CHUNK]]))
+            # "<id>" and "<id> k...": a Message-ID ends with ">", so the prefix is enough
+            by_id.append(self._tasks(batch, type_ids, [
+                {field_name: like_exact(value) + "%"} for value in wanted[start:start + _CHUNK]]))
         tagged = None
         if tags:
             tagged = batch.call("Task/get", {"ids": list(dict.fromkeys(tags)),
@@ -271,10 +264,6 @@ class Intake:
                 message_id = value.split(" ")[0]
                 if message_id in wanted_set:
                     read.by_message_id.setdefault(message_id, str(task["id"]))
-        for call in by_key:
-            for task in _objects(responses, call):
-                value = str((task.get("customFields") or {}).get(field_name) or "")
-                read.by_key.setdefault(value.rsplit(" ", 1)[-1], str(task["id"]))
         if tagged is not None:
             in_types = set(type_ids)
             for task in _objects(responses, tagged):
@@ -302,33 +291,63 @@ class Intake:
             "percentComplete", "modifiedAt"]})
 
     def _held(self, work: list[_Item], read: _Read) -> None:
-        """Mark the mails Group-Office holds already (their key on a comment of a ticket they
-        may be on), and read the tickets follow-ups go to (one request)."""
+        """Mark the mails Group-Office holds already: their key on a comment of the ticket a
+        follow-up goes to, or a ticket opened with their key (whose comments are read too).
+        One request, and a second only when a new mail's ticket exists already (after a
+        crash); the tickets follow-ups go to are read on the way."""
         self._targets: dict[str, dict[str, Any]] = {}
-        tickets = {read.by_key[i.key] for i in work if i.key in read.by_key}
-        tickets |= {i.decision.ticket_id for i in work if i.decision.ticket_id}
-        if not tickets:
-            return
+        new = [i for i in work if i.decision.action == "new-ticket" and i.key]
+        targets = {i.decision.ticket_id for i in work if i.decision.ticket_id}
         batch = Batch()
-        query = batch.call("Comment/query", {"filter": {"entity": "Task",
-                                                        "entityId": sorted(tickets)}})
-        comments = batch.call("Comment/get", {"#ids": query.ref("/ids"),
-                                              "properties": ["id", "entityId", "text"]})
-        tasks = batch.call("Task/get", {"ids": sorted(tickets), "properties": [
-            "id", "tasklistId", "progress", "responsibleUserId", "percentComplete",
-            "modifiedAt", "customFields"]})
-        responses = self.desk.client.execute(batch)
+        by_key: list[Call] = []
+        values = {_first_key(i.decision.mail.message_id if i.decision.mail else None, i.key)
+                  for i in new}
+        ordered = sorted(values)
+        for start in range(0, len(ordered), _CHUNK):
+            by_key.append(self._tasks(batch, self._type_ids(), [
+                {names.FIRST_MESSAGE_ID: like_exact(v)} for v in ordered[start:start + _CHUNK]]))
+        comments = self._comments_of(batch, sorted(t for t in targets if t))
+        responses = self.desk.client.execute(batch) if by_key or comments else None
         held: dict[str, str] = {}
-        for comment in _objects(responses, comments):
-            for key in _MARK.findall(str(comment.get("text") or "")):
-                held.setdefault(key, str(comment.get("entityId")))
-        self._targets = {str(t["id"]): t for t in _objects(responses, tasks)}
+        if responses is not None:
+            for task in (t for call in by_key for t in _objects(responses, call)):
+                value = str((task.get("customFields") or {}).get(names.FIRST_MESSAGE_ID) or "")
+                if value in values:
+                    read.by_key.setdefault(value.rsplit(" ", 1)[-1], str(task["id"]))
+            self._read_comments(responses, comments, held)
+        found = sorted(set(read.by_key.values()) - set(self._targets))
+        if found:  # tickets a mail of this batch opened before (a crash, a deadlock)
+            batch = Batch()
+            again = self._comments_of(batch, found)
+            self._read_comments(self.desk.client.execute(batch), again, held)
         for item in work:
             if item.key in held:
                 item.outcome, item.ticket_id = "duplicate", held[item.key]
                 item.done_reason = "Group-Office holds this mail already"
             elif item.key in read.by_key:
                 item.ticket_id = read.by_key[item.key]  # its ticket lacks the first message
+
+    @staticmethod
+    def _comments_of(batch: Batch, tickets: list[str]) -> tuple[Call, Call] | None:
+        if not tickets:
+            return None
+        query = batch.call("Comment/query", {"filter": {"entity": "Task", "entityId": tickets}})
+        comments = batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                              "properties": ["id", "entityId", "text"]})
+        tasks = batch.call("Task/get", {"ids": tickets, "properties": [
+            "id", "tasklistId", "progress", "responsibleUserId", "percentComplete",
+            "modifiedAt", "customFields"]})
+        return comments, tasks
+
+    def _read_comments(self, responses: Responses, calls: tuple[Call, Call] | None,
+                       held: dict[str, str]) -> None:
+        if calls is None:
+            return
+        comments, tasks = calls
+        for comment in _objects(responses, comments):
+            for key in _MARK.findall(str(comment.get("text") or "")):
+                held.setdefault(key, str(comment.get("entityId")))
+        self._targets.update({str(t["id"]): t for t in _objects(responses, tasks)})
 
     # -- writing ----------------------------------------------------------------------------
 
