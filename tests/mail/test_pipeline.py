@@ -513,3 +513,21 @@ def test_follow_up_to_a_closed_ticket(server: Server, tmp_path: Path, reopen_day
             assert old.status.value == "completed"
             new = desk.tickets.get(str(reply.ticket_id))
             assert f"ticket #{opened.ticket_id}" in (new.messages or ())[0].html
+
+
+def test_a_mailbox_that_refuses_the_login(server: Server, tmp_path: Path,
+                                          dovecot_server: Dovecot,
+                                          imap_account: Account) -> None:
+    """One mailbox refuses the login: the log says so, the other mailbox is imported."""
+    box = tmp_path / "Maildir"
+    MaildirSource("box", box)
+    refused = imap_box(dovecot_server, imap_account).replace("[mail.mailboxes.box]",
+                                                             "[mail.mailboxes.broken]")
+    config = settings_file(tmp_path, server, maildir_box(box) + "\n" + refused)
+    (box / "new" / "1.eml").write_bytes(a_mail(1))
+    process = daemon(config, server, "--once", password="not-the-password")
+    assert process.wait(120) == 0
+    log = process.stderr.read().decode()
+    assert "refused the login" in log and "broken" in log
+    assert "not-the-password" not in log
+    assert_exactly_once(server, [a_mail(1)])
