@@ -219,6 +219,7 @@ class Intake:
         self._step(2)
         try:
             self._write(work, read)
+            self._settle(work)
         finally:
             self._finish(source, items)
         return [Outcome(i.mail, i.outcome, i.done_reason, i.ticket_id) for i in items]
@@ -546,6 +547,67 @@ class Intake:
                 responses.get(call)
             except JMAPError as exc:
                 log.warning("marking a bounced message failed: %s", exc)
+
+    def _settle(self, work: list[_Item]) -> None:
+        """Undo what a second daemon wrote for the same mail at the same moment.
+
+        Two daemons may both find a mail not yet held and both write it. Each one, after
+        writing, reads the keys it wrote again: of several tickets opened by one mail the one
+        with the lowest id stays, of several comments of one mail on a ticket the lowest id
+        stays, the others are destroyed. The daemon that wrote last always sees both copies,
+        so one of the two removes the extra one."""
+        written = [i for i in work if i.outcome in ("new-ticket", "follow-up", "bounce")
+                   and i.ticket_id]
+        if not written:
+            return
+        values = {_first_key(i.decision.mail.message_id if i.decision.mail else None, i.key)
+                  for i in written if i.decision.action == "new-ticket"}
+        keys = {i.key for i in written}
+        batch = Batch()
+        ordered = sorted(values)
+        by_key = [self._tasks(batch, self._type_ids(), [
+            {names.FIRST_MESSAGE_ID: like_exact(v)} for v in ordered[start:start + _CHUNK]])
+            for start in range(0, len(ordered), _CHUNK)]
+        tickets = sorted({str(i.ticket_id) for i in written})
+        query = batch.call("Comment/query", {"filter": {"entity": "Task", "entityId": tickets}})
+        comments = batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                              "properties": ["id", "entityId", "text"]})
+        responses = self.desk.client.execute(batch)
+        extra_tasks: list[str] = []
+        opened: dict[str, list[int]] = {}
+        for task in (t for call in by_key for t in _objects(responses, call)):
+            value = str((task.get("customFields") or {}).get(names.FIRST_MESSAGE_ID) or "")
+            if value in values:
+                opened.setdefault(value, []).append(int(task["id"]))
+        for ids in opened.values():
+            extra_tasks += [str(t) for t in sorted(ids)[1:]]
+        copies: dict[tuple[str, str], list[int]] = {}
+        for comment in _objects(responses, comments):
+            for key in _MARK.findall(str(comment.get("text") or "")):
+                if key in keys:
+                    copies.setdefault((str(comment.get("entityId")), key), []).append(
+                        int(comment["id"]))
+        extra_comments = [str(c) for ids in copies.values() for c in sorted(ids)[1:]]
+        if not extra_tasks and not extra_comments:
+            return
+        batch = Batch()
+        if extra_comments:
+            batch.call("Comment/set", {"destroy": extra_comments})
+        if extra_tasks:
+            of_tasks = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                               "entityId": extra_tasks}})
+            batch.call("Comment/set", {"#destroy": of_tasks.ref("/ids")})
+            batch.call("Task/set", {"destroy": extra_tasks})
+        self.desk.client.execute(batch)
+        gone = set(extra_tasks)
+        for item in written:
+            if item.ticket_id in gone:
+                kept = opened.get(_first_key(
+                    item.decision.mail.message_id if item.decision.mail else None, item.key))
+                item.ticket_id = str(min(kept)) if kept else item.ticket_id
+        log.info("another daemon wrote the same mails at the same moment: removed the "
+                 "copies (tickets %s, messages %s)", extra_tasks or "none",
+                 extra_comments or "none")
 
     def _type_name(self, task: Mapping[str, Any]) -> str | None:
         for ticket_type in self.desk.layout.types:

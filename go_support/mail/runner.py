@@ -95,6 +95,9 @@ class Runner:
         while not self.stopping.is_set():
             try:
                 mails = source.fetch(BATCH)
+            except ValueError as exc:  # a mailbox setting the source cannot use
+                log.error("mailbox %r: %s", source.name, exc)
+                return outcomes
             except SourceError as exc:
                 log.error("%s (%s)", exc, "retried next cycle" if exc.temporary
                           else "fix the settings; retried next cycle")
@@ -106,6 +109,10 @@ class Runner:
             except (GoSupportError, OSError) as exc:
                 log.error("mailbox %r: Group-Office failed (%s); %d mail(s) stay in the inbox "
                           "and are tried again", source.name, exc, len(mails))
+                return outcomes
+            except Exception:  # a bug: the daemon logs it and keeps serving the others
+                log.exception("mailbox %r: importing %d mail(s) failed; they stay in the "
+                              "inbox and are tried again", source.name, len(mails))
                 return outcomes
             outcomes += got
             if all(o.action in ("failed", "deferred") for o in got):
@@ -137,10 +144,14 @@ class Runner:
     def run(self, *, poll: float = 60.0) -> None:
         """Cycles until :meth:`stop`; waits with IDLE on the first IMAP mailbox that has it."""
         while not self.stopping.is_set():
-            self.run_once()
-            if self.stopping.is_set():
-                break
-            self._wait(poll)
+            try:
+                self.run_once()
+                if self.stopping.is_set():
+                    break
+                self._wait(poll)
+            except Exception:  # a bug: logged, and the next cycle starts after a pause
+                log.exception("the cycle failed; the next one starts in %g s", poll)
+                self.stopping.wait(poll)
         for source in self.sources:
             source.close()
 

@@ -274,14 +274,19 @@ def test_injected_deadlocks(tmp_path: Path) -> None:
 # --- the daemon as a process ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])
-def test_killed_after_each_step(server: Server, tmp_path: Path, step: int) -> None:
+def a_maildir(tmp_path: Path, server: Server, raws: list[bytes]) -> tuple[Path, Path]:
+    """A Maildir holding ``raws``, and a settings file whose mailbox it is."""
     box = tmp_path / "Maildir"
     MaildirSource("box", box)
-    config = settings_file(tmp_path, server, maildir_box(box))
-    first = [a_mail(n) for n in range(10)]
-    for n, raw in enumerate(first):
+    for n, raw in enumerate(raws):
         (box / "new" / f"a{n:03}.eml").write_bytes(raw)
+    return box, settings_file(tmp_path, server, maildir_box(box))
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])
+def test_killed_after_each_step(server: Server, tmp_path: Path, step: int) -> None:
+    first = [a_mail(n) for n in range(10)]
+    box, config = a_maildir(tmp_path, server, first)
     assert daemon(config, server, "--once").wait(120) == 0
     # new tickets, follow-ups (one to a ticket that is closed meanwhile), a reply to nothing
     with server.client() as client:
@@ -344,17 +349,14 @@ def test_two_daemons_on_one_mailbox(server: Server, tmp_path: Path, dovecot_serv
         time.sleep(1)
     for process in (first, second):
         process.send_signal(signal.SIGTERM)
-    assert first.wait(60) == 0 and second.wait(60) == 0
+    for process in (first, second):
+        assert process.wait(60) == 0, process.stderr.read().decode()[-3000:]
     assert_exactly_once(server, raws)
 
 
 def test_group_office_down(server: Server, tmp_path: Path) -> None:
-    box = tmp_path / "Maildir"
-    MaildirSource("box", box)
-    config = settings_file(tmp_path, server, maildir_box(box))
     raws = [a_mail(n) for n in range(10)]
-    for n, raw in enumerate(raws):
-        (box / "new" / f"{n}.eml").write_bytes(raw)
+    box, config = a_maildir(tmp_path, server, raws)
     server.stop()
     down = daemon(config, server, "--once")
     assert down.wait(120) == 0
@@ -519,12 +521,10 @@ def test_a_mailbox_that_refuses_the_login(server: Server, tmp_path: Path,
                                           dovecot_server: Dovecot,
                                           imap_account: Account) -> None:
     """One mailbox refuses the login: the log says so, the other mailbox is imported."""
-    box = tmp_path / "Maildir"
-    MaildirSource("box", box)
+    box, _ = a_maildir(tmp_path, server, [a_mail(1)])
     refused = imap_box(dovecot_server, imap_account).replace("[mail.mailboxes.box]",
                                                              "[mail.mailboxes.broken]")
     config = settings_file(tmp_path, server, maildir_box(box) + "\n" + refused)
-    (box / "new" / "1.eml").write_bytes(a_mail(1))
     process = daemon(config, server, "--once", password="not-the-password")
     assert process.wait(120) == 0
     log = process.stderr.read().decode()
