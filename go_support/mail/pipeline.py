@@ -27,7 +27,9 @@ Exactly once rests on a key per mail that Group-Office itself keeps, never on a 
 
 Killed at any moment, the next run therefore finds each mail either in the inbox and not in
 Group-Office (it is imported), or in both (it is only taken out of the inbox). Group-Office
-down: nothing is taken out, and the next cycle tries again.
+down: nothing is taken out, and the next cycle tries again. Two daemons on one mailbox may
+both write a mail they fetched at the same moment: after writing, each reads its keys again
+and removes the copies but the one with the lowest id (:meth:`Intake._settle`).
 """
 
 from __future__ import annotations
