@@ -68,3 +68,37 @@ def test_intake_exactly_once(admin: GroupOfficeClient, cleanup: Cleanup, tag: st
             if k in m.html]
     assert sorted(keys) == sorted([mail_key(first), mail_key(twin), mail_key(reply)])
     assert all(m.mail_status == "received" for m in messages)
+
+
+def test_bounce_marks_our_answer(admin: GroupOfficeClient, cleanup: Cleanup, tag: str,
+                                 tmp_path: Path) -> None:
+    from go_support.mail.thread_ids import MessageIds
+
+    desk = SupportDesk(admin)
+    ticket_type = desk.types.create(f"Bounce {tag}")
+    cleanup("TaskList", ticket_type.id)
+    ticket = desk.tickets.create(ticket_type, f"Printer {tag}", "<p>jammed</p>",
+                                 f"{tag}-req@example.com")
+    answer = desk.messages.reply(ticket, "<p>on my way</p>")
+    ids = MessageIds(f"live-secret-{tag}-0123456789", "example.com")
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    settings = MailSettings(addresses=["support@example.com"], mailboxes={
+        "box": MailboxSettings(kind="maildir", path=str(box), type=ticket_type.name)})
+    intake = Intake(SupportDesk(admin), settings, default_type=ticket_type.name, ids=ids)
+    report = (
+        "From: MAILER-DAEMON@example.com\r\nTo: support@example.com\r\n"
+        "Subject: Undelivered\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+        "report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain"
+        "\r\n\r\nfailed\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.com"
+        "\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 unknown\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {ids.new(ticket.id, answer.id)}\r\n\r\n--B--\r\n").encode()
+    (box / "new" / "dsn.eml").write_bytes(report)
+    (outcome,) = intake.handle(source, source.fetch())
+    assert (outcome.action, outcome.ticket_id) == ("bounce", ticket.id)
+    messages = desk.messages.list(ticket)
+    assert next(m for m in messages if m.id == answer.id).mail_status == "senderror"
+    assert any(m.private and "550 unknown" in m.html for m in messages)
+    assert desk.tickets.get(ticket.id).status.value == "needs-action"
