@@ -49,6 +49,19 @@ def a_mail(n: int, subject: str = "", *, reply_to: str | None = None,
     return mail.as_bytes()
 
 
+def a_bounce(message_id: str) -> bytes:
+    """An RFC 3464 delivery-status report: our mail ``message_id`` failed (550 unknown)."""
+    return (
+        "From: MAILER-DAEMON@example.com\r\nTo: support@example.com\r\n"
+        "Subject: Undelivered\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+        "report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain"
+        "\r\n\r\nfailed\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.com"
+        "\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 unknown\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {message_id}\r\n\r\n--B--\r\n").encode()
+
+
 class Server:
     """An emulator on a fixed port and data file, which can be stopped and started again."""
 
@@ -433,15 +446,7 @@ def test_bounce_marks_our_message(server: Server, tmp_path: Path) -> None:
         ticket = desk.tickets.create("IT", "Printer", "<p>jammed</p>", "ann@example.com")
         answer = desk.messages.reply(ticket, "<p>on my way</p>")
         intake = Intake(desk, mail, default_type="IT", ids=ids)
-        report = (
-            "From: MAILER-DAEMON@example.com\r\nTo: support@example.com\r\n"
-            "Subject: Undelivered\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
-            "report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain"
-            "\r\n\r\nfailed\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
-            "Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; ann@example.com"
-            "\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 unknown\r\n\r\n"
-            "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-            f"Message-ID: {ids.new(ticket.id, answer.id)}\r\n\r\n--B--\r\n").encode()
+        report = a_bounce(ids.new(ticket.id, answer.id))
         (box / "new" / "dsn.eml").write_bytes(report)
         (outcome,) = intake.handle(source, source.fetch())
         messages = desk.messages.list(ticket)

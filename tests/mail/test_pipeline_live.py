@@ -14,6 +14,7 @@ from go_support.mail.pipeline import Intake, mail_key
 from go_support.mail.sources import MaildirSource
 from tests._support import Cleanup
 from tests.desk.conftest import admin, cleanup, go_server, tag
+from tests.mail.test_pipeline import a_bounce
 
 __all__ = ["admin", "cleanup", "go_server", "tag"]  # the fixtures this module uses
 
@@ -86,15 +87,7 @@ def test_bounce_marks_our_answer(admin: GroupOfficeClient, cleanup: Cleanup, tag
     settings = MailSettings(addresses=["support@example.com"], mailboxes={
         "box": MailboxSettings(kind="maildir", path=str(box), type=ticket_type.name)})
     intake = Intake(SupportDesk(admin), settings, default_type=ticket_type.name, ids=ids)
-    report = (
-        "From: MAILER-DAEMON@example.com\r\nTo: support@example.com\r\n"
-        "Subject: Undelivered\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
-        "report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain"
-        "\r\n\r\nfailed\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.com"
-        "\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 unknown\r\n\r\n"
-        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: {ids.new(ticket.id, answer.id)}\r\n\r\n--B--\r\n").encode()
+    report = a_bounce(ids.new(ticket.id, answer.id))
     (box / "new" / "dsn.eml").write_bytes(report)
     (outcome,) = intake.handle(source, source.fetch())
     assert (outcome.action, outcome.ticket_id) == ("bounce", ticket.id)
