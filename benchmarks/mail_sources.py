@@ -13,8 +13,8 @@ Prints three figures:
 * IDLE: ``--idle-rounds`` times, a second client APPENDs one mail while the source waits in
   IDLE; the delay from APPEND to the mail fetched (p50, p95).
 
-Figures only: nothing is asserted. The full pipeline into Group-Office is measured by the
-intake benchmark once the desk writes mail.
+Figures only: nothing is asserted. The full pipeline into Group-Office is measured by
+benchmarks/intake.py.
 """
 
 from __future__ import annotations

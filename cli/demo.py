@@ -11,7 +11,7 @@ over real HTTP; agents write with their own API keys, as they would in Group-Off
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -60,6 +60,7 @@ class DemoResult:
     shown: Ticket
     seeded: bool
     outbound: OutboundDemo | None = None
+    mail: list[str] = field(default_factory=list)
 
 
 def _agent_desk(admin: GroupOfficeClient, url: str, user_id: str, name: str,
@@ -107,6 +108,76 @@ def seed_demo(admin: GroupOfficeClient, desk: SupportDesk) -> None:
             client.close()
 
 
+# --- mail into tickets (the intake pipeline the daemon runs) ---------------------------------
+
+#: The key that signs the demo's Message-IDs (a real daemon reads GO_SUPPORT_MAIL_SECRET).
+DEMO_MAIL_SECRET = "demo-only-secret-not-for-production"
+
+
+def _demo_mails(ids: Any, printer: Ticket) -> list[tuple[str, bytes]]:
+    """A new request, a reply to it, an out-of-office reply to no ticket, and the bounce of
+    the agent's answer on the printer ticket (as if mailed with our signed Message-ID)."""
+    answer = next(m for m in printer.messages or () if m.mail_status in ("pending", "sent"))
+    sent_id = answer.message_id or ids.new(printer.id, answer.id)
+    return [
+        ("1-new", (b"From: Erin Lee <erin@example.com>\r\nTo: support@example.com\r\n"
+                   b"Subject: Monitor flickers\r\nMessage-ID: <demo-erin-1@example.com>\r\n"
+                   b"Date: Mon, 7 Dec 2026 09:00:00 +0000\r\n\r\n"
+                   b"My second monitor flickers every few seconds.\r\n")),
+        ("3-reply", (b"From: Erin Lee <erin@example.com>\r\nTo: support@example.com\r\n"
+                     b"Subject: Re: Monitor flickers\r\nMessage-ID: <demo-erin-2@example.com>\r\n"
+                     b"In-Reply-To: <demo-erin-1@example.com>\r\n"
+                     b"Date: Mon, 7 Dec 2026 09:05:00 +0000\r\n\r\n"
+                     b"It stops when I unplug the dock.\r\n")),
+        ("2-auto", (b"From: Gina <gina@example.com>\r\nTo: support@example.com\r\n"
+                    b"Subject: Out of office\r\nAuto-Submitted: auto-replied\r\n"
+                    b"Message-ID: <demo-gina@example.com>\r\n\r\nI am away until Monday.\r\n")),
+        ("2-bounce", ("From: MAILER-DAEMON@example.com\r\nTo: support@example.com\r\n"
+                      "Subject: Undelivered Mail Returned to Sender\r\n"
+                      "Auto-Submitted: auto-replied\r\nMessage-ID: <demo-dsn@example.com>\r\n"
+                      "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+                      "report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
+                      "Content-Type: text/plain\r\n\r\nYour mail could not be delivered.\r\n"
+                      "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+                      "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+                      "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\n"
+                      "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 mailbox unknown\r\n"
+                      "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+                      f"Message-ID: {sent_id}\r\nSubject: Re: Printer\r\n\r\n--B--\r\n"
+                      ).encode()),
+    ]
+
+
+def show_mail_intake(url: str, admin_key: str, printer: Ticket) -> list[str]:
+    """Sample mails from a Maildir through the daemon's pipeline into the emulator: the log
+    line of each (which ticket, and why)."""
+    import tempfile
+
+    from go_support.mail.config import MailboxSettings, MailSettings
+    from go_support.mail.pipeline import Intake
+    from go_support.mail.sources import MaildirSource
+    from go_support.mail.thread_ids import MessageIds
+
+    ids = MessageIds(DEMO_MAIL_SECRET, "example.com")
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory() as folder, \
+            GroupOfficeClient(url, api_key=admin_key) as client:
+        source = MaildirSource("support", folder)
+        mail = MailSettings(addresses=["support@example.com"], mailboxes={
+            "support": MailboxSettings(kind="maildir", path=folder, type=DEMO_TYPES[0][0])})
+        intake = Intake(SupportDesk(client, DeskConfig()), mail, default_type=DEMO_TYPES[0][0],
+                        ids=ids)
+        for name, raw in _demo_mails(ids, printer):
+            (source.path / "new" / f"{name}.eml").write_bytes(raw)
+        for _ in range(3):  # the reply waits for the ticket of its first mail
+            for outcome in intake.handle(source, source.fetch()):
+                if outcome.action != "deferred":
+                    lines.append(f"{outcome.mail.key.split('/')[-1]}: {outcome.action}"
+                                 f"{f' -> ticket {outcome.ticket_id}' if outcome.ticket_id else ''}"
+                                 f": {outcome.reason}")
+    return lines
+
+
 def build_demo(url: str, admin_key: str) -> DemoResult:
     """Prepare the emulator and seed it (unless a kept data file has the demo already)."""
     with GroupOfficeClient(url, api_key=admin_key) as admin:
@@ -120,6 +191,20 @@ def build_demo(url: str, admin_key: str) -> DemoResult:
         first = next((t for t in tickets if t.subject == SHOWN_SUBJECT), tickets[-1])
         shown = desk.tickets.get(first.id)
     return DemoResult(types, tickets, shown, seeded)
+
+
+def run_mail_demo(url: str, admin_key: str, result: DemoResult) -> None:
+    """The mail service on a freshly seeded demo: the agents' answers leave through an SMTP
+    sink, then sample mails come in (one of them the bounce of a mailed answer); the tickets
+    are read again afterwards."""
+    if not result.seeded:
+        return
+    result.outbound = demo_outbound(url, admin_key, result)
+    result.mail = show_mail_intake(url, admin_key, result.shown)
+    with GroupOfficeClient(url, api_key=admin_key) as admin:
+        desk = SupportDesk(admin, DeskConfig())
+        result.tickets = list(desk.tickets.list(per_page=100))
+        result.shown = desk.tickets.get(result.shown.id)
 
 
 # --- outbound: agents' answers leave through an SMTP sink --------------------------------------
@@ -154,7 +239,6 @@ def demo_outbound(url: str, admin_key: str, result: DemoResult) -> OutboundDemo:
     """Mail the answers waiting in the emulator (``mailStatus`` pending) into an SMTP sink,
     as the daemon does once their grace period is over (the clock is moved past it); the
     ticket shown is read again, its answer now mailed."""
-    import secrets
     from datetime import UTC, datetime, timedelta
     from email import message_from_bytes
 
@@ -165,7 +249,7 @@ def demo_outbound(url: str, admin_key: str, result: DemoResult) -> OutboundDemo:
     from go_support.mail.thread_ids import MessageIds
 
     settings = MailSettings(addresses=[DEMO_ADDRESS])
-    ids = MessageIds(secrets.token_hex(16), DEMO_ADDRESS.split("@", 1)[1])
+    ids = MessageIds(DEMO_MAIL_SECRET, DEMO_ADDRESS.split("@", 1)[1])
     later = datetime.now(UTC) + timedelta(seconds=settings.outbound.grace_seconds + 1)
     with smtp_sink() as sink, GroupOfficeClient(url, api_key=admin_key) as admin:
         sender = SmtpSender(sink.host, sink.port, security="none", timeout=10)
@@ -207,7 +291,8 @@ def demo_command(conn: Any, data_path: str, port: int, keep_running: bool,
     server = emu.start(port=port)
     try:
         result = build_demo(server.base_url, server.admin_api_key)
-        result.outbound = demo_outbound(server.base_url, server.admin_api_key, result)
+        run_mail_demo(server.base_url, server.admin_api_key, result)
+        mail_lines = result.mail
         if as_json:
             data: dict[str, Any] = {
                 "url": server.base_url,
@@ -215,12 +300,18 @@ def demo_command(conn: Any, data_path: str, port: int, keep_running: bool,
                 "tickets": [ticket_json(t) for t in result.tickets],
                 "ticket": ticket_json(result.shown),
                 "mailed": result.outbound.to_json() if result.outbound else None,
+                "mail": mail_lines,
             }
             if keep_running:
                 data["adminApiKey"] = server.admin_api_key
             emit_json(data)
         else:
             _print(server.base_url, result)
+            if mail_lines:
+                click.echo("\nMail into tickets (sample mails from a Maildir, through the "
+                           "mail daemon's pipeline):")
+                for line in mail_lines:
+                    click.echo(f"  {line}")
         if keep_running:
             _serve(server.base_url, server.admin_api_key, err=as_json)
     except KeyboardInterrupt:

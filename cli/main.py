@@ -37,6 +37,11 @@ COMMANDS = {
     "config": LazyCommand(
         "go_support.cli.config:config_group",
         "Check and show go-support's configuration (a TOML file and the environment)."),
+    "daemon": LazyCommand(
+        "go_support.cli.daemon:daemon_command",
+        "Run the mail daemon: every mailbox of [mail.mailboxes] into tickets (IMAP IDLE, "
+        "polling, Maildir), then agents' answers out; SIGTERM finishes the batch at hand and "
+        "exits 0."),
     "demo": LazyCommand(
         "go_support.cli.demo:demo_command",
         "The help desk on the embedded Group-Office emulator: prepares it (go-support "
@@ -53,6 +58,10 @@ COMMANDS = {
         "go_support.cli.help:help_command",
         "Serve the help page: end users sign in with their Group-Office account, open "
         "requests and follow their own tickets."),
+    "ingest": LazyCommand(
+        "go_support.cli.ingest:ingest_command",
+        "Import one mail from standard input (for an MTA): exit 0 when Group-Office holds it "
+        "or it is quarantined, 75 on a temporary failure so that the MTA retries."),
     "install": LazyCommand(
         "go_support.cli.install:install_command",
         "Prepare Group-Office for go-support: the field set \"Support\" on tasks and its "

@@ -112,6 +112,9 @@ class NewTicket:
     legacy_id: str | None = None
     start: date | None = None
     due: date | None = None
+    first_key: str | None = None
+    """What ``supportFirstMessageId`` holds when it is not the first message's Message-ID
+    (mail intake stores the Message-ID with the mail's own key there)."""
 
     def task(self) -> dict[str, Any]:
         """The ``Task`` to create (needs action: the first message would reset it anyway)."""
@@ -125,7 +128,7 @@ class NewTicket:
                 names.REQUESTER_ID: int(self.requester_id) if self.requester_id else None,
                 names.REQUESTER_EMAIL: self.requester_email,
                 names.REQUESTER_NAME: self.requester_name[:190],
-                names.FIRST_MESSAGE_ID: self.first.message_id or "",
+                names.FIRST_MESSAGE_ID: self.first_key or self.first.message_id or "",
                 names.LEGACY_TICKET_ID: self.legacy_id or "",
             },
         }

@@ -99,6 +99,8 @@ class TicketDraft:
     status: str | Status | None = None
     start: dt.date | None = None
     due: dt.date | None = None
+    first_key: str | None = None
+    """``supportFirstMessageId`` when it is not ``message_id`` (mail intake's per-mail key)."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +351,8 @@ def _new_ticket(core: DeskCore, item: _Checked, ticket_type: TicketType, found: 
         requester_name=requester_name,
         agent_id=agent_id, status=item.status or Status.NEEDS_ACTION,
         category_ids=_category_ids(item.categories, found.categories, ticket_type),
-        legacy_id=item.legacy_id, start=item.draft.start, due=item.draft.due)
+        legacy_id=item.legacy_id, start=item.draft.start, due=item.draft.due,
+        first_key=item.draft.first_key)
 
 
 def _refuse(problems: list[tuple[int, DeskError]], drafts: Sequence[TicketDraft]) -> None:

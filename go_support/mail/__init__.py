@@ -1,6 +1,6 @@
 """Mail into tickets: parsing, loop protection, threading, routing and mail sources.
 
-Each module has one job; only :mod:`~go_support.mail.delivery` writes to Group-Office:
+Each module has one job; only the pipeline, the runner and delivery write to Group-Office:
 
 * :mod:`~go_support.mail.parse`: a mail's bytes into a :class:`ParsedMail`, or a
   :class:`Quarantine` with the reason (never an exception for bad input);
@@ -19,4 +19,7 @@ Each module has one job; only :mod:`~go_support.mail.delivery` writes to Group-O
 * :mod:`~go_support.mail.delivery` (it writes): agents' answers mailed after their grace
   period and marked sent or send error; acknowledgements of new tickets;
 * :mod:`~go_support.mail.sink`: an SMTP sink for the demo and the tests.
+* :mod:`~go_support.mail.pipeline`: the writer: a batch of mails into the desk in a few
+  requests, exactly once (a key per mail that Group-Office keeps);
+* :mod:`~go_support.mail.runner`: the daemon's loop over every mailbox, and outbound.
 """

@@ -75,15 +75,18 @@ def decide(
     own_addresses: Iterable[str] = (),
     max_bytes: int,
     now: datetime | None = None,
+    parsed: ParsedMail | Quarantine | None = None,
 ) -> Decision:
     """The :class:`Decision` for ``incoming`` (see the module's table); never raises for
     bad mail. ``known`` and ``people`` are those of
-    :func:`~go_support.mail.thread_ids.match_thread`."""
+    :func:`~go_support.mail.thread_ids.match_thread`; ``parsed``, when the caller parsed
+    ``incoming.raw`` already (a batch reads every mail's references first)."""
     if incoming.raw is None:
         over = too_large(incoming.size, max_bytes)
         assert over is not None
         return _quarantine(over.code, over.reason)
-    parsed = parse_mail(incoming.raw, max_bytes=max_bytes, now=now)
+    if parsed is None:
+        parsed = parse_mail(incoming.raw, max_bytes=max_bytes, now=now)
     if isinstance(parsed, Quarantine):
         return _quarantine(parsed.code, parsed.reason)
     verdict = classify(parsed, own_addresses=own_addresses)

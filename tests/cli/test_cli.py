@@ -64,16 +64,19 @@ def test_demo_shows_the_desk_on_the_emulator(capsys: pytest.CaptureFixture[str])
     assert "IT support" in out and "Facilities" in out  # two ticket types
     table = out[out.index("id  type"):out.index("Ticket 1:")]
     rows = table.strip().splitlines()[2:]
-    assert len(rows) == 4
-    assert any("Printer on floor 2 is jammed" in r and "In progress" in r
+    assert len(rows) == 5  # four opened, one from a sample mail
+    # the bounce of Alice's answer leaves the printer ticket needing action, still hers
+    assert any("Printer on floor 2 is jammed" in r and "Needs action" in r
                and "Alice Martin" in r for r in rows)
+    assert any("Monitor flickers" in r and "Needs action" in r for r in rows)
     assert any("Cannot log in to the VPN" in r and "Completed" in r for r in rows)
     assert any("New desk chair for Dave" in r and "Needs action" in r
                and "Frank Nowak" in r for r in rows)
     shown = out[out.index("Ticket 1:"):]
     assert "requester:  Ann Smith <ann@example.com>" in shown
     assert "Hi, the printer" in shown and "— from the requester" in shown
-    assert "I am on my way" in shown and "— reply, mailed to the requester" in shown
+    # the answer was mailed, then bounced (a sample mail below): the ticket says so
+    assert "I am on my way" in shown and "— reply, mailing it FAILED" in shown
     note = shown[:shown.index("Roller part no. 4711")].rstrip().splitlines()[-1]
     assert "PRIVATE NOTE" in note and "Alice Martin" in note  # written with her own key
     assert "admin API key" not in out  # only --keep-running prints the key
@@ -81,6 +84,9 @@ def test_demo_shows_the_desk_on_the_emulator(capsys: pytest.CaptureFixture[str])
     assert "to ann@example.com: Re: [#1] Printer on floor 2 is jammed" in mailed
     assert "to bob@example.com" in mailed and "to carol@example.com" in mailed
     assert "to dave@example.com" not in mailed  # no answer on his ticket
+    mail = out[out.index("Mail into tickets"):]
+    assert "new-ticket -> ticket 5" in mail and "follow-up -> ticket 5" in mail
+    assert "quarantine: an automatic reply" in mail and "bounce -> ticket 1" in mail
 
 
 @pytest.mark.parametrize("as_json", [False, True])
@@ -127,15 +133,17 @@ def test_demo_json_is_parseable_and_complete(capsys: pytest.CaptureFixture[str])
     assert data["url"].startswith("http://127.0.0.1:")
     assert [t["name"] for t in data["types"]] == ["Facilities", "IT support"]
     assert sorted(t["status"] for t in data["tickets"]) == [
-        "completed", "in-progress", "in-progress", "needs-action"]
+        "completed", "in-progress", "needs-action", "needs-action", "needs-action"]
     shown = data["ticket"]
     assert shown["subject"] == "Printer on floor 2 is jammed"
+    # the answer bounced (a sample mail): marked senderror, the reason in a private note
     assert [(m["mailStatus"], m["private"]) for m in shown["messages"]] == [
-        ("received", False), ("sent", False), (None, True)]
-    sent_id = shown["messages"][1]["messageId"]
+        ("received", False), ("senderror", False), (None, True), (None, True)]
+    sent_id = shown["messages"][1]["messageId"]  # mailed once, then bounced
     assert [m["messageId"] for m in data["mailed"]["mails"]].count(sent_id) == 1
     assert sorted(m["to"] for m in data["mailed"]["mails"]) == [
         "ann@example.com", "bob@example.com", "carol@example.com"]
+    assert len(data["mail"]) == 4
     assert "adminApiKey" not in data
 
 
@@ -144,7 +152,7 @@ def test_demo_keeps_its_data_file(capsys: pytest.CaptureFixture[str], tmp_path: 
     first = run_cli(capsys, "demo", "--json", "--data", data_file)
     again = run_cli(capsys, "demo", "--json", "--data", data_file)  # no duplicates, no conflict
     assert first[0] == again[0] == exitcodes.OK
-    assert len(json.loads(again[1])["tickets"]) == 4
+    assert len(json.loads(again[1])["tickets"]) == 5  # four opened, one from a sample mail
 
 
 def test_check_reports_version_and_rights(
