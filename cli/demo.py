@@ -10,6 +10,7 @@ over real HTTP; agents write with their own API keys, as they would in Group-Off
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,12 +271,13 @@ def demo_outbound(url: str, admin_key: str, result: DemoResult) -> OutboundDemo:
               help="SQLite file for the emulator's data (:memory: keeps nothing).")
 @click.option("--port", default=0, show_default=True, type=int,
               help="Port of the emulator (0: any free port).")
-@click.option("--keep-running", is_flag=True,
-              help="Keep the emulator serving afterwards (prints its URL and admin API key), "
-              "to explore it with go-support's commands or the API.")
+@click.option("--keep-running/--exit", "keep_running", default=None,
+              help="Keep the emulator and the help page serving afterwards (prints their URLs, "
+              "the admin API key and a demo customer to sign in as), to explore them; "
+              "default: keep running when run on a terminal, exit otherwise.")
 @click.option("--json", "local_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def demo_command(conn: Any, data_path: str, port: int, keep_running: bool,
+def demo_command(conn: Any, data_path: str, port: int, keep_running: bool | None,
                  local_json: bool) -> None:
     """The help desk on the embedded Group-Office emulator: prepares it (go-support install),
     creates two ticket types with an agent each, tickets with a reply, a private note and a
@@ -284,9 +286,12 @@ def demo_command(conn: Any, data_path: str, port: int, keep_running: bool,
     \b
     Examples:
       go-support demo
+      go-support demo --exit
       go-support demo --keep-running --port 8080 --data demo.sqlite
     """
     as_json = local_json or conn.as_json
+    if keep_running is None:  # a person at a terminal gets the help page to try; scripts don't
+        keep_running = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
     emu = Emulator(data_path)
     server = emu.start(port=port)
     try:
