@@ -31,8 +31,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _is_live_variant(item: pytest.Item) -> bool:
+    """A ``[live]`` variant of a parametrised test, or a test of a module named ``*_live.py``
+    (such modules only ever run against the real server)."""
     callspec = getattr(item, "callspec", None)
-    return callspec is not None and "live" in callspec.params.values()
+    if callspec is not None and "live" in callspec.params.values():
+        return True
+    return item.path.stem.endswith("_live")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

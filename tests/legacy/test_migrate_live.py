@@ -16,8 +16,11 @@ from go_support.jmap.errors import AuthenticationError, JMAPError
 from go_support.legacy.acting import UnknownUser, acting_key
 from go_support.migrations import install
 from tests._support import Cleanup, destroyed_afterwards, live_server, run_cli
+
 from tests.legacy.migrate_support import write_config
 from tests.mariadb import MariaDBServer
+
+pytestmark = pytest.mark.live  # only against the real server (skipped without it)
 
 
 @pytest.fixture
