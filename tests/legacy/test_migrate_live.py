@@ -16,7 +16,6 @@ from go_support.jmap.errors import AuthenticationError, JMAPError
 from go_support.legacy.acting import UnknownUser, acting_key
 from go_support.migrations import install
 from tests._support import Cleanup, destroyed_afterwards, live_server, run_cli
-
 from tests.legacy.migrate_support import write_config
 from tests.mariadb import MariaDBServer
 
