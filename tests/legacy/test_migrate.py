@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -111,10 +112,17 @@ def test_killed_at_a_step_boundary_then_run_again(kill_site: LegacySite, step: i
 
 def test_killed_at_random_points_then_run_again(kill_site: LegacySite) -> None:
     rnd = random.Random(11)
+    # the kill times are fractions of a whole run on this machine, so that they fall inside the
+    # run on a fast machine as on a slow one
+    with desk_emulator(seed_for(KILL_SPEC)) as (url, token, _emu):
+        started = time.monotonic()
+        assert run_process(url, token, kill_site.config) == 0
+        whole_run = time.monotonic() - started
     with desk_emulator(seed_for(KILL_SPEC)) as (url, token, _emu):
         killed = 0
         for _ in range(6):
-            code = run_process(url, token, kill_site.config, kill_after=rnd.uniform(0.8, 2.5))
+            code = run_process(url, token, kill_site.config,
+                               kill_after=rnd.uniform(0.3, 0.8) * whole_run)
             killed += code == -signal.SIGKILL
         assert killed >= 3, "the random kills came too late to interrupt anything"
         assert run_process(url, token, kill_site.config) == 0
