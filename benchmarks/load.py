@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from go_support.desk import DeskConfig, SupportDesk
+from go_support.desk.attribution import without_attribution
 from go_support.jmap import Batch, GroupOfficeClient
 
 REQUESTER = "Load Tester <load.tester@example.com>"
@@ -101,9 +102,12 @@ def read_back(admin: GroupOfficeClient, type_id: str) -> dict[str, list[list[str
         query = batch.call("Comment/query", {"filter": {"entity": "Task",
                                                         "entityId": list(texts)}})
         comments = batch.call("Comment/get", {"#ids": query.ref("/ids"),
-                                              "properties": ["id", "entityId", "text"]})
+                                              "properties": ["id", "entityId", "text",
+                                                             "mailStatus"]})
         for comment in admin.execute(batch).get(comments)["list"]:
-            texts[str(comment["entityId"])].append(str(comment["text"]))
+            # as written: the web client's attribution line taken off received messages
+            text = without_attribution(str(comment["text"]), comment.get("mailStatus"))
+            texts[str(comment["entityId"])].append(text)
     by_title: dict[str, list[list[str]]] = {}
     for task in found:
         by_title.setdefault(str(task["title"]), []).append(texts[str(task["id"])])

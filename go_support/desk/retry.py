@@ -47,6 +47,11 @@ __all__ = ["Transient", "WriteRetry", "deadlocked", "failed_for_now", "is_transi
 #: How Group-Office words the time-out of the lock every ``/set`` call of an entity takes
 #: before it writes anything (``jmap-set-`` and the entity's class): the call wrote nothing.
 SET_LOCK_TIMEOUT = "Lock timeout with name: jmap-set-"
+#: How PHP words a failure of the System V semaphore behind that lock, seen on a real
+#: Group-Office under eight concurrent writers ("sem_release(): Failed to release key ...:
+#: Invalid argument", type errorException). It may come after the call wrote: the writers look
+#: for what exists before they try again, as after a deadlock.
+SEMAPHORE_FAILURE = ("sem_acquire(", "sem_release(", "sem_get(")
 
 T = TypeVar("T")
 log = logging.getLogger("go_support.desk")
@@ -95,10 +100,13 @@ class Transient(Exception, Generic[T]):
 
 def failed_for_now(error: BaseException | None) -> bool:
     """A ``/set`` call's failure that may go away: ``dbException`` (a deadlock, or an error
-    that persists: retries are bounded), or the time-out of the call's entity lock, which
-    Group-Office takes before it writes anything (seen on a busy shared server)."""
+    that persists: retries are bounded), the time-out of the call's entity lock, which
+    Group-Office takes before it writes anything, or a failure of the semaphore behind that
+    lock (both seen on a busy real server)."""
     if isinstance(error, DbException):
         return True
+    if isinstance(error, MethodError) and error.type == "errorException":
+        return error.server_message.startswith(SEMAPHORE_FAILURE)
     return isinstance(error, ServerException) and error.server_message.startswith(
         SET_LOCK_TIMEOUT)
 

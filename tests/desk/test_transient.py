@@ -435,3 +435,19 @@ def test_a_bulk_cut_by_a_deadlock_is_finished_without_doubles(site: Site, method
     assert all(t["comments"] == [f"<p>{t['title']}</p>"] for t in found)
     assert sorted(r.ticket_id for r in results if isinstance(r, CreatedTicket)) == sorted(
         str(t["id"]) for t in found)
+
+
+def test_a_failing_lock_semaphore_is_transient_other_php_errors_are_not() -> None:
+    """Seen on a real Group-Office under eight writers: the semaphore behind its entity lock
+    failed ("sem_release(): ... Invalid argument", errorException); other PHP errors stay
+    errors."""
+    from go_support.desk.retry import failed_for_now
+    from go_support.jmap.errors import MethodError
+
+    def error(message: str) -> MethodError:
+        return MethodError(method="Comment/set", call_id="c1", type="errorException",
+                           server_message=message)
+
+    assert failed_for_now(error("sem_release(): Failed to release key 0x84aeb7e1: "
+                                "Invalid argument"))
+    assert not failed_for_now(error("Undefined array key \"text\""))
