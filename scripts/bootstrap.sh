@@ -19,7 +19,10 @@ want="$(sha1sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing go-support and its dependencies into .venv (once)..." >&2
   log=.venv/pip-install.log
-  if ! .venv/bin/python -m pip install -e ".[dev]" >"$log" 2>&1; then
+  # uv (from PyPI, into the venv) installs the same packages in seconds; pip is the fallback
+  if ! { .venv/bin/python -m pip install -q uv &&
+         .venv/bin/uv pip install --python .venv/bin/python -e ".[dev]"; } >"$log" 2>&1 &&
+     ! .venv/bin/python -m pip install -e ".[dev]" >>"$log" 2>&1; then
     cat "$log" >&2
     echo "Installing the Python dependencies failed; the pip output is above and in $log." >&2
     exit 3
