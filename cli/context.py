@@ -13,7 +13,6 @@ A program that embeds the command (a benchmark, a test) may hand it a transport:
 
 from __future__ import annotations
 
-import html
 import mimetypes
 import re
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from go_support.htmlrules import text_to_html
 
 if TYPE_CHECKING:  # imported when a desk is opened: `go-support --help` loads no desk
     from go_support.desk import SupportDesk
@@ -121,13 +122,6 @@ def message_options(function: F) -> F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
-
-
-def text_to_html(text: str) -> str:
-    """Plain text as HTML: escaped, a paragraph per blank-line-separated block."""
-    blocks = [b.strip("\n") for b in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
-    paragraphs = [html.escape(b).replace("\n", "<br>") for b in blocks if b.strip()]
-    return "".join(f"<p>{p}</p>" for p in paragraphs)
 
 
 def _stdin() -> IO[str] | None:

@@ -97,3 +97,17 @@ def detect_xss(text: str) -> bool:
     clean = html.unescape(clean)
     clean = _WHITESPACE.sub("", clean)
     return any(p.search(clean) or p.search(text) for p in _XSS_PATTERNS)
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as comment HTML: everything escaped, a paragraph per blank-line-separated
+    block, ``<br>`` at line breaks (the CLI's ``--message``, the help page's forms, legacy
+    messages)."""
+    import html
+    import re
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    blocks = [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
+    return "".join("<p>" + "<br>".join(html.escape(line.rstrip()) for line in b.split("\n"))
+                   + "</p>"
+                   for b in blocks)

@@ -8,13 +8,14 @@ escaped, so ``<script>`` in a message stays the text ``<script>``.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
+
+from go_support.htmlrules import text_to_html
 
 __all__ = ["DEFAULT_LOCALE", "format_date", "pick_locale", "text_to_html"]
 
@@ -45,12 +46,3 @@ def format_date(value: datetime | None, locale: Locale, zone: tzinfo) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return format_datetime(value, format="medium", tzinfo=zone, locale=locale)
-
-
-def text_to_html(text: str) -> str:
-    """Plain text as HTML: blank lines part paragraphs, line breaks stay, everything escaped."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", lines) if p.strip()]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line, quote=False) for line in p.split("\n")) + "</p>"
-        for p in paragraphs)

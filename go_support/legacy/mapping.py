@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Literal
 
 from go_support.desk.models import Person, Status
+from go_support.htmlrules import text_to_html
 from go_support.legacy.reader import (
     AGENT_LEVEL,
     STATUS_OPEN,
@@ -172,16 +173,6 @@ def map_priority(priority: int) -> int:
 
 # --------------------------------------------------------------------------------------
 # Messages
-
-
-def text_to_html(text: str) -> str:
-    """Plain legacy text as HTML: escaped, paragraphs at blank lines, ``<br>`` at newlines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
-        return ""
-    paragraphs = re.split(r"\n\s*\n", text)
-    return "".join("<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>"
-                   for p in paragraphs)
 
 
 @dataclass(frozen=True)
