@@ -17,10 +17,26 @@ import click
 __all__ = ["TEMPFAIL", "ingest_command"]
 
 TEMPFAIL = 75
+#: Routing without a section of its own (``go_support.mail.routing.STDIN_MAILBOX``).
+STDIN_MAILBOX = "stdin"
+
+
+def _check_mailbox(settings: Any, mailbox: str) -> None:
+    """A ``--mailbox`` the settings do not know is a configuration error, not a crash: the
+    MTA keeps the mail (exit 75) until the sysadmin fixes the name or the file."""
+    if mailbox == STDIN_MAILBOX or mailbox in settings.mail.mailboxes:
+        return
+    from go_support.settings import ConfigError, ConfigProblem
+
+    known = ", ".join(sorted(settings.mail.mailboxes)) or "none"
+    raise ConfigError([ConfigProblem(
+        source=str(settings.path or "configuration"), key=f"mail.mailboxes.{mailbox}",
+        message=f"no such mailbox (--mailbox {mailbox}); known: {known}")],
+        path=settings.path)
 
 
 @click.command("ingest")
-@click.option("--mailbox", default="stdin", show_default=True,
+@click.option("--mailbox", default=STDIN_MAILBOX, show_default=True,
               help="The mailbox name the mail is routed as ([mail.mailboxes.<name>]).")
 @click.option("--recipient", default=None,
               help="The envelope recipient (Postfix: ${recipient}), for routing by address.")
@@ -40,6 +56,7 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
 
     try:
         settings = conn.settings()
+        _check_mailbox(settings, mailbox)
         from go_support.mail.sources import StdinSource
 
         source = StdinSource(sys.stdin.buffer, envelope_recipient=recipient,

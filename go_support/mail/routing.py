@@ -13,6 +13,10 @@ the envelope recipient (given by the MTA to ``go-support ingest``), ``Delivered-
 
 Nothing matched: the mailbox's ``type``, else ``[desk] default_type``; else no type, and the
 caller quarantines the mail with the reason.
+
+``go-support ingest`` routes as ``stdin`` unless told another mailbox; without a
+``[mail.mailboxes.stdin]`` section that name has no addresses of its own: plus-address tags
+naming a type, then ``[desk] default_type``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from dataclasses import dataclass
 
 from go_support.mail.config import MailboxSettings
 
-__all__ = ["Route", "Router", "split_plus"]
+__all__ = ["STDIN_MAILBOX", "Route", "Router", "split_plus"]
+
+#: The mailbox name of ``go-support ingest`` when ``--mailbox`` is not given.
+STDIN_MAILBOX = "stdin"
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,8 @@ class Router:
         """The ticket type of a mail that arrived in ``mailbox`` addressed to ``recipients``
         (``ParsedMail.recipients``' addresses, in that order)."""
         settings = self.mailboxes.get(mailbox)
+        if settings is None and mailbox == STDIN_MAILBOX:
+            settings = MailboxSettings.model_construct(kind="maildir", addresses={})
         if settings is None:
             raise KeyError(f"no mailbox {mailbox!r} in [mail.mailboxes] (known: "
                            f"{', '.join(sorted(self.mailboxes)) or 'none'})")

@@ -401,6 +401,25 @@ def test_ingest_exit_codes(server: Server, tmp_path: Path) -> None:
     assert_exactly_once(server, [raw])
 
 
+def test_ingest_without_mailbox_and_with_an_unknown_one(server: Server, tmp_path: Path) -> None:
+    """Without --mailbox a mail is routed as "stdin" ([desk] default_type here) even with no
+    [mail.mailboxes.stdin]; a --mailbox the settings lack is a configuration error naming the
+    key and the file, and exit 75 keeps the mail at the MTA."""
+    config = settings_file(tmp_path, server, maildir_box(tmp_path / "unused"))
+    env = {**os.environ, "GO_SUPPORT_CONFIG": str(config), "GO_SUPPORT_API_KEY": server.key,
+           "PYTHONPATH": str(ROOT)}
+    raw = a_mail(1)
+    done = subprocess.run([GO_SUPPORT, "ingest"], input=raw, env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    unknown = subprocess.run([GO_SUPPORT, "ingest", "--mailbox", "sales"], input=a_mail(2),
+                             env=env, capture_output=True)
+    assert unknown.returncode == 75
+    error = unknown.stderr.decode()
+    assert "mail.mailboxes.sales" in error and str(config) in error and "known: box" in error
+    assert "Traceback" not in error
+    assert_exactly_once(server, [raw])
+
+
 def test_requesters_matched_or_registered(server: Server, tmp_path: Path) -> None:
     """A sender who is a user becomes the requester; an unknown one becomes a user only while
     Group-Office allows registration, else the ticket keeps the address."""
