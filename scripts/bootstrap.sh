@@ -21,7 +21,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log=.venv/pip-install.log
   # uv (from PyPI, into the venv) installs the same packages in seconds; pip is the fallback
   if ! { .venv/bin/python -m pip install -q uv &&
-         .venv/bin/uv pip install --python .venv/bin/python -e ".[dev]"; } >"$log" 2>&1 &&
+         .venv/bin/uv pip install --compile-bytecode --python .venv/bin/python -e ".[dev]"; } >"$log" 2>&1 &&
      ! .venv/bin/python -m pip install -e ".[dev]" >>"$log" 2>&1; then
     cat "$log" >&2
     echo "Installing the Python dependencies failed; the pip output is above and in $log." >&2
@@ -29,3 +29,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   fi
   echo "$want" > "$stamp"
 fi
+# Bytecode for our own sources too: an installed package has it (pip compiles on install), an
+# editable checkout gets it only when Python may write it, which PYTHONDONTWRITEBYTECODE
+# forbids; without it every command compiles each module again (0.3 s of a mail's delivery).
+.venv/bin/python -m compileall -q -j 0 go_support jmap_schema >/dev/null || true
