@@ -6,7 +6,8 @@ same commands with every command module imported first (what the command did bef
 Targets (issue 11): ``--version`` at most 0.15 s, ``tickets list --help`` at most 0.25 s,
 and the same for the per-mail intake command (``ingest --help``). Also printed: a whole
 ``go-support ingest`` of one new mail into an emulator in a process of its own (reading the
-settings, parsing, the HTTP requests, the reply), and what it costs without bytecode.
+settings, parsing, the HTTP requests, the reply), what it costs without bytecode, and the
+same mail over LMTP to a running ``go-support lmtp`` (no process start at all).
 
 Python reads each module's cached bytecode (``__pycache__``); an installed package has it
 (pip compiles on install) and ``scripts/bootstrap.sh`` compiles the checkout's, but where
@@ -78,7 +79,7 @@ def a_mail(number: int) -> bytes:
             ).encode()
 
 
-def ingest_seconds(runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
+def ingest_seconds(runs: int) -> tuple[tuple[float, float], tuple[float, float], float]:
     """Median wall and CPU of ``go-support ingest`` handing one new mail each time to an
     emulator in a process of its own; with the bytecode cache, then without it."""
     emulator = subprocess.Popen([GO_SUPPORT, "emulator", "--port", "0"],
@@ -103,13 +104,42 @@ def ingest_seconds(runs: int) -> tuple[tuple[float, float], tuple[float, float]]
                      "PYTHONPYCACHEPREFIX": str(folder / "no-cache")}
         uncached = [timed([GO_SUPPORT, "ingest"], stdin=a_mail(next(numbers)), env=compiling)
                     for _ in range(runs)]
+        over_lmtp = lmtp_seconds(env, [a_mail(next(numbers)) for _ in range(runs + 1)])
     finally:
         emulator.terminate()
         emulator.wait()
         shutil.rmtree(folder, ignore_errors=True)
     return ((statistics.median(t[0] for t in cached), statistics.median(t[1] for t in cached)),
             (statistics.median(t[0] for t in uncached),
-             statistics.median(t[1] for t in uncached)))
+             statistics.median(t[1] for t in uncached)), over_lmtp)
+
+
+def lmtp_seconds(env: dict[str, str], mails: list[bytes]) -> float:
+    """Median seconds of one LMTP transaction (connect, LHLO, MAIL, RCPT, DATA, the answer
+    once Group-Office holds the mail) to a running ``go-support lmtp``."""
+    import smtplib
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([GO_SUPPORT, "lmtp", "--listen", f"127.0.0.1:{port}"], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None
+        while "listening on" not in (line := server.stderr.readline()):
+            assert line, "go-support lmtp ended before it listened"
+        seconds = []
+        for raw in mails:
+            started = time.perf_counter()
+            with smtplib.LMTP("127.0.0.1", port, timeout=60) as client:
+                client.ehlo()
+                client.sendmail("ann@example.com", ["support@example.com"], raw)
+            seconds.append(time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait()
+    return statistics.median(seconds[1:])  # the first one also warms the process up
 
 
 def main() -> None:
@@ -131,11 +161,13 @@ def main() -> None:
     wall, cpu = median_seconds(INGEST_IMPORTS, [], options.runs)
     print(f"{'ingest: its modules':<22}{wall:>7.3f} ({cpu:.3f})  what it loads before the "
           "mail is handled (client, desk, pipeline)")
-    (wall, cpu), (slow, slow_cpu) = ingest_seconds(options.runs)
+    (wall, cpu), (slow, slow_cpu), lmtp = ingest_seconds(options.runs)
     print(f"{'ingest < one mail':<22}{wall:>7.3f} ({cpu:.3f})  a whole delivery into the "
           "emulator (its own process): start, settings, parse, requests, exit")
     print(f"{'  without bytecode':<22}{slow:>7.3f} ({slow_cpu:.3f})  the same, compiling "
           f"every module at each start: x{slow / wall:.1f}")
+    print(f"{'lmtp, one mail':<22}{lmtp:>7.3f}          the same mail over LMTP to a running "
+          f"`go-support lmtp`: x{wall / lmtp:.0f} faster than a process per mail")
 
 
 if __name__ == "__main__":

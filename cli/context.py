@@ -13,6 +13,7 @@ A program that embeds the command (a benchmark, a test) may hand it a transport:
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 import sys
@@ -35,6 +36,7 @@ __all__ = [
     "DATETIME",
     "Embedding",
     "json_option",
+    "log_each_mail",
     "message_options",
     "open_desk",
     "parse_when",
@@ -52,6 +54,19 @@ class Embedding:
     """What an embedding program passes as click's ``obj`` (see :func:`main`)."""
 
     transport: Transport | None = None
+
+
+def log_each_mail(command: str, *, timestamps: bool = True) -> None:
+    """INFO lines on stderr for the mail commands (one per mail: where it went and why).
+
+    The group's set-up leaves the root logger at ERROR (DEBUG with ``--debug``, kept), so
+    these commands replace its handler rather than calling ``basicConfig`` again, which would
+    do nothing. ``timestamps`` off for ``ingest``: the MTA's log has its own.
+    """
+    level = logging.DEBUG if logging.getLogger().level == logging.DEBUG else logging.INFO
+    stamp = "%(asctime)s " if timestamps else ""
+    logging.basicConfig(level=level, stream=sys.stderr, force=True,
+                        format=f"{stamp}go-support {command}: %(message)s")
 
 
 @contextmanager

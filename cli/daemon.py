@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import signal
-import sys
 from typing import Any
 
 import click
+
+from go_support.cli.context import log_each_mail
 
 __all__ = ["daemon_command"]
 
@@ -27,8 +27,7 @@ def daemon_command(conn: Any, once: bool, poll: float) -> None:
       go-support daemon            # until SIGTERM (a systemd service)
       go-support daemon --once     # one cycle, for cron
     """
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s go-support daemon: %(message)s")
+    log_each_mail("daemon")
     settings = conn.settings()
     if not settings.mail.mailboxes:
         raise click.UsageError("no mailbox in the settings: add a [mail.mailboxes.<name>] "

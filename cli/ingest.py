@@ -3,25 +3,29 @@
 Exit codes follow sendmail's ``sysexits``: 0 when Group-Office holds the mail or it was
 quarantined (kept in ``[mail] quarantine_dir``), 75 (``EX_TEMPFAIL``) when Group-Office or the
 settings failed for now: the MTA keeps the mail and delivers it again later, and the mail's key
-makes that second delivery a no-op if the first one was written after all.
+makes that second delivery a no-op if the first one was written after all. 65
+(``EX_DATAERR``) when the mail would be quarantined but no ``quarantine_dir`` is set: the MTA
+returns it to its sender with the reason rather than it being dropped.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any
 
 import click
 
-__all__ = ["TEMPFAIL", "ingest_command"]
+from go_support.cli.context import log_each_mail
+
+__all__ = ["DATAERR", "TEMPFAIL", "check_mailbox", "ingest_command"]
 
 TEMPFAIL = 75
+DATAERR = 65
 #: Routing without a section of its own (``go_support.mail.routing.STDIN_MAILBOX``).
 STDIN_MAILBOX = "stdin"
 
 
-def _check_mailbox(settings: Any, mailbox: str) -> None:
+def check_mailbox(settings: Any, mailbox: str) -> None:
     """A ``--mailbox`` the settings do not know is a configuration error, not a crash: the
     MTA keeps the mail (exit 75) until the sysadmin fixes the name or the file."""
     if mailbox == STDIN_MAILBOX or mailbox in settings.mail.mailboxes:
@@ -50,13 +54,12 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
       go-support ingest --mailbox support < message.eml
       go-support ingest --mailbox support --recipient hardware@example.com  # Postfix pipe
     """
-    logging.basicConfig(level=logging.INFO, format="go-support ingest: %(message)s",
-                        stream=sys.stderr)
+    log_each_mail("ingest", timestamps=False)
     from go_support.errors import GoSupportError
 
     try:
         settings = conn.settings()
-        _check_mailbox(settings, mailbox)
+        check_mailbox(settings, mailbox)
         from go_support.mail.sources import StdinSource
 
         source = StdinSource(sys.stdin.buffer, envelope_recipient=recipient,
@@ -74,3 +77,8 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
         sys.exit(TEMPFAIL)
     if any(o.action in ("failed", "deferred") for o in outcomes):
         sys.exit(TEMPFAIL)
+    refused = [o for o in outcomes if o.action == "quarantine"]
+    if refused and not settings.mail.quarantine_dir:
+        # nowhere to keep it: the MTA returns it to its sender with the reason, not dropped
+        click.echo(f"go-support ingest: not accepted: {refused[0].reason}", err=True)
+        sys.exit(DATAERR)

@@ -58,6 +58,10 @@ COMMANDS = {
         "go_support.cli.help:help_command",
         "Serve the help page: end users sign in with their Group-Office account, open "
         "requests and follow their own tickets."),
+    "lmtp": LazyCommand(
+        "go_support.cli.lmtp:lmtp_command",
+        "Serve LMTP for an MTA: each mail answered 250 once Group-Office holds it (or it is "
+        "quarantined), 451 when Group-Office failed so that the MTA delivers it again."),
     "ingest": LazyCommand(
         "go_support.cli.ingest:ingest_command",
         "Import one mail from standard input (for an MTA): exit 0 when Group-Office holds it "

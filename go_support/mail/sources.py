@@ -41,6 +41,7 @@ __all__ = [
     "IncomingMail",
     "MailSource",
     "MaildirSource",
+    "PushedSource",
     "SourceError",
     "StdinSource",
 ]
@@ -462,14 +463,37 @@ class MaildirSource:
 # --- standard input --------------------------------------------------------------------------
 
 
-class StdinSource:
+class PushedSource:
+    """The source of mail an MTA hands over (standard input, LMTP): there is no inbox to take
+    it out of; the exit code or the LMTP answer tells the MTA that it was taken."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fetch(self, limit: int | None = None) -> list[IncomingMail]:
+        return []
+
+    def wait(self, timeout: float) -> bool:
+        return False
+
+    def done(self, *mails: IncomingMail) -> None:
+        return None
+
+    def quarantine(self, *mails: IncomingMail) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class StdinSource(PushedSource):
     """One mail on standard input (``go-support ingest``, delivery from an MTA). Reading stops
     at the size limit: a larger mail is counted to its end but not kept. :meth:`done` and
     :meth:`quarantine` change nothing: the MTA's delivery succeeds with exit code 0."""
 
     def __init__(self, stream: IO[bytes], *, envelope_recipient: str | None = None,
                  max_bytes: int = DEFAULT_MAX_BYTES, name: str = "stdin") -> None:
-        self.name = name
+        super().__init__(name)
         self._stream = stream
         self.envelope_recipient = envelope_recipient
         self.max_bytes = max_bytes
@@ -489,15 +513,4 @@ class StdinSource:
         return [IncomingMail(self.name, "stdin", raw, size, self.envelope_recipient,
                              datetime.now(UTC))]
 
-    def wait(self, timeout: float) -> bool:
-        return False
-
-    def done(self, *mails: IncomingMail) -> None:
-        return None
-
-    def quarantine(self, *mails: IncomingMail) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 

@@ -420,6 +420,21 @@ def test_ingest_without_mailbox_and_with_an_unknown_one(server: Server, tmp_path
     assert_exactly_once(server, [raw])
 
 
+def test_ingest_without_a_quarantine_folder_returns_the_mail(server: Server,
+                                                             tmp_path: Path) -> None:
+    """A mail to quarantine with nowhere to keep it is refused (65: the MTA bounces it to its
+    sender with the reason), never accepted and dropped."""
+    config = settings_file(tmp_path, server, "")
+    config.write_text(config.read_text().replace("quarantine_dir", "# quarantine_dir"))
+    env = {**os.environ, "GO_SUPPORT_CONFIG": str(config), "GO_SUPPORT_API_KEY": server.key,
+           "PYTHONPATH": str(ROOT)}
+    refused = subprocess.run([GO_SUPPORT, "ingest"], input=b"\x00\xff garbage", env=env,
+                             capture_output=True)
+    assert refused.returncode == 65, refused.stderr.decode()
+    assert "not accepted" in refused.stderr.decode()
+    assert not server.keys()
+
+
 def test_requesters_matched_or_registered(server: Server, tmp_path: Path) -> None:
     """A sender who is a user becomes the requester; an unknown one becomes a user only while
     Group-Office allows registration, else the ticket keeps the address."""
