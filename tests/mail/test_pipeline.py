@@ -435,6 +435,21 @@ def test_ingest_without_a_quarantine_folder_returns_the_mail(server: Server,
     assert not server.keys()
 
 
+def test_the_daemon_logs_a_line_per_mail(server: Server, tmp_path: Path) -> None:
+    """Which ticket each mail went to and why, on stderr (the journal of a systemd unit)."""
+    box = tmp_path / "Maildir"
+    config = settings_file(tmp_path, server, maildir_box(box))
+    MaildirSource("box", box)  # creates the folders
+    (box / "new" / "1.eml").write_bytes(a_mail(1))
+    (box / "new" / "2.eml").write_bytes(b"\x00garbage")
+    run = daemon(config, server, "--once")
+    assert run.wait(120) == 0
+    assert run.stderr is not None
+    log = run.stderr.read().decode()
+    assert re.search(r"go-support daemon: box \S+: new-ticket -> ticket \d+: ", log), log
+    assert re.search(r"go-support daemon: box \S+: quarantine: ", log), log
+
+
 def test_requesters_matched_or_registered(server: Server, tmp_path: Path) -> None:
     """A sender who is a user becomes the requester; an unknown one becomes a user only while
     Group-Office allows registration, else the ticket keeps the address."""
