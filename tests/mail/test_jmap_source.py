@@ -282,3 +282,17 @@ def test_killed_after_a_step(emulator: Server, tmp_path: Path, cyrus_server: Cyr
     assert done.wait(120) == 0, log_of(done)
     assert cyrus_server.count(account, "INBOX") == 0
     assert_exactly_once(emulator, raws)
+
+
+def test_two_daemons_on_one_jmap_mailbox(emulator: Server, tmp_path: Path,
+                                         cyrus_server: Cyrus, account: Account) -> None:
+    """Two daemons (two hosts) reading the same mailbox at once import each mail once."""
+    config = settings_file(tmp_path, emulator, jmap_box(cyrus_server, account))
+    raws = [a_mail(n) for n in range(60)]
+    cyrus_server.append(account, *raws)
+    both = [daemon(config, emulator, "--once", password=account.password) for _ in range(2)]
+    for process in both:
+        assert process.wait(180) == 0, log_of(process)
+    assert cyrus_server.count(account, "INBOX") == 0
+    assert cyrus_server.count(account, "Processed") == 60
+    assert_exactly_once(emulator, raws)
