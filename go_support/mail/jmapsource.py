@@ -131,10 +131,12 @@ class JmapMailSource:
                 self._move_to = self._ensure(boxes, s.move_to)
             self._quarantine = self._ensure(boxes, s.quarantine_folder)
         except SourceError:
-            self.close()
+            self._client = None
+            client.requests_session.close()
             raise
         except Exception as exc:
-            self.close()
+            self._client = None
+            client.requests_session.close()
             raise self._fail(exc, "the JMAP session failed") from None
         log.info("%s: connected (polling every %g s)", self._where(), s.poll_seconds)
 
@@ -194,7 +196,8 @@ class JmapMailSource:
                          "/".join(path.split("/")[:depth + 1]))
             parent = found
         if parent is None:
-            raise ValueError(f"mailbox {self.name!r}: {path!r} is not a mailbox name")
+            raise SourceError(f"{self._where()}: {path!r} is not a mailbox name",
+                              temporary=False)
         return parent
 
     # -- the mailbox --------------------------------------------------------------------
