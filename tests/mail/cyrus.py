@@ -9,6 +9,9 @@ It needs the Debian packages ``cyrus-imapd``, ``cyrus-caldav`` (its ``httpd`` se
 and ``sasl2-bin`` (``scripts/system-packages.sh`` installs them): when they are missing the
 tests fail with that instruction, they never skip. Cyrus logs only to syslog, so a Cyrus that
 does not start is reported with its exit code and standard error alone.
+
+Run as root (CI, the developers' machines) Cyrus serves as its system user ``cyrus``, to which
+the folder is given; as another user it would serve as that user (not tried).
 """
 
 from __future__ import annotations
