@@ -90,6 +90,7 @@ def status_command(conn: Any, local_json: bool) -> None:
     mail = _mail(conn)
     mailboxes = [{"name": name, "kind": box.kind,
                   "where": box.path if box.kind == "maildir" else
+                  f"{box.user}@{box.url}/{box.folder}" if box.kind == "jmap" else
                   f"{box.user}@{box.host}:{box.effective_port}/{box.folder}",
                   "type": box.type, "lastSeen": _last_seen(name)}
                  for name, box in mail.mailboxes.items()]

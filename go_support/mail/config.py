@@ -24,6 +24,7 @@ import re
 import ssl
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -120,14 +121,18 @@ class MailboxSettings(_Server):
 
     _PASSWORD_HINT: ClassVar[str] = "GO_SUPPORT_MAILBOX_<NAME>_PASSWORD"
 
-    kind: Literal["imap", "maildir"] = "imap"
+    kind: Literal["imap", "maildir", "jmap"] = "imap"
     path: str | None = None
     """The Maildir folder (``kind = "maildir"``)."""
+    url: str | None = None
+    """The JMAP server (``kind = "jmap"``): ``https://host[:port]``; its session is at
+    ``/.well-known/jmap``."""
     folder: str = "INBOX"
     processed_folder: str | None = None
     """Where a mail goes once Group-Office holds it (default "Processed", unless flagged)."""
     processed_flag: str | None = None
-    """Instead of moving: the IMAP keyword that marks a mail done (e.g. ``$GoSupportDone``)."""
+    """Instead of moving: the IMAP (or JMAP) keyword that marks a mail done (e.g.
+    ``$GoSupportDone``)."""
     quarantine_folder: str = "Quarantine"
     type: str | None = None
     """The ticket type of this mailbox's mail; default ``[desk] default_type``."""
@@ -161,6 +166,11 @@ class MailboxSettings(_Server):
             missing = [k for k in ("host", "user") if not getattr(self, k)]
             if missing:
                 raise ValueError(f"an IMAP mailbox needs {' and '.join(missing)}")
+            if self.url is not None:
+                raise ValueError("url is for kind = \"jmap\"; an IMAP mailbox takes host and "
+                                 "port")
+        elif self.kind == "jmap":
+            self._check_jmap()
         elif not self.path:
             raise ValueError("a Maildir mailbox needs path")
         if self.processed_folder is not None and self.processed_flag is not None:
@@ -171,6 +181,29 @@ class MailboxSettings(_Server):
             if value is not None and not value.strip():
                 raise ValueError(f"{key} must not be empty")
         return self
+
+    def _check_jmap(self) -> None:
+        missing = [k for k in ("url", "user") if not getattr(self, k)]
+        if missing:
+            raise ValueError(f"a JMAP mailbox needs {' and '.join(missing)}")
+        given = sorted(k for k in ("host", "port", "security", "path") if k in
+                       self.model_fields_set)
+        if given:
+            raise ValueError(f"a JMAP mailbox takes url, not {', '.join(given)}")
+        parts = urlsplit(self.url or "")
+        if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") \
+                or parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"url {self.url!r} must be https://host or https://host:port "
+                             "(JMAP over plain HTTP would send the password in clear)")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError(f"url {self.url!r} has a port that is not a number") from None
+
+    @property
+    def jmap_host(self) -> str:
+        """``host[:port]`` of a JMAP mailbox's url."""
+        return urlsplit(self.url or "").netloc
 
     @property
     def move_to(self) -> str | None:

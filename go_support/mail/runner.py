@@ -73,6 +73,11 @@ class Runner:
         for name, box in mail.mailboxes.items():
             if box.kind == "maildir":
                 found.append(MaildirSource.from_settings(name, box, max_bytes=mail.max_bytes))
+            elif box.kind == "jmap":
+                from go_support.mail.jmapsource import JmapMailSource  # jmapc only when used
+
+                found.append(JmapMailSource(name, box, box.password_for(name, env),
+                                            max_bytes=mail.max_bytes))
             else:
                 found.append(ImapSource(name, box, box.password_for(name, env),
                                         max_bytes=mail.max_bytes))
@@ -174,4 +179,4 @@ def _poll_of(source: MailSource) -> float:
         return source.poll_seconds
     if isinstance(source, ImapSource):
         return source.settings.poll_seconds
-    return 1.0
+    return float(getattr(source, "poll_seconds", 1.0))
