@@ -27,7 +27,9 @@ TEMPFAIL = 75
 @click.pass_obj
 def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
     """Import one mail from standard input (for an MTA): exit 0 when Group-Office holds it or
-    it is quarantined, 75 on a temporary failure so that the MTA retries.
+    it is quarantined, 75 on a temporary failure so that the MTA retries. A mail that opens a
+    ticket is acknowledged when outbound mail is set up ([mail] addresses, [mail.smtp] and
+    $GO_SUPPORT_MAIL_SECRET); otherwise a log line says why not.
 
     \b
     Examples:
@@ -51,6 +53,9 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
         with conn.client() as client:
             intake = build_intake(SupportDesk(client, settings), settings)
             outcomes = intake.handle(source, mails)
+        from go_support.mail.seen import record_seen, state_dir
+
+        record_seen(state_dir(settings.mail), mailbox, outcomes)
     except (GoSupportError, OSError) as exc:
         click.echo(f"go-support ingest: temporary failure, the MTA should retry: {exc}",
                    err=True)

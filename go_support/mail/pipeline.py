@@ -55,6 +55,7 @@ from go_support.desk.ticket_creation import CreatedTicket, TicketDraft
 from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.errors import JMAPError
 from go_support.jmap.results import GetResult, SetResult
+from go_support.mail.acks import ACKED, AckItem, Acknowledger
 from go_support.mail.config import MailSettings
 from go_support.mail.intake import Decision, decide
 from go_support.mail.parse import ParsedMail, Quarantine, parse_mail
@@ -109,6 +110,8 @@ class Outcome:
     action: str
     reason: str
     ticket_id: str | None = None
+    code: str | None = None
+    """For quarantine: why, in a word (:attr:`~go_support.mail.intake.Decision.code`)."""
 
     def line(self) -> str:
         """The log line of the mail."""
@@ -127,6 +130,10 @@ class _Item:
     prefix: str = ""
     """HTML put before the mail's text (a new ticket that names the closed one)."""
 
+    def result(self) -> Outcome:
+        code = self.decision.code if self.outcome == "quarantine" else None
+        return Outcome(self.mail, self.outcome, self.done_reason, self.ticket_id, code)
+
 
 @dataclass
 class _Read:
@@ -144,8 +151,11 @@ class Intake:
 
     def __init__(self, desk: SupportDesk, mail: MailSettings, *, default_type: str | None,
                  ids: MessageIds | None = None, quarantine: QuarantineStore | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 acks: Acknowledger | None = None) -> None:
         self.desk = desk
+        self.acks = acks
+        """Acknowledges the new tickets (:mod:`go_support.mail.acks`); ``None``: never."""
         self.settings = mail
         self.router = Router(mail.mailboxes, default_type=default_type)
         self.ids = ids
@@ -222,9 +232,10 @@ class Intake:
         try:
             self._write(work, read)
             self._settle(work)
+            self._acknowledge(work, read)
         finally:
             self._finish(source, items)
-        return [Outcome(i.mail, i.outcome, i.done_reason, i.ticket_id) for i in items]
+        return [i.result() for i in items]
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -299,6 +310,7 @@ class Intake:
         One request, and a second only when a new mail's ticket exists already (after a
         crash); the tickets follow-ups go to are read on the way."""
         self._targets: dict[str, dict[str, Any]] = {}
+        self._acked: set[str] = set()
         new = [i for i in work if i.decision.action == "new-ticket" and i.key]
         targets = {i.decision.ticket_id for i in work if i.decision.ticket_id}
         batch = Batch()
@@ -350,6 +362,7 @@ class Intake:
         for comment in _objects(responses, comments):
             for key in _MARK.findall(str(comment.get("text") or "")):
                 held.setdefault(key, str(comment.get("entityId")))
+            self._acked.update(ACKED.findall(str(comment.get("text") or "")))
         self._targets.update({str(t["id"]): t for t in _objects(responses, tasks)})
 
     # -- writing ----------------------------------------------------------------------------
@@ -639,8 +652,32 @@ class Intake:
         for item in items:
             if not item.outcome:
                 item.outcome, item.done_reason = "failed", "not written (Group-Office failed)"
-            outcome = Outcome(item.mail, item.outcome, item.done_reason, item.ticket_id)
+            outcome = item.result()
             (log.warning if item.outcome == "failed" else log.info)("%s", outcome.line())
+
+    # -- acknowledgements -------------------------------------------------------------------
+
+    def _acknowledge(self, work: list[_Item], read: _Read) -> None:
+        """Acknowledge the tickets the batch's mails opened, before the mails leave the inbox
+        (:mod:`go_support.mail.acks`): a mail found held after a crash, whose ticket has no
+        acknowledgement note yet, is acknowledged now; follow-ups never are."""
+        if self.acks is None:
+            return
+        due: list[AckItem] = []
+        for item in work:
+            mail, ticket, decision = item.decision.mail, item.ticket_id, item.decision
+            opened = item.outcome == "new-ticket" or (
+                item.outcome == "duplicate" and read.by_key.get(item.key) == ticket)
+            if not opened or ticket is None or mail is None or item.key in self._acked or \
+                    not decision.acknowledge or not decision.type_name:
+                continue
+            task = self._targets.get(ticket)
+            state = None if task is None else (
+                str(task.get("progress") or Status.NEEDS_ACTION.value),
+                str(task.get("responsibleUserId") or "") or None)
+            due.append(AckItem(item.key, ticket, decision.type_name, mail, state))
+        if due:
+            self.acks.run(self.desk, due)
 
 
 def _tags(subject: str) -> list[str]:
@@ -667,3 +704,44 @@ def summary(outcomes: Iterable[Outcome]) -> dict[str, int]:
         counts[outcome.action] = counts.get(outcome.action, 0) + 1
     return counts
 
+
+
+# --- one mail, again (go-support mail quarantine retry) ---------------------------------------
+
+
+class _Single:
+    """A source of one mail that changes nothing when it is done or quarantined: the caller
+    keeps or removes its quarantine entry."""
+
+    def __init__(self, mail: IncomingMail) -> None:
+        self.name = mail.source
+        self._mail = mail
+
+    def fetch(self, limit: int | None = None) -> list[IncomingMail]:
+        return [self._mail]
+
+    def wait(self, timeout: float) -> bool:
+        return False
+
+    def done(self, *mails: IncomingMail) -> None:
+        return None
+
+    def quarantine(self, *mails: IncomingMail) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def import_one(desk: SupportDesk, settings: Any, incoming: IncomingMail) -> Outcome:
+    """Run one mail through the whole intake again (``go-support mail quarantine retry``):
+    decided with today's settings and written exactly once like any other (a mail Group-Office
+    holds already is a ``duplicate`` of its ticket), acknowledged when it opens a ticket.
+    Nothing is put into the local quarantine: the caller keeps or removes its entry.
+    ``settings`` are go-support's whole settings (the default ticket type too)."""
+    from go_support.mail.runner import build_intake
+
+    intake = build_intake(desk, settings)
+    intake.store = None
+    (outcome,) = intake.handle(_Single(incoming), [incoming])
+    return outcome
