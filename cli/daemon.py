@@ -9,7 +9,21 @@ from typing import Any
 
 import click
 
-__all__ = ["daemon_command"]
+__all__ = ["daemon_command", "log_mail_to_stderr"]
+
+
+def log_mail_to_stderr(fmt: str) -> None:
+    """go-support's own log lines (one per mail, outbound, errors) on standard error at INFO:
+    the command line's root logger shows errors only (everything with ``--debug``)."""
+    logger = logging.getLogger("go_support")
+    for old in [h for h in logger.handlers if getattr(h, "go_support_mail", False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.go_support_mail = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(min(logging.INFO, logging.getLogger().level or logging.INFO))
+    logger.propagate = False
 
 
 @click.command("daemon")
@@ -27,8 +41,7 @@ def daemon_command(conn: Any, once: bool, poll: float) -> None:
       go-support daemon            # until SIGTERM (a systemd service)
       go-support daemon --once     # one cycle, for cron
     """
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s go-support daemon: %(message)s")
+    log_mail_to_stderr("%(asctime)s go-support daemon: %(message)s")
     settings = conn.settings()
     if not settings.mail.mailboxes:
         raise click.UsageError("no mailbox in the settings: add a [mail.mailboxes.<name>] "

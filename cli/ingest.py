@@ -8,7 +8,6 @@ makes that second delivery a no-op if the first one was written after all.
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any
 
@@ -36,8 +35,9 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
       go-support ingest --mailbox support < message.eml
       go-support ingest --mailbox support --recipient hardware@example.com  # Postfix pipe
     """
-    logging.basicConfig(level=logging.INFO, format="go-support ingest: %(message)s",
-                        stream=sys.stderr)
+    from go_support.cli.daemon import log_mail_to_stderr
+
+    log_mail_to_stderr("go-support ingest: %(message)s")
     from go_support.errors import GoSupportError
 
     try:
