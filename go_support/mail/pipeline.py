@@ -143,6 +143,8 @@ class _Read:
     by_key: dict[str, str] = field(default_factory=dict)
     people: dict[str, set[str]] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, tuple[frozenset[str], bool]] = field(default_factory=dict)
+    """The senders' enabled users: their groups, and whether they are admins."""
     allow_registration: bool = False
 
 
@@ -245,7 +247,8 @@ class Intake:
     def _look_up(self, candidates: Sequence[str], tags: Sequence[str],
                  senders: Sequence[str]) -> _Read:
         """One request: tickets by the Message-IDs mails refer to, the tickets named in
-        subject tags, the senders' users, the registration setting."""
+        subject tags with their comments (who is on their thread), the senders' users with
+        their groups (who is an agent of which type), the registration setting."""
         type_ids = self._type_ids()
         batch = Batch()
         field_name = names.FIRST_MESSAGE_ID
@@ -255,17 +258,14 @@ class Intake:
             # "<id>" and "<id> k...": a Message-ID ends with ">", so the prefix is enough
             by_id.append(self._tasks(batch, type_ids, [
                 {field_name: like_exact(value) + "%"} for value in wanted[start:start + _CHUNK]]))
-        tagged = None
-        if tags:
-            tagged = batch.call("Task/get", {"ids": list(dict.fromkeys(tags)),
-                                             "properties": ["id", "tasklistId", "customFields"]})
+        tagged = self._comments_of(batch, list(dict.fromkeys(tags)))  # and their tasks
         users: list[Call] = []
         people = sorted(set(senders))
         for start in range(0, len(people), _CHUNK):
             query = batch.call("User/query", {"filter": {"operator": "OR", "conditions": [
                 {"email": like_exact(a)} for a in people[start:start + _CHUNK]]}})
-            users.append(batch.call("User/get", {"#ids": query.ref("/ids"),
-                                                 "properties": ["id", "email"]}))
+            users.append(batch.call("User/get", {"#ids": query.ref("/ids"), "properties": [
+                "id", "email", "groups", "isAdmin", "enabled"]}))
         core = batch.call("Module/get", {"ids": ["1"], "properties": [
             "id", "name", "package", "settings"]}) if people else None
         responses = self.desk.client.execute(batch)
@@ -278,22 +278,36 @@ class Intake:
                 message_id = value.split(" ")[0]
                 if message_id in wanted_set:
                     read.by_message_id.setdefault(message_id, str(task["id"]))
-        if tagged is not None:
-            in_types = set(type_ids)
-            for task in _objects(responses, tagged):
-                if str(task.get("tasklistId")) in in_types:
-                    email = str((task.get("customFields") or {}).get(
-                        names.REQUESTER_EMAIL) or "")
-                    read.people[str(task["id"])] = {email.casefold()} if email else set()
         for call in users:
             for user in _objects(responses, call):
                 read.users[str(user.get("email") or "").casefold()] = str(user["id"])
+                if user.get("enabled") is not False:
+                    read.accounts[str(user.get("email") or "").casefold()] = (
+                        frozenset(str(g) for g in user.get("groups") or []),
+                        bool(user.get("isAdmin")))
+        if tagged is not None:
+            self._people(read, _objects(responses, tagged[1]), _objects(responses, tagged[0]))
         if core is not None:
             for module in _objects(responses, core):
                 if module.get("name") == "core" and module.get("package") == "core":
                     settings = module.get("settings") or {}
                     read.allow_registration = bool(settings.get("allowRegistration"))
         return read
+
+    def _people(self, read: _Read, tasks: Iterable[Mapping[str, Any]],
+                comments: Iterable[Mapping[str, Any]]) -> None:
+        """Who belongs to each ticket a subject tag names: its requester, the addresses on its
+        thread (those of the mails stored on it), and, of this batch's senders, the agents
+        of its type. A tag from anyone else is not followed."""
+        thread = _on_thread(comments)
+        for task in tasks:
+            ticket_type = self.desk.layout.by_id(task.get("tasklistId"))
+            if ticket_type is None:
+                continue  # not a ticket: a task of another list
+            ticket = str(task["id"])
+            email = str((task.get("customFields") or {}).get(names.REQUESTER_EMAIL) or "")
+            read.people[ticket] = ({email.casefold()} if email else set()) | thread.get(
+                ticket, set()) | _agents(read, ticket_type.acl)
 
     @staticmethod
     def _tasks(batch: Batch, type_ids: Sequence[str],
@@ -382,6 +396,8 @@ class Intake:
                 url = f"{self.desk.client.base_url}/api/download.php?blob={blob.blob_id}"
                 text = text.replace(f"cid:{attachment.content_id}", htmllib.escape(url))
         clean = sanitize_html(text or "<p></p>", what=f"mail {item.mail.key}")
+        if note is None:
+            clean += _thread_marker(mail, self.settings.addresses)
         return NewMessage(clean + marker(item.key), None if note is not None else "received",
                           private_label_id=self.desk.layout.private_label_id
                           if note is not None else None,
@@ -745,3 +761,40 @@ def import_one(desk: SupportDesk, settings: Any, incoming: IncomingMail) -> Outc
     intake.store = None
     (outcome,) = intake.handle(_Single(incoming), [incoming])
     return outcome
+
+
+# --- who belongs to a ticket (the subject tag) ------------------------------------------------
+
+_THREAD = re.compile(r'data-go-support-thread="([^"]*)"')
+_THREAD_MAX = 20  # addresses kept per mail: the people of a thread, not a mailing list
+
+
+def _thread_marker(mail: ParsedMail, own: Sequence[str]) -> str:
+    """The empty element that keeps, in a mail's comment, the addresses the mail was from and
+    to (not ours): who is on the ticket's thread, for a later subject tag."""
+    ours = {a.casefold() for a in own}
+    found = [a.email for a in (mail.sender, *mail.from_, *mail.to, *mail.cc)
+             if a.email and a.email.casefold() not in ours]
+    people = list(dict.fromkeys(a.casefold() for a in found))[:_THREAD_MAX]
+    if not people:
+        return ""
+    return f'<span data-go-support-thread="{htmllib.escape(" ".join(people))}"></span>'
+
+
+def _on_thread(comments: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """Ticket id -> the addresses its mails' comments name (:func:`_thread_marker`)."""
+    found: dict[str, set[str]] = {}
+    for comment in comments:
+        for value in _THREAD.findall(str(comment.get("text") or "")):
+            found.setdefault(str(comment.get("entityId")), set()).update(
+                htmllib.unescape(value).split())
+    return found
+
+
+def _agents(read: _Read, acl: Mapping[str, int]) -> set[str]:
+    """The batch's senders who are agents of a type with ``acl`` (write access or more on its
+    list through a group, or admins), as the desk counts agents."""
+    from go_support.desk.actor import AGENT_LEVEL, user_level
+
+    return {address for address, (groups, admin) in read.accounts.items()
+            if user_level(acl, groups, admin) >= AGENT_LEVEL}

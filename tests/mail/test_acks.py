@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 from email import message_from_bytes
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
