@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from go_support.desk import names
 from go_support.desk.convert import like_exact
 from go_support.desk.errors import DeskError, RefusedTickets
-from go_support.desk.html import sanitize_html
+from go_support.desk.html import html_to_text, sanitize_html
 from go_support.desk.models import Attachment, Status
 from go_support.desk.operations import NewMessage, Refused, Writes
 from go_support.desk.ticket_creation import CreatedTicket, TicketDraft
@@ -396,6 +396,8 @@ class Intake:
                 url = f"{self.desk.client.base_url}/api/download.php?blob={blob.blob_id}"
                 text = text.replace(f"cid:{attachment.content_id}", htmllib.escape(url))
         clean = sanitize_html(text or "<p></p>", what=f"mail {item.mail.key}")
+        if note is None and not files and "<img" not in clean and not html_to_text(clean):
+            clean = "<p>(The mail has no text.)</p>"  # a subject alone is still a request
         if note is None:
             clean += _thread_marker(mail, self.settings.addresses)
         return NewMessage(clean + marker(item.key), None if note is not None else "received",
