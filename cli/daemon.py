@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
 
-__all__ = ["daemon_command", "log_mail_to_stderr"]
+__all__ = ["daemon_command", "mail_log"]
 
 
-def log_mail_to_stderr(fmt: str) -> None:
-    """go-support's own log lines (one per mail, outbound, errors) on standard error at INFO:
-    the command line's root logger shows errors only (everything with ``--debug``)."""
-    logger = logging.getLogger("go_support")
-    for old in [h for h in logger.handlers if getattr(h, "go_support_mail", False)]:
-        logger.removeHandler(old)
-    handler = logging.StreamHandler(sys.stderr)
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def mail_log(fmt: str) -> Iterator[None]:
+    """The mail service's log lines (one per mail, outbound, mailbox errors) on standard error
+    at INFO while a command runs: the command line's root logger shows errors only."""
+    logger = logging.getLogger("go_support.mail")
+    saved = logger.level, logger.propagate
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter(fmt))
-    handler.go_support_mail = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(min(logging.INFO, logging.getLogger().level or logging.INFO))
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 @click.command("daemon")
@@ -41,19 +60,19 @@ def daemon_command(conn: Any, once: bool, poll: float) -> None:
       go-support daemon            # until SIGTERM (a systemd service)
       go-support daemon --once     # one cycle, for cron
     """
-    log_mail_to_stderr("%(asctime)s go-support daemon: %(message)s")
-    settings = conn.settings()
-    if not settings.mail.mailboxes:
-        raise click.UsageError("no mailbox in the settings: add a [mail.mailboxes.<name>] "
-                               "section")
-    from go_support.desk import SupportDesk
-    from go_support.mail.runner import Runner
+    with mail_log("%(asctime)s go-support daemon: %(message)s"):
+        settings = conn.settings()
+        if not settings.mail.mailboxes:
+            raise click.UsageError("no mailbox in the settings: add a [mail.mailboxes.<name>] "
+                                   "section")
+        from go_support.desk import SupportDesk
+        from go_support.mail.runner import Runner
 
-    with conn.client() as client:
-        runner = Runner(SupportDesk(client, settings), settings)
-        signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-        signal.signal(signal.SIGINT, lambda *_: runner.stop())
-        if once:
-            runner.run_once()
-            return
-        runner.run(poll=poll)
+        with conn.client() as client:
+            runner = Runner(SupportDesk(client, settings), settings)
+            signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+            signal.signal(signal.SIGINT, lambda *_: runner.stop())
+            if once:
+                runner.run_once()
+                return
+            runner.run(poll=poll)

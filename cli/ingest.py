@@ -35,9 +35,13 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
       go-support ingest --mailbox support < message.eml
       go-support ingest --mailbox support --recipient hardware@example.com  # Postfix pipe
     """
-    from go_support.cli.daemon import log_mail_to_stderr
+    from go_support.cli.daemon import mail_log
 
-    log_mail_to_stderr("go-support ingest: %(message)s")
+    with mail_log("go-support ingest: %(message)s"):
+        _ingest(conn, mailbox, recipient)
+
+
+def _ingest(conn: Any, mailbox: str, recipient: str | None) -> None:
     from go_support.errors import GoSupportError
 
     try:

@@ -113,18 +113,21 @@ class Acknowledger:
     def run(self, desk: SupportDesk, items: Sequence[AckItem]) -> dict[str, str]:
         """Acknowledge ``items`` and record those sent; ``{key: what happened}``, each also
         logged. Group-Office failing to take the notes is logged, never raised."""
-        from go_support.mail.delivery import acknowledge
+        from go_support.mail.delivery import AckResult, acknowledge
 
         done: dict[str, str] = {}
         sent: list[tuple[AckItem, str, str]] = []
         for item in items:
             sender = item.mail.sender
-            result = acknowledge(
-                self.sender, self.settings, ticket_id=item.ticket_id,
-                type_name=item.type_name, subject=item.mail.subject or "(no subject)",
-                to=(sender.email, sender.name or ""), cap=self.cap, allowed=True,
-                in_reply_to=item.mail.message_id, ids=self.ids,
-                message_id=self.message_id(item))
+            try:
+                result = acknowledge(
+                    self.sender, self.settings, ticket_id=item.ticket_id,
+                    type_name=item.type_name, subject=item.mail.subject or "(no subject)",
+                    to=(sender.email, sender.name or ""), cap=self.cap, allowed=True,
+                    in_reply_to=item.mail.message_id, ids=self.ids,
+                    message_id=self.message_id(item))
+            except ValueError as exc:  # an address or subject no mail can carry
+                result = AckResult(False, f"not sent: the mail could not be built: {exc}")
             if result.sent and result.message_id:
                 sent.append((item, result.message_id, sender.email))
                 done[item.key] = f"ticket {item.ticket_id}: {result.reason} as " \
