@@ -153,7 +153,9 @@ class Runner:
                 self._sender = SmtpSender.from_settings(self.settings.mail.smtp)
             report = self._delivery(self.desk, self._sender, self.settings,
                                     now=datetime.now(UTC), state=self._state)
-            log.info("outbound: %s", report)
+            log.info("outbound: %d sent, %d failed, %d deferred, %d in their grace period",
+                     len(report.sent), len(report.failed), len(report.deferred),
+                     len(report.waiting))
         except GoSupportError as exc:
             log.error("outbound failed (%s); tried again next cycle", exc)
 

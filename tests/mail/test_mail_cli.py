@@ -151,6 +151,7 @@ def test_a_quarantined_mail_fixed_by_the_settings_is_retried_into_one_ticket(
     code, _, err = run_cli(capsys, "daemon", "--once")
     assert code == 0, err
     assert "support new/1.eml: quarantine: no ticket type: mailbox 'support' has no type" in err
+    assert "outbound: 0 sent, 0 failed, 0 deferred, 0 in their grace period" in err
     [entry] = store.list()
     assert entry.code == "unrouted"
     code, out, err = run_cli(capsys, "mail", "status", "--json")
