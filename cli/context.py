@@ -36,7 +36,7 @@ __all__ = [
     "DATETIME",
     "Embedding",
     "json_option",
-    "log_each_mail",
+    "mail_log",
     "message_options",
     "open_desk",
     "parse_when",
@@ -56,17 +56,35 @@ class Embedding:
     transport: Transport | None = None
 
 
-def log_each_mail(command: str, *, timestamps: bool = True) -> None:
-    """INFO lines on stderr for the mail commands (one per mail: where it went and why).
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged."""
 
-    The group's set-up leaves the root logger at ERROR (DEBUG with ``--debug``, kept), so
-    these commands replace its handler rather than calling ``basicConfig`` again, which would
-    do nothing. ``timestamps`` off for ``ingest``: the MTA's log has its own.
-    """
-    level = logging.DEBUG if logging.getLogger().level == logging.DEBUG else logging.INFO
-    stamp = "%(asctime)s " if timestamps else ""
-    logging.basicConfig(level=level, stream=sys.stderr, force=True,
-                        format=f"{stamp}go-support {command}: %(message)s")
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        return None
+
+
+@contextmanager
+def mail_log(fmt: str) -> Iterator[None]:
+    """The mail service's log lines (one per mail, outbound, mailbox errors) on standard error
+    at INFO while a command runs: the command line's root logger shows errors only."""
+    logger = logging.getLogger("go_support.mail")
+    saved = logger.level, logger.propagate
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter(fmt))
+    logger.addHandler(handler)
+    logger.setLevel(min(logging.INFO, logging.getLogger().level or logging.INFO))
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 @contextmanager

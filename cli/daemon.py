@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from go_support.cli.context import log_each_mail
+from go_support.cli.context import mail_log
 
 __all__ = ["daemon_command"]
 
@@ -27,19 +27,19 @@ def daemon_command(conn: Any, once: bool, poll: float) -> None:
       go-support daemon            # until SIGTERM (a systemd service)
       go-support daemon --once     # one cycle, for cron
     """
-    log_each_mail("daemon")
-    settings = conn.settings()
-    if not settings.mail.mailboxes:
-        raise click.UsageError("no mailbox in the settings: add a [mail.mailboxes.<name>] "
-                               "section")
-    from go_support.desk import SupportDesk
-    from go_support.mail.runner import Runner
+    with mail_log("%(asctime)s go-support daemon: %(message)s"):
+        settings = conn.settings()
+        if not settings.mail.mailboxes:
+            raise click.UsageError("no mailbox in the settings: add a [mail.mailboxes.<name>] "
+                                   "section")
+        from go_support.desk import SupportDesk
+        from go_support.mail.runner import Runner
 
-    with conn.client() as client:
-        runner = Runner(SupportDesk(client, settings), settings)
-        signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-        signal.signal(signal.SIGINT, lambda *_: runner.stop())
-        if once:
-            runner.run_once()
-            return
-        runner.run(poll=poll)
+        with conn.client() as client:
+            runner = Runner(SupportDesk(client, settings), settings)
+            signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+            signal.signal(signal.SIGINT, lambda *_: runner.stop())
+            if once:
+                runner.run_once()
+                return
+            runner.run(poll=poll)

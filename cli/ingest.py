@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from go_support.cli.context import log_each_mail
+from go_support.cli.context import mail_log
 
 __all__ = ["DATAERR", "TEMPFAIL", "check_mailbox", "ingest_command"]
 
@@ -47,14 +47,20 @@ def check_mailbox(settings: Any, mailbox: str) -> None:
 @click.pass_obj
 def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
     """Import one mail from standard input (for an MTA): exit 0 when Group-Office holds it or
-    it is quarantined, 75 on a temporary failure so that the MTA retries.
+    it is quarantined, 75 on a temporary failure so that the MTA retries. A mail that opens a
+    ticket is acknowledged when outbound mail is set up ([mail] addresses, [mail.smtp] and
+    $GO_SUPPORT_MAIL_SECRET); otherwise a log line says why not.
 
     \b
     Examples:
       go-support ingest --mailbox support < message.eml
       go-support ingest --mailbox support --recipient hardware@example.com  # Postfix pipe
     """
-    log_each_mail("ingest", timestamps=False)
+    with mail_log("go-support ingest: %(message)s"):
+        _ingest(conn, mailbox, recipient)
+
+
+def _ingest(conn: Any, mailbox: str, recipient: str | None) -> None:
     from go_support.errors import GoSupportError
 
     try:
@@ -71,6 +77,9 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
         with conn.client() as client:
             intake = build_intake(SupportDesk(client, settings), settings)
             outcomes = intake.handle(source, mails)
+        from go_support.mail.seen import record_seen, state_dir
+
+        record_seen(state_dir(settings.mail), mailbox, outcomes)
     except (GoSupportError, OSError) as exc:
         click.echo(f"go-support ingest: temporary failure, the MTA should retry: {exc}",
                    err=True)

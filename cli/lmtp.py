@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from typing import Any
 
 import click
 
-from go_support.cli.context import log_each_mail
+from go_support.cli.context import mail_log
 
 __all__ = ["lmtp_command"]
 
@@ -29,9 +28,11 @@ def lmtp_command(conn: Any, listen: str, mailbox: str) -> None:
       go-support lmtp --listen 127.0.0.1:2424 --mailbox support
       go-support lmtp --listen unix:/run/go-support/lmtp   # Postfix: lmtp:unix:/run/...
     """
-    log_each_mail("lmtp")
-    if logging.getLogger().level > logging.DEBUG:  # aiosmtpd logs every command at INFO
-        logging.getLogger("mail.log").setLevel(logging.WARNING)
+    with mail_log("%(asctime)s go-support lmtp: %(message)s"):
+        _serve(conn, listen, mailbox)
+
+
+def _serve(conn: Any, listen: str, mailbox: str) -> None:
     from go_support.cli.ingest import check_mailbox
     from go_support.mail.lmtp import LmtpListener, LmtpWorker, parse_listen
 

@@ -6,10 +6,8 @@ The desk, the client and the mail modules are imported inside the commands, so t
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +17,11 @@ from go_support.cli.context import json_option, wants_json
 from go_support.cli.output import emit_json, table
 
 if TYPE_CHECKING:
-    from go_support.desk import SupportDesk
     from go_support.mail.config import MailSettings
     from go_support.mail.quarantine import QuarantineStore
+    from go_support.mail.seen import LastSeen
 
 __all__ = ["mail_group"]
-
-PIPELINE = "go_support.mail.pipeline"
 
 
 @click.group("mail")
@@ -59,16 +55,8 @@ def _no_store() -> click.ClickException:
 # --- status -----------------------------------------------------------------------------------
 
 
-def _last_seen(name: str) -> str | None:
-    """The last mail a mailbox delivered, when the intake records it (its own module)."""
-    if importlib.util.find_spec(PIPELINE) is None:
-        return None
-    pipeline = importlib.import_module(PIPELINE)
-    reader = getattr(pipeline, "last_seen", None)
-    if reader is None:
-        return None
-    found = reader(name)
-    return None if found is None else str(found)
+def _seen_json(seen: LastSeen | None) -> dict[str, Any] | None:
+    return None if seen is None else seen.to_json()
 
 
 @mail_group.command("status")
@@ -86,13 +74,16 @@ def status_command(conn: Any, local_json: bool) -> None:
       go-support --json mail status
     """
     from go_support.mail.delivery import outbound_queue, pending_counts
+    from go_support.mail.seen import last_seen, state_dir
 
     mail = _mail(conn)
+    folder = state_dir(mail)
+    seen = {name: last_seen(name, folder) for name in mail.mailboxes}
     mailboxes = [{"name": name, "kind": box.kind,
                   "where": box.path if box.kind == "maildir" else
                   f"{box.user}@{box.url}/{box.folder}" if box.kind == "jmap" else
                   f"{box.user}@{box.host}:{box.effective_port}/{box.folder}",
-                  "type": box.type, "lastSeen": _last_seen(name)}
+                  "type": box.type, "lastSeen": _seen_json(seen[name])}
                  for name, box in mail.mailboxes.items()]
     store = _store(mail)
     quarantined = store.list() if store is not None else []
@@ -130,9 +121,10 @@ def status_command(conn: Any, local_json: bool) -> None:
         return
     click.echo("Mailboxes:" if mailboxes else "Mailboxes: none configured ([mail.mailboxes]).")
     for box in mailboxes:
-        seen = box["lastSeen"] or "not known"
+        last = seen[str(box["name"])]
         click.echo(f"  {box['name']} ({box['kind']}, {box['where']}) -> "
-                   f"{box['type'] or 'default type'}; last mail: {seen}")
+                   f"{box['type'] or 'default type'}; last mail: "
+                   f"{last if last is not None else 'none seen yet'}")
     counts = pending_counts(queue)
     if not mail.addresses:
         click.echo("Outbound: not configured (set [mail] addresses).")
@@ -244,51 +236,22 @@ def _headers(data: bytes) -> dict[str, str]:
     return found
 
 
-def _known(desk: SupportDesk) -> Any:
-    def known(message_ids: Sequence[str]) -> Mapping[str, str]:
-        from go_support.desk import names
-        from go_support.desk.lookups import add_tickets_by
-        from go_support.jmap import Batch
-
-        if not message_ids:
-            return {}
-        batch = Batch()
-        lookup = add_tickets_by(batch, desk.layout.type_ids, names.FIRST_MESSAGE_ID,
-                                list(message_ids))
-        found = lookup.result(desk.client.execute(batch))
-        return {mid: str(task["id"]) for mid, task in found.items()}
-    return known
-
-
-def _people(desk: SupportDesk) -> Any:
-    def people(ticket_id: str) -> Iterable[str] | None:
-        from go_support.desk.errors import DeskError
-
-        try:
-            ticket = desk.tickets.get(ticket_id)
-        except DeskError:
-            return None
-        return [ticket.requester.email] if ticket.requester.email else []
-    return people
-
-
 @quarantine_group.command("retry")
 @click.argument("mail_id")
 @json_option
 @click.pass_obj
 def quarantine_retry(conn: Any, mail_id: str, local_json: bool) -> None:
-    """Run a quarantined mail through the intake's decision again (after a fix in the
-    settings or the desk): when it now passes, the mail pipeline imports it and the entry
-    is removed; otherwise the new reason is shown.
+    """Run a quarantined mail through the whole intake again (after a fix in the settings or
+    the desk): when it now becomes a ticket, a follow-up or a bounce note, it is imported
+    exactly once (a mail Group-Office holds already is not written again), acknowledged like
+    any new ticket, and the entry is removed; otherwise the new reason is shown.
 
     \b
     Example:
       go-support mail quarantine retry 3f2a9c0d1e2b3c4d5e6f
     """
-    from go_support.mail.intake import decide
-    from go_support.mail.routing import Router
+    from go_support.mail.pipeline import import_one
     from go_support.mail.sources import IncomingMail
-    from go_support.mail.thread_ids import MessageIds, SecretMissing
 
     settings = conn.settings()
     mail: MailSettings = settings.mail
@@ -297,44 +260,24 @@ def quarantine_retry(conn: Any, mail_id: str, local_json: bool) -> None:
         raise _no_store()
     entry = store.get(mail_id)
     raw = store.read(mail_id)
-    incoming = IncomingMail(entry.source, entry.key, raw, len(raw))
-    try:
-        ids = MessageIds.from_env(mail.id_domain) if mail.id_domain else None
-    except SecretMissing:
-        ids = None
     with conn.desk() as desk:
-        router = Router(dict(mail.mailboxes), default_type=settings.desk.default_type,
-                        type_names=[t.name for t in desk.types.list()])
-        decision = decide(incoming, router=router, ids=ids, known=_known(desk),
-                          people=_people(desk), own_addresses=mail.addresses,
-                          max_bytes=mail.max_bytes)
-        outcome: dict[str, Any] = {"id": mail_id, "action": decision.action,
-                                   "code": decision.code, "reason": decision.reason,
-                                   "imported": False}
-        if decision.action != "quarantine":
-            outcome.update(_import(desk, settings, incoming, store, mail_id))
+        result = import_one(desk, settings, IncomingMail(entry.source, entry.key, raw,
+                                                         len(raw)))
+    imported = result.action in ("new-ticket", "follow-up", "bounce", "duplicate")
+    if imported:
+        store.remove(mail_id)
+    outcome = {"id": mail_id, "action": result.action, "code": result.code,
+               "reason": result.reason, "ticket": result.ticket_id, "imported": imported}
     if wants_json(conn, local_json):
         emit_json(outcome)
-        return
-    click.echo(f"{mail_id}: {decision}")
-    click.echo(outcome.get("note") or ("still quarantined" if decision.action == "quarantine"
-                                       else ""))
-
-
-def _import(desk: SupportDesk, settings: Any, incoming: Any, store: QuarantineStore,
-            mail_id: str) -> dict[str, Any]:
-    """Hand the mail to the intake pipeline, when this installation has one."""
-    if importlib.util.find_spec(PIPELINE) is None:
-        return {"note": "the mail would now pass, but this go-support has no mail pipeline "
-                "to import it: keep it quarantined and import it with go-support ingest"}
-    pipeline = importlib.import_module(PIPELINE)
-    retry = getattr(pipeline, "import_one", None)
-    if retry is None:
-        return {"note": f"{PIPELINE} has no import_one(desk, settings, incoming): "
-                "not imported"}
-    result = retry(desk, settings, incoming)
-    store.remove(mail_id)
-    return {"imported": True, "note": f"imported: {result}"}
+    else:
+        where = f" -> ticket {result.ticket_id}" if result.ticket_id else ""
+        click.echo(f"{mail_id}: {result.action}{where}: {result.reason}")
+        click.echo("imported; removed from the quarantine" if imported else
+                   "still quarantined" if result.action == "quarantine" else
+                   "not imported (Group-Office failed): try again later")
+    if result.action in ("failed", "deferred"):
+        sys.exit(1)
 
 
 # --- outbound ---------------------------------------------------------------------------------

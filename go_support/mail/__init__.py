@@ -1,6 +1,7 @@
 """Mail into tickets: parsing, loop protection, threading, routing and mail sources.
 
-Each module has one job; only the pipeline, the runner and delivery write to Group-Office:
+Each module has one job; only the pipeline, acks, the runner and delivery write to
+Group-Office:
 
 * :mod:`~go_support.mail.parse`: a mail's bytes into a :class:`ParsedMail`, or a
   :class:`Quarantine` with the reason (never an exception for bad input);
@@ -21,5 +22,9 @@ Each module has one job; only the pipeline, the runner and delivery write to Gro
 * :mod:`~go_support.mail.sink`: an SMTP sink for the demo and the tests.
 * :mod:`~go_support.mail.pipeline`: the writer: a batch of mails into the desk in a few
   requests, exactly once (a key per mail that Group-Office keeps);
+* :mod:`~go_support.mail.acks` (it writes): acknowledgements of the tickets a batch opened,
+  each recorded on its ticket so that a crash neither loses nor doubles one;
+* :mod:`~go_support.mail.seen`: the last mail of each mailbox in a local state file, for
+  ``go-support mail status``;
 * :mod:`~go_support.mail.runner`: the daemon's loop over every mailbox, and outbound.
 """

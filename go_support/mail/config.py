@@ -312,6 +312,10 @@ class MailSettings(_Section):
     """Mails over this size are quarantined with that reason."""
     quarantine_dir: str | None = None
     """A local folder for quarantined mails (their bytes and reason)."""
+    state_dir: str | None = None
+    """A local folder for the daemon's small state files (the last mail of each mailbox);
+    default ``$STATE_DIRECTORY``, ``$XDG_STATE_HOME/go-support`` or
+    ``~/.local/state/go-support``."""
     reopen_days: Annotated[int, Field(ge=0)] = 14
     """A follow-up this many days after closing opens a new ticket instead of reopening."""
     auto_reply_per_hour: Annotated[int, Field(ge=0)] = 5

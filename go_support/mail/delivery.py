@@ -44,9 +44,9 @@ the same comment in the same second can both send it.
 
 **Acknowledgements** (:func:`acknowledge`) are automatic mail: RFC 3834 headers, never to an
 automated sender or our own address, at most ``[mail] auto_reply_per_hour`` per recipient
-(:class:`~go_support.mail.loops.HourlyCap`), on or off per ticket type. They are sent at most
-once: the intake calls it after Group-Office holds the new ticket, and an interrupted intake
-finds the mail imported and does not call it again.
+(:class:`~go_support.mail.loops.HourlyCap`), on or off per ticket type. The intake sends
+them through :mod:`go_support.mail.acks`, which records each on its ticket so that an
+interrupted intake sends the missing ones, and only those, when it runs again.
 """
 
 from __future__ import annotations
@@ -601,13 +601,15 @@ def acknowledge(
     in_reply_to: str | None = None,
     ids: MessageIds | None = None,
     now: datetime | None = None,
+    message_id: str | None = None,
 ) -> AckResult:
     """Acknowledge a new ticket opened by mail from ``to`` (``(address, name)``).
 
     ``allowed`` is the intake's verdict (:attr:`~go_support.mail.intake.Decision.acknowledge`:
     a person, not an automated sender); ``cap`` the daemon's
-    :class:`~go_support.mail.loops.HourlyCap` (``[mail] auto_reply_per_hour``). Never raises
-    for a refused or failed send: the ticket exists, the acknowledgement is a courtesy."""
+    :class:`~go_support.mail.loops.HourlyCap` (``[mail] auto_reply_per_hour``);
+    ``message_id`` one of ours to send it with (default: a new one). Never raises for a
+    refused or failed send: the ticket exists, the acknowledgement is a courtesy."""
     mail = _mail_settings(settings)
     own = _own_address(mail)
     address = to[0].strip()
@@ -629,6 +631,8 @@ def acknowledge(
         sender=(own, mail.outbound.from_name or type_name), to=[to], subject=subject,
         html=body, in_reply_to=in_reply_to,
         references=[in_reply_to] if in_reply_to else [], automatic=True, date=now)
+    if message_id is not None:
+        message.replace_header("Message-ID", message_id)
     try:
         message_id = sender.send(message)
     except SendFailed as exc:

@@ -48,13 +48,14 @@ from typing import TYPE_CHECKING, Any
 from go_support.desk import names
 from go_support.desk.convert import like_exact
 from go_support.desk.errors import DeskError, RefusedTickets
-from go_support.desk.html import sanitize_html
+from go_support.desk.html import html_to_text, sanitize_html
 from go_support.desk.models import Attachment, Status
 from go_support.desk.operations import NewMessage, Refused, Writes
 from go_support.desk.ticket_creation import CreatedTicket, TicketDraft
 from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.errors import JMAPError
 from go_support.jmap.results import GetResult, SetResult
+from go_support.mail.acks import ACKED, AckItem, Acknowledger
 from go_support.mail.config import MailSettings
 from go_support.mail.intake import Decision, decide
 from go_support.mail.parse import ParsedMail, Quarantine, parse_mail
@@ -109,6 +110,8 @@ class Outcome:
     action: str
     reason: str
     ticket_id: str | None = None
+    code: str | None = None
+    """For quarantine: why, in a word (:attr:`~go_support.mail.intake.Decision.code`)."""
 
     def line(self) -> str:
         """The log line of the mail."""
@@ -127,6 +130,10 @@ class _Item:
     prefix: str = ""
     """HTML put before the mail's text (a new ticket that names the closed one)."""
 
+    def result(self) -> Outcome:
+        code = self.decision.code if self.outcome == "quarantine" else None
+        return Outcome(self.mail, self.outcome, self.done_reason, self.ticket_id, code)
+
 
 @dataclass
 class _Read:
@@ -136,6 +143,8 @@ class _Read:
     by_key: dict[str, str] = field(default_factory=dict)
     people: dict[str, set[str]] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, tuple[frozenset[str], bool]] = field(default_factory=dict)
+    """The senders' enabled users: their groups, and whether they are admins."""
     allow_registration: bool = False
 
 
@@ -144,8 +153,11 @@ class Intake:
 
     def __init__(self, desk: SupportDesk, mail: MailSettings, *, default_type: str | None,
                  ids: MessageIds | None = None, quarantine: QuarantineStore | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 acks: Acknowledger | None = None) -> None:
         self.desk = desk
+        self.acks = acks
+        """Acknowledges the new tickets (:mod:`go_support.mail.acks`); ``None``: never."""
         self.settings = mail
         self.router = Router(mail.mailboxes, default_type=default_type)
         self.ids = ids
@@ -222,9 +234,10 @@ class Intake:
         try:
             self._write(work, read)
             self._settle(work)
+            self._acknowledge(work, read)
         finally:
             self._finish(source, items)
-        return [Outcome(i.mail, i.outcome, i.done_reason, i.ticket_id) for i in items]
+        return [i.result() for i in items]
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -234,7 +247,8 @@ class Intake:
     def _look_up(self, candidates: Sequence[str], tags: Sequence[str],
                  senders: Sequence[str]) -> _Read:
         """One request: tickets by the Message-IDs mails refer to, the tickets named in
-        subject tags, the senders' users, the registration setting."""
+        subject tags with their comments (who is on their thread), the senders' users with
+        their groups (who is an agent of which type), the registration setting."""
         type_ids = self._type_ids()
         batch = Batch()
         field_name = names.FIRST_MESSAGE_ID
@@ -244,17 +258,14 @@ class Intake:
             # "<id>" and "<id> k...": a Message-ID ends with ">", so the prefix is enough
             by_id.append(self._tasks(batch, type_ids, [
                 {field_name: like_exact(value) + "%"} for value in wanted[start:start + _CHUNK]]))
-        tagged = None
-        if tags:
-            tagged = batch.call("Task/get", {"ids": list(dict.fromkeys(tags)),
-                                             "properties": ["id", "tasklistId", "customFields"]})
+        tagged = self._comments_of(batch, list(dict.fromkeys(tags)))  # and their tasks
         users: list[Call] = []
         people = sorted(set(senders))
         for start in range(0, len(people), _CHUNK):
             query = batch.call("User/query", {"filter": {"operator": "OR", "conditions": [
                 {"email": like_exact(a)} for a in people[start:start + _CHUNK]]}})
-            users.append(batch.call("User/get", {"#ids": query.ref("/ids"),
-                                                 "properties": ["id", "email"]}))
+            users.append(batch.call("User/get", {"#ids": query.ref("/ids"), "properties": [
+                "id", "email", "groups", "isAdmin", "enabled"]}))
         core = batch.call("Module/get", {"ids": ["1"], "properties": [
             "id", "name", "package", "settings"]}) if people else None
         responses = self.desk.client.execute(batch)
@@ -267,22 +278,36 @@ class Intake:
                 message_id = value.split(" ")[0]
                 if message_id in wanted_set:
                     read.by_message_id.setdefault(message_id, str(task["id"]))
-        if tagged is not None:
-            in_types = set(type_ids)
-            for task in _objects(responses, tagged):
-                if str(task.get("tasklistId")) in in_types:
-                    email = str((task.get("customFields") or {}).get(
-                        names.REQUESTER_EMAIL) or "")
-                    read.people[str(task["id"])] = {email.casefold()} if email else set()
         for call in users:
             for user in _objects(responses, call):
                 read.users[str(user.get("email") or "").casefold()] = str(user["id"])
+                if user.get("enabled") is not False:
+                    read.accounts[str(user.get("email") or "").casefold()] = (
+                        frozenset(str(g) for g in user.get("groups") or []),
+                        bool(user.get("isAdmin")))
+        if tagged is not None:
+            self._people(read, _objects(responses, tagged[1]), _objects(responses, tagged[0]))
         if core is not None:
             for module in _objects(responses, core):
                 if module.get("name") == "core" and module.get("package") == "core":
                     settings = module.get("settings") or {}
                     read.allow_registration = bool(settings.get("allowRegistration"))
         return read
+
+    def _people(self, read: _Read, tasks: Iterable[Mapping[str, Any]],
+                comments: Iterable[Mapping[str, Any]]) -> None:
+        """Who belongs to each ticket a subject tag names: its requester, the addresses on its
+        thread (those of the mails stored on it), and, of this batch's senders, the agents
+        of its type. A tag from anyone else is not followed."""
+        thread = _on_thread(comments)
+        for task in tasks:
+            ticket_type = self.desk.layout.by_id(task.get("tasklistId"))
+            if ticket_type is None:
+                continue  # not a ticket: a task of another list
+            ticket = str(task["id"])
+            email = str((task.get("customFields") or {}).get(names.REQUESTER_EMAIL) or "")
+            read.people[ticket] = ({email.casefold()} if email else set()) | thread.get(
+                ticket, set()) | _agents(read, ticket_type.acl)
 
     @staticmethod
     def _tasks(batch: Batch, type_ids: Sequence[str],
@@ -299,6 +324,7 @@ class Intake:
         One request, and a second only when a new mail's ticket exists already (after a
         crash); the tickets follow-ups go to are read on the way."""
         self._targets: dict[str, dict[str, Any]] = {}
+        self._acked: set[str] = set()
         new = [i for i in work if i.decision.action == "new-ticket" and i.key]
         targets = {i.decision.ticket_id for i in work if i.decision.ticket_id}
         batch = Batch()
@@ -350,6 +376,7 @@ class Intake:
         for comment in _objects(responses, comments):
             for key in _MARK.findall(str(comment.get("text") or "")):
                 held.setdefault(key, str(comment.get("entityId")))
+            self._acked.update(ACKED.findall(str(comment.get("text") or "")))
         self._targets.update({str(t["id"]): t for t in _objects(responses, tasks)})
 
     # -- writing ----------------------------------------------------------------------------
@@ -369,6 +396,10 @@ class Intake:
                 url = f"{self.desk.client.base_url}/api/download.php?blob={blob.blob_id}"
                 text = text.replace(f"cid:{attachment.content_id}", htmllib.escape(url))
         clean = sanitize_html(text or "<p></p>", what=f"mail {item.mail.key}")
+        if note is None and not files and "<img" not in clean and not html_to_text(clean):
+            clean = "<p>(The mail has no text.)</p>"  # a subject alone is still a request
+        if note is None:
+            clean += _thread_marker(mail, self.settings.addresses)
         return NewMessage(clean + marker(item.key), None if note is not None else "received",
                           private_label_id=self.desk.layout.private_label_id
                           if note is not None else None,
@@ -639,8 +670,32 @@ class Intake:
         for item in items:
             if not item.outcome:
                 item.outcome, item.done_reason = "failed", "not written (Group-Office failed)"
-            outcome = Outcome(item.mail, item.outcome, item.done_reason, item.ticket_id)
+            outcome = item.result()
             (log.warning if item.outcome == "failed" else log.info)("%s", outcome.line())
+
+    # -- acknowledgements -------------------------------------------------------------------
+
+    def _acknowledge(self, work: list[_Item], read: _Read) -> None:
+        """Acknowledge the tickets the batch's mails opened, before the mails leave the inbox
+        (:mod:`go_support.mail.acks`): a mail found held after a crash, whose ticket has no
+        acknowledgement note yet, is acknowledged now; follow-ups never are."""
+        if self.acks is None:
+            return
+        due: list[AckItem] = []
+        for item in work:
+            mail, ticket, decision = item.decision.mail, item.ticket_id, item.decision
+            opened = item.outcome == "new-ticket" or (
+                item.outcome == "duplicate" and read.by_key.get(item.key) == ticket)
+            if not opened or ticket is None or mail is None or item.key in self._acked or \
+                    not decision.acknowledge or not decision.type_name:
+                continue
+            task = self._targets.get(ticket)
+            state = None if task is None else (
+                str(task.get("progress") or Status.NEEDS_ACTION.value),
+                str(task.get("responsibleUserId") or "") or None)
+            due.append(AckItem(item.key, ticket, decision.type_name, mail, state))
+        if due:
+            self.acks.run(self.desk, due)
 
 
 def _tags(subject: str) -> list[str]:
@@ -667,3 +722,81 @@ def summary(outcomes: Iterable[Outcome]) -> dict[str, int]:
         counts[outcome.action] = counts.get(outcome.action, 0) + 1
     return counts
 
+
+
+# --- one mail, again (go-support mail quarantine retry) ---------------------------------------
+
+
+class _Single:
+    """A source of one mail that changes nothing when it is done or quarantined: the caller
+    keeps or removes its quarantine entry."""
+
+    def __init__(self, mail: IncomingMail) -> None:
+        self.name = mail.source
+        self._mail = mail
+
+    def fetch(self, limit: int | None = None) -> list[IncomingMail]:
+        return [self._mail]
+
+    def wait(self, timeout: float) -> bool:
+        return False
+
+    def done(self, *mails: IncomingMail) -> None:
+        return None
+
+    def quarantine(self, *mails: IncomingMail) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def import_one(desk: SupportDesk, settings: Any, incoming: IncomingMail) -> Outcome:
+    """Run one mail through the whole intake again (``go-support mail quarantine retry``):
+    decided with today's settings and written exactly once like any other (a mail Group-Office
+    holds already is a ``duplicate`` of its ticket), acknowledged when it opens a ticket.
+    Nothing is put into the local quarantine: the caller keeps or removes its entry.
+    ``settings`` are go-support's whole settings (the default ticket type too)."""
+    from go_support.mail.runner import build_intake
+
+    intake = build_intake(desk, settings)
+    intake.store = None
+    (outcome,) = intake.handle(_Single(incoming), [incoming])
+    return outcome
+
+
+# --- who belongs to a ticket (the subject tag) ------------------------------------------------
+
+_THREAD = re.compile(r'data-go-support-thread="([^"]*)"')
+_THREAD_MAX = 20  # addresses kept per mail: the people of a thread, not a mailing list
+
+
+def _thread_marker(mail: ParsedMail, own: Sequence[str]) -> str:
+    """The empty element that keeps, in a mail's comment, the addresses the mail was from and
+    to (not ours): who is on the ticket's thread, for a later subject tag."""
+    ours = {a.casefold() for a in own}
+    found = [a.email for a in (mail.sender, *mail.from_, *mail.to, *mail.cc)
+             if a.email and a.email.casefold() not in ours]
+    people = list(dict.fromkeys(a.casefold() for a in found))[:_THREAD_MAX]
+    if not people:
+        return ""
+    return f'<span data-go-support-thread="{htmllib.escape(" ".join(people))}"></span>'
+
+
+def _on_thread(comments: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """Ticket id -> the addresses its mails' comments name (:func:`_thread_marker`)."""
+    found: dict[str, set[str]] = {}
+    for comment in comments:
+        for value in _THREAD.findall(str(comment.get("text") or "")):
+            found.setdefault(str(comment.get("entityId")), set()).update(
+                htmllib.unescape(value).split())
+    return found
+
+
+def _agents(read: _Read, acl: Mapping[str, int]) -> set[str]:
+    """The batch's senders who are agents of a type with ``acl`` (write access or more on its
+    list through a group, or admins), as the desk counts agents."""
+    from go_support.desk.actor import AGENT_LEVEL, user_level
+
+    return {address for address, (groups, admin) in read.accounts.items()
+            if user_level(acl, groups, admin) >= AGENT_LEVEL}

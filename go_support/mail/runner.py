@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from go_support.errors import GoSupportError
 from go_support.mail.pipeline import Intake, Outcome
 from go_support.mail.quarantine import QuarantineStore
+from go_support.mail.seen import record_error, record_seen, state_dir
 from go_support.mail.sources import ImapSource, MaildirSource, MailSource, SourceError
 from go_support.mail.thread_ids import MessageIds, SecretMissing
 
@@ -34,23 +35,28 @@ log = logging.getLogger("go_support.mail")
 
 BATCH = 500  # mails per intake batch: a few requests each
 DELIVERY_HOOK = "go_support.mail.delivery"
-"""The outbound module; its ``deliver_pending(desk, sender, settings, *, now)`` runs once per
-cycle when it is importable."""
+"""The outbound module; its ``deliver_pending(desk, sender, settings, *, now, state)`` runs once
+per cycle when it is importable (``state``: its ``DeliveryState()``, one per process)."""
 
 
-def build_intake(desk: SupportDesk, settings: Settings) -> Intake:
-    """The intake of ``settings`` (Message-ID signing when ``GO_SUPPORT_MAIL_SECRET`` is set)."""
+def build_intake(desk: SupportDesk, settings: Settings, *,
+                 env: dict[str, str] | None = None) -> Intake:
+    """The intake of ``settings``: Message-ID signing when ``GO_SUPPORT_MAIL_SECRET`` is set,
+    acknowledgements of new tickets when outbound mail can be sent (else a log line says
+    why not), the local quarantine when ``[mail] quarantine_dir`` is set."""
     mail = settings.mail
     ids = None
     if mail.id_domain:
         try:
-            ids = MessageIds.from_env(mail.id_domain)
+            ids = MessageIds.from_env(mail.id_domain, env)
         except SecretMissing as exc:
             log.warning("%s; replies are threaded by known Message-IDs and subject tags only",
                         exc)
     store = QuarantineStore(mail.quarantine_dir) if mail.quarantine_dir else None
+    from go_support.mail.acks import Acknowledger
+
     return Intake(desk, mail, default_type=settings.desk.default_type, ids=ids,
-                  quarantine=store)
+                  quarantine=store, acks=Acknowledger.from_settings(mail, ids, env))
 
 
 class Runner:
@@ -61,11 +67,13 @@ class Runner:
                  env: dict[str, str] | None = None) -> None:
         self.desk = desk
         self.settings = settings
-        self.intake = build_intake(desk, settings)
+        self.intake = build_intake(desk, settings, env=env)
         self.sources = sources if sources is not None else self._sources(env)
         self.stopping = threading.Event()
+        self.state_dir = state_dir(settings.mail, env)
         self._sender: Any = None
         self._delivery: Callable[..., Any] | bool | None = False
+        self._state: Any = None  # the DeliveryState of this process, with the module
 
     def _sources(self, env: dict[str, str] | None) -> list[MailSource]:
         found: list[MailSource] = []
@@ -102,10 +110,12 @@ class Runner:
                 mails = source.fetch(BATCH)
             except ValueError as exc:  # a mailbox setting the source cannot use
                 log.error("mailbox %r: %s", source.name, exc)
+                self._seen_error(source, str(exc))
                 return outcomes
             except SourceError as exc:
                 log.error("%s (%s)", exc, "retried next cycle" if exc.temporary
                           else "fix the settings; retried next cycle")
+                self._seen_error(source, str(exc))
                 return outcomes
             if not mails:
                 return outcomes
@@ -114,15 +124,20 @@ class Runner:
             except (GoSupportError, OSError) as exc:
                 log.error("mailbox %r: Group-Office failed (%s); %d mail(s) stay in the inbox "
                           "and are tried again", source.name, exc, len(mails))
+                self._seen_error(source, f"Group-Office failed: {exc}")
                 return outcomes
             except Exception:  # a bug: the daemon logs it and keeps serving the others
                 log.exception("mailbox %r: importing %d mail(s) failed; they stay in the "
                               "inbox and are tried again", source.name, len(mails))
                 return outcomes
             outcomes += got
+            record_seen(self.state_dir, source.name, got)
             if all(o.action in ("failed", "deferred") for o in got):
                 return outcomes  # nothing moved: wait for the next cycle
         return outcomes
+
+    def _seen_error(self, source: MailSource, error: str) -> None:
+        record_error(self.state_dir, source.name, error)
 
     def _deliver(self) -> None:
         """Outbound, when :data:`DELIVERY_HOOK` is installed."""
@@ -130,6 +145,7 @@ class Runner:
             try:
                 module = importlib.import_module(DELIVERY_HOOK)
                 self._delivery = module.deliver_pending
+                self._state = module.DeliveryState()
             except ImportError:
                 self._delivery = None
                 log.info("no outbound module (%s): agents' answers are not mailed",
@@ -141,8 +157,10 @@ class Runner:
                 from go_support.mail.outbound import SmtpSender
                 self._sender = SmtpSender.from_settings(self.settings.mail.smtp)
             report = self._delivery(self.desk, self._sender, self.settings,
-                                    now=datetime.now(UTC))
-            log.info("outbound: %s", report)
+                                    now=datetime.now(UTC), state=self._state)
+            log.info("outbound: %d sent, %d failed, %d deferred, %d in their grace period",
+                     len(report.sent), len(report.failed), len(report.deferred),
+                     len(report.waiting))
         except GoSupportError as exc:
             log.error("outbound failed (%s); tried again next cycle", exc)
 

@@ -122,6 +122,7 @@ default_type = "IT"
 [mail]
 addresses = ["support@example.com"]
 quarantine_dir = "{root / 'quarantine'}"
+state_dir = "{root / 'state'}"
 
 {box}
 """)
@@ -505,20 +506,27 @@ def test_bounce_marks_our_message(server: Server, tmp_path: Path) -> None:
     assert any(m.private and "550 unknown" in m.html for m in messages)
 
 
-def test_every_fixture_mail_has_an_outcome(server: Server, tmp_path: Path) -> None:
+def test_every_fixture_mail_has_an_outcome(server: Server, tmp_path: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
     """The real-world fixture mails, and bad input, through the whole pipeline: each ends
-    as a ticket, a follow-up, a bounce or quarantined with a reason; none stays behind."""
+    as a ticket, a follow-up, a bounce or quarantined with a reason, and the log has its
+    line; none stays behind."""
+    import logging
+
     from tests.mail.fixtures import all_mails, read
+
+    caplog.set_level(logging.INFO, "go_support.mail")
 
     box = tmp_path / "Maildir"
     source = MaildirSource("box", box, max_bytes=2_000_000)
     mail = MailSettings(addresses=["support@example.com"], max_size_mb=1.9, mailboxes={
         "box": MailboxSettings(kind="maildir", path=str(box), type="IT")})
     names = all_mails()
-    bad = {"empty": b"", "garbage": os.urandom(3000), "truncated": a_mail(1)[:60],
+    bad = {"empty": b"", "garbage": random.Random(5).randbytes(3000), "truncated": a_mail(1)[:60],
            "huge": a_mail(2, body="x" * 2_100_000),
            "charset": a_mail(3).replace(b'charset="utf-8"', b'charset="no-such-set"'),
-           "own": a_mail(4).replace(b"req4@example.com", b"support@example.com")}
+           "own": a_mail(4).replace(b"req4@example.com", b"support@example.com"),
+           "bounce": a_bounce("<never-sent@example.com>")}
     for n, name in enumerate(names):
         (box / "new" / f"f{n:04}.eml").write_bytes(read(name))
     for name, raw in bad.items():
@@ -530,15 +538,29 @@ def test_every_fixture_mail_has_an_outcome(server: Server, tmp_path: Path) -> No
         for _ in range(5):
             for outcome in intake.handle(source, source.fetch()):
                 seen[outcome.mail.key.split("/")[-1]] = outcome
+        # a stranger names the ticket of one of the mails above in the subject
+        other = next(o.ticket_id for o in seen.values() if o.action == "new-ticket")
+        (box / "new" / "tag.eml").write_bytes(a_mail(5, f"[#{other}] mine now"))
+        [tagged] = intake.handle(source, source.fetch())
+        seen["tag.eml"] = tagged
     assert not source.fetch()
-    assert len(seen) == len(names) + len(bad)
+    assert len(seen) == len(names) + len(bad) + 1
     actions = Counter(o.action for o in seen.values())
     assert set(actions) <= {"new-ticket", "follow-up", "bounce", "quarantine", "duplicate"}
     assert actions["new-ticket"] > len(names) // 2
-    for name in ("empty", "garbage", "huge", "own"):
-        assert seen[f"{name}.eml"].action == "quarantine", seen[f"{name}.eml"]
-        assert seen[f"{name}.eml"].reason
+    for outcome in seen.values():
+        assert outcome.reason and outcome.line() in caplog.text, outcome
+    codes = {name: seen[f"{name}.eml"].code for name in ("empty", "garbage", "huge", "own",
+                                                          "bounce")}
+    assert codes == {"empty": "empty", "garbage": "not-a-mail", "huge": "too-large",
+                     "own": "loop", "bounce": "unknown-bounce"}, codes
+    # cut off after its first headers: a sender and nothing else is still a request
+    assert seen["truncated.eml"].action == "new-ticket"
+    assert "which we never sent" in seen["bounce.eml"].reason
     assert seen["charset.eml"].action == "new-ticket"
+    assert tagged.action == "new-ticket" and tagged.ticket_id != other
+    assert f"the subject names ticket {other}, but req5@example.com does not belong to it" in \
+        caplog.text
 
 
 @pytest.mark.parametrize("reopen_days", [14, 0])
@@ -585,3 +607,52 @@ def test_a_mailbox_that_refuses_the_login(server: Server, tmp_path: Path,
     assert "refused the login" in log and "broken" in log
     assert "not-the-password" not in log
     assert_exactly_once(server, [a_mail(1)])
+
+
+def test_the_daemon_keeps_running_through_bad_input(server: Server, tmp_path: Path,
+                                                    dovecot_server: Dovecot,
+                                                    imap_account: Account) -> None:
+    """The daemon, not once but running: a mailbox that refuses the login, every fixture mail
+    and bad input in another; it logs a line for each and still imports a mail that arrives
+    afterwards, then stops on SIGTERM with exit 0."""
+    from tests.mail.fixtures import all_mails, read
+
+    bad = [b"", random.Random(6).randbytes(2000), a_mail(1)[:60],
+           a_mail(2).replace(b"req2@example.com", b"support@example.com"),
+           a_bounce("<never-sent@example.com>")]
+    box, _ = a_maildir(tmp_path, server, [read(n) for n in all_mails()] + bad)
+    refused = imap_box(dovecot_server, imap_account).replace("[mail.mailboxes.box]",
+                                                             "[mail.mailboxes.broken]")
+    config = settings_file(tmp_path, server, maildir_box(box) + "\n" + refused)
+    process = daemon(config, server, "--poll", "0.5", password="not-the-password")
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(
+        line.decode() for line in process.stderr or ()), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and os.listdir(box / "new"):
+            time.sleep(0.5)
+        assert not os.listdir(box / "new"), "the daemon stopped importing"
+        late = a_mail(3, "After the bad ones")
+        (box / "new" / "late.eml").write_bytes(late)
+        while time.monotonic() < deadline and not server.keys()[mail_key(late)]:
+            time.sleep(0.5)
+        # a cycle after the late mail's has tried the broken mailbox again (a busy machine)
+        while time.monotonic() < deadline and "".join(lines).count("refused the login") < 2:
+            time.sleep(0.2)
+        assert process.poll() is None, "the daemon exited"
+    finally:
+        process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0
+    reader.join(10)
+    log = "".join(lines)
+    assert server.keys()[mail_key(late)] == 1
+    assert log.count("refused the login") >= 2  # tried again each cycle, said each time
+    assert "not-the-password" not in log
+    for n in range(len(all_mails()) + len(bad)):
+        assert re.search(rf"box new/a{n:03}\.eml: (new-ticket|follow-up|bounce|quarantine"
+                         r"|duplicate)\b.*: \S", log), n
+    assert "box new/late.eml: new-ticket -> ticket" in log
+    assert "which we never sent" in log and "a mail loop: sent from our own address" in log

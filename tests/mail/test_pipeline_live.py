@@ -14,6 +14,7 @@ from go_support.mail.pipeline import Intake, mail_key
 from go_support.mail.sources import MaildirSource
 from tests._support import Cleanup
 from tests.desk.conftest import admin, cleanup, go_server, tag
+from tests.mail.services import SmtpSink
 from tests.mail.test_pipeline import a_bounce
 
 __all__ = ["admin", "cleanup", "go_server", "tag"]  # the fixtures this module uses
@@ -95,3 +96,43 @@ def test_bounce_marks_our_answer(admin: GroupOfficeClient, cleanup: Cleanup, tag
     assert next(m for m in messages if m.id == answer.id).mail_status == "senderror"
     assert any(m.private and "550 unknown" in m.html for m in messages)
     assert desk.tickets.get(ticket.id).status.value == "needs-action"
+
+
+def test_acknowledged_once_and_recorded(admin: GroupOfficeClient, cleanup: Cleanup, tag: str,
+                                        tmp_path: Path, smtp: SmtpSink) -> None:
+    """A new ticket gets one acknowledgement, recorded as a private note that leaves the
+    ticket as it was (Group-Office's comment hook would assign it to the service); the same
+    mail again gets none."""
+    from email import message_from_bytes
+
+    from go_support.mail.acks import ACKED, Acknowledger
+    from go_support.mail.outbound import SmtpSender
+    from go_support.mail.thread_ids import MessageIds
+
+    desk = SupportDesk(admin)
+    ticket_type = desk.types.create(f"Ack {tag}")
+    cleanup("TaskList", ticket_type.id)
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    settings = MailSettings(addresses=["support@example.com"], mailboxes={
+        "box": MailboxSettings(kind="maildir", path=str(box), type=ticket_type.name)})
+    ids = MessageIds(f"live-secret-{tag}-0123456789", "example.com")
+    acks = Acknowledger(SmtpSender(smtp.host, smtp.port, security="none"), settings, ids)
+    intake = Intake(SupportDesk(admin), settings, default_type=ticket_type.name, ids=ids,
+                    acks=acks)
+    first = _mail(tag, 1, f"Laptop {tag}", "It does not boot.")
+    (box / "new" / "1.eml").write_bytes(first)
+    (opened,) = intake.handle(source, source.fetch())
+    assert opened.action == "new-ticket" and opened.ticket_id is not None
+    [ack] = smtp.wait_for(1)
+    (box / "new" / "2.eml").write_bytes(first)
+    (again,) = intake.handle(source, source.fetch())
+    assert (again.action, again.ticket_id) == ("duplicate", opened.ticket_id)
+    assert len(smtp.messages) == 1
+    sent = message_from_bytes(ack.data)
+    assert ack.rcpt_tos == [f"{tag}-req@example.com"]
+    assert sent["In-Reply-To"] == f"<{tag}-1@example.com>"
+    ticket = desk.tickets.get(opened.ticket_id)
+    [note] = [m for m in ticket.messages or () if ACKED.search(m.html or "")]
+    assert note.private and note.mail_status == "sent" and note.message_id == sent["Message-ID"]
+    assert ticket.status.value == "needs-action" and ticket.agent is None
