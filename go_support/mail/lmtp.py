@@ -25,6 +25,7 @@ recipients is one mail (routed by its first recipient), answered once per recipi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import queue
@@ -122,6 +123,7 @@ class LmtpWorker:
     def _handle(self, batch: list[_Waiting]) -> list[_Waiting]:
         """Answers what was decided; returns the mails deferred to the next batch."""
         from go_support.mail.pipeline import Outcome
+        from go_support.mail.seen import record_error, record_seen, state_dir
 
         try:
             outcomes: Sequence[Outcome] = self.intake.handle(self.source,
@@ -132,9 +134,13 @@ class LmtpWorker:
                           "delivers them again", exc, len(batch))
             else:
                 log.exception("lmtp: importing %d mail(s) failed", len(batch))
+            with contextlib.suppress(OSError):
+                record_error(state_dir(self.intake.settings), self.source.name, str(exc))
             for waiting in batch:
                 waiting.answer.set_result(Outcome(waiting.mail, "failed", str(exc)))
             return []
+        with contextlib.suppress(OSError):  # "mail status" only: never a reason to answer 451
+            record_seen(state_dir(self.intake.settings), self.source.name, outcomes)
         by_key = {o.mail.key: o for o in outcomes}
         deferred = []
         for waiting in batch:

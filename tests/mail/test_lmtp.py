@@ -23,6 +23,7 @@ from go_support.mail.config import MailSettings
 from go_support.mail.lmtp import LmtpListener, LmtpWorker, parse_listen
 from go_support.mail.pipeline import STOP_AFTER_VARIABLE, Intake
 from go_support.mail.quarantine import QuarantineStore
+from go_support.mail.seen import last_seen
 from tests._support import free_port
 from tests.mail.test_pipeline import (
     GO_SUPPORT,
@@ -79,7 +80,8 @@ def serving(server: Server, root: Path, *, quarantine: bool = True,
             listen: tuple[str, int] | str | None = None) -> Iterator[LmtpListener]:
     """An LMTP listener in this process on the emulator; stopped (answering what it received)
     and its client closed afterwards."""
-    mail = MailSettings(addresses=["support@example.com"], max_size_mb=0.02)
+    mail = MailSettings(addresses=["support@example.com"], max_size_mb=0.02,
+                        state_dir=str(root / "state"))
     store = QuarantineStore(root / "quarantine") if quarantine else None
     with server.client() as client:
         intake = Intake(SupportDesk(client), mail, default_type="IT", quarantine=store)
@@ -101,6 +103,8 @@ def test_new_follow_up_and_the_same_mail_again(server: Server, tmp_path: Path) -
         follow_up = deliver(listener.address, second)
     assert [code for code, _ in replies] == [250, 250]
     assert "new-ticket ticket" in replies[0][1]
+    seen = last_seen("stdin", tmp_path / "state")
+    assert seen is not None and seen.action == "follow-up"
     assert again[0][0] == 250 and "duplicate" in again[0][1]
     ticket = replies[0][1].split("ticket ")[-1]
     assert follow_up[0][0] == 250 and follow_up[0][1].endswith(f"follow-up ticket {ticket}")
