@@ -151,23 +151,30 @@ def _demo_mails(ids: Any, printer: Ticket) -> list[tuple[str, bytes]]:
 
 def show_mail_intake(url: str, admin_key: str, printer: Ticket) -> list[str]:
     """Sample mails from a Maildir through the daemon's pipeline into the emulator: the log
-    line of each (which ticket, and why)."""
+    line of each (which ticket, and why), and the acknowledgement the new ticket got (into an
+    SMTP sink)."""
     import tempfile
+    from email import message_from_bytes
 
+    from go_support.mail.acks import Acknowledger
     from go_support.mail.config import MailboxSettings, MailSettings
+    from go_support.mail.outbound import SmtpSender
     from go_support.mail.pipeline import Intake
+    from go_support.mail.sink import smtp_sink
     from go_support.mail.sources import MaildirSource
     from go_support.mail.thread_ids import MessageIds
 
     ids = MessageIds(DEMO_MAIL_SECRET, "example.com")
     lines: list[str] = []
-    with tempfile.TemporaryDirectory() as folder, \
+    with tempfile.TemporaryDirectory() as folder, smtp_sink() as sink, \
             GroupOfficeClient(url, api_key=admin_key) as client:
         source = MaildirSource("support", folder)
         mail = MailSettings(addresses=["support@example.com"], mailboxes={
             "support": MailboxSettings(kind="maildir", path=folder, type=DEMO_TYPES[0][0])})
+        acks = Acknowledger(SmtpSender(sink.host, sink.port, security="none", timeout=10),
+                            mail, ids)
         intake = Intake(SupportDesk(client, DeskConfig()), mail, default_type=DEMO_TYPES[0][0],
-                        ids=ids)
+                        ids=ids, acks=acks)
         for name, raw in _demo_mails(ids, printer):
             (source.path / "new" / f"{name}.eml").write_bytes(raw)
         for _ in range(3):  # the reply waits for the ticket of its first mail
@@ -176,6 +183,10 @@ def show_mail_intake(url: str, admin_key: str, printer: Ticket) -> list[str]:
                     lines.append(f"{outcome.mail.key.split('/')[-1]}: {outcome.action}"
                                  f"{f' -> ticket {outcome.ticket_id}' if outcome.ticket_id else ''}"
                                  f": {outcome.reason}")
+        for item in sink.messages:
+            message = message_from_bytes(item.data)
+            lines.append(f"acknowledgement to {', '.join(item.rcpt_tos)}: "
+                         f"{message['Subject']} (Auto-Submitted: {message['Auto-Submitted']})")
     return lines
 
 

@@ -143,7 +143,9 @@ def test_demo_json_is_parseable_and_complete(capsys: pytest.CaptureFixture[str])
     assert [m["messageId"] for m in data["mailed"]["mails"]].count(sent_id) == 1
     assert sorted(m["to"] for m in data["mailed"]["mails"]) == [
         "ann@example.com", "bob@example.com", "carol@example.com"]
-    assert len(data["mail"]) == 4
+    assert len(data["mail"]) == 5  # four sample mails, one acknowledgement of the new ticket
+    assert [line.split(":")[0] for line in data["mail"] if line.startswith("acknowledgement")] \
+        == ["acknowledgement to erin@example.com"]
     assert "adminApiKey" not in data
 
 
