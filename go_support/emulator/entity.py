@@ -316,6 +316,28 @@ class EntityHandler:
         """Every row get (``ids: null``) and query look at; Principal merges two sources."""
         return ctx.store.all(self.name)
 
+    #: Filters on a stored id column whose value a query may look up in the store's index
+    #: instead of testing every row (e.g. a task's comments).
+    indexed_filters: frozenset[str] = frozenset()
+
+    def candidates(self, ctx: Context, flt: dict[str, Any] | list[Any]) -> Iterable[Record]:
+        """The rows a query tests, in the order of :meth:`records`: all of them, or only those
+        an indexed top-level condition (an id or a list of ids, ANDed with the rest) can
+        match. The filter is still applied to each, so the answer is the same either way."""
+        if isinstance(flt, dict) and "operator" not in flt:
+            for name, value in flt.items():
+                if name.lower() not in self.indexed_filters:
+                    continue
+                values = value if isinstance(value, list) else [value]
+                if values and all(isinstance(v, str | int) and not isinstance(v, bool)
+                                  for v in values):
+                    return ctx.store.find_by_any(self.name, self.indexed_column(name), values)
+        return self.records(ctx)
+
+    def indexed_column(self, filter_name: str) -> str:
+        """The stored property behind an indexed filter."""
+        return next(p for p in self.props if p.lower() == filter_name.lower())
+
     def get_properties(self, properties: list[str] | None) -> list[str] | None:
         return properties
 
@@ -340,7 +362,7 @@ class EntityHandler:
         keys = self.compile_sort(ctx, sort)
         rows = [
             r
-            for r in self.records(ctx)
+            for r in self.candidates(ctx, flt)
             if self.visible(ctx, r)
             and (not self.query_applies_acl() or self.readable(ctx, r))
             and predicate(r)

@@ -22,7 +22,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,6 +272,12 @@ class Store:
         keys = sorted(index.by_value.get(_index_key(value), ()), key=_id_order)
         return [table[k] for k in keys if k in table]
 
+    def find_by_any(self, entity: str, field_name: str, values: Iterable[Any]) -> list[Record]:
+        """Records whose ``field_name`` equals one of ``values`` (as strings), in id order."""
+        found = {str(r["id"]): r for value in set(_index_key(v) for v in values)
+                 for r in self.find_by(entity, field_name, value)}
+        return [found[k] for k in sorted(found, key=_id_order)]
+
     def count(self, entity: str) -> int:
         return len(self._records.get(entity, {}))
 
@@ -318,7 +324,10 @@ class Store:
         return rec
 
     def snapshot(self, record: Record) -> Record:
-        return copy.deepcopy(record)
+        """A deep copy of a record (JSON values only: dicts and lists copied, the rest
+        immutable), several times quicker than ``copy.deepcopy``."""
+        copied: Record = _copy_json(record)
+        return copied
 
     # -- modseqs, change log and state strings ------------------------------------------------
 
@@ -403,6 +412,16 @@ class Store:
 
 def _id_order(key: str) -> tuple[int, int | str]:
     return (0, int(key)) if key.isdigit() else (1, key)
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def _index_key(value: Any) -> str | None:

@@ -35,7 +35,7 @@ from typing import Any, Protocol, TypeVar
 from go_support.desk.checks import prepare_attachments, upload_attachments
 from go_support.desk.desk import SupportDesk
 from go_support.desk.errors import DeskError, RefusedTickets
-from go_support.desk.lookups import add_messages_of, add_tickets_by, add_tickets_with
+from go_support.desk.lookups import add_tickets_by, add_tickets_with
 from go_support.desk.models import Person, Status, TicketType
 from go_support.desk.names import LEGACY_TICKET_ID
 from go_support.desk.operations import MessagePost, NewMessage, StateChange, Writes
@@ -47,17 +47,24 @@ from go_support.desk.ticket_creation import (
 )
 from go_support.jmap import Batch
 from go_support.jmap.errors import JMAPError, MethodError
-from go_support.jmap.results import QueryResult
+from go_support.jmap.results import GetResult, QueryResult
 from go_support.legacy.mapping import (
     MappedMessage,
     MappedTicket,
     MappedType,
     attributed_html,
+    legacy_message_id,
     map_ticket,
     map_types,
     select_types,
 )
-from go_support.legacy.reader import LegacyDatabase, LegacyTicket, LegacyUser
+from go_support.legacy.reader import (
+    LegacyDatabase,
+    LegacyStatus,
+    LegacyTicket,
+    LegacyType,
+    LegacyUser,
+)
 
 __all__ = [
     "MESSAGES_PER_CALL",
@@ -191,6 +198,8 @@ class _Item:
     existed: bool = False
     wrote: bool = False
     failed: bool = False
+    #: read without its messages: the Message-IDs it needs (its messages', its origin note's)
+    expected: list[str] | None = None
 
     def message_id(self, index: int) -> str:
         comment = self.comments[index]
@@ -231,6 +240,8 @@ class Migration:
         self._target_users: dict[str, dict[str, Any]] = {}
         self._known: dict[str, _Known] = {}
         self._private_label: str | None = None
+        self._legacy: tuple[Mapping[int, LegacyType], Mapping[int, LegacyStatus],
+                            Mapping[int, LegacyUser]] = ({}, {}, {})
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -255,15 +266,35 @@ class Migration:
         self._known = self._read_known()
         self._step()
         self.progress.start(total)
-        def mapped_chunks() -> Iterator[tuple[list[LegacyTicket], list[MappedTicket]]]:
-            for chunk in _chunks(self.db.tickets(selected, limit=self.limit), self.chunk):
-                yield chunk, [map_ticket(t, self._mapped_types, legacy_types, statuses, users)
-                              for t in chunk]
-
-        for chunk, mapped in _ahead(mapped_chunks()):
-            self._chunk(chunk, mapped, statuses)
+        self._legacy = (legacy_types, statuses, users)
+        for chunk, mapped, message_ids in _ahead(self._read(selected)):
+            self._chunk(chunk, mapped, message_ids)
             self.progress.advance(len(chunk))
         return self.summary
+
+    def _map(self, ticket: LegacyTicket) -> MappedTicket:
+        return map_ticket(ticket, self._mapped_types, *self._legacy)
+
+    def _read(self, selected: Sequence[int] | None) -> Iterator[
+            tuple[list[LegacyTicket], list[MappedTicket], dict[int, list[int]]]]:
+        """The chunks of tickets, mapped, with the message ids of those an earlier run wrote
+        (runs in the read-ahead thread).
+
+        A ticket an earlier run wrote is read without its messages: the rerun compares their
+        ids with the Message-IDs on its task and reads the messages only when one is missing
+        (:meth:`_complete`). The others are read whole, a chunk at a time.
+        """
+        if not self._known:
+            for chunk in _chunks(self.db.tickets(selected, limit=self.limit), self.chunk):
+                yield chunk, [self._map(t) for t in chunk], {}
+            return
+        rows = self.db.tickets(selected, limit=self.limit, messages=False)
+        for light in _chunks(rows, self.chunk):
+            new = [t.id for t in light if str(t.id) not in self._known]
+            whole = {t.id: t for t in self.db.tickets(ids=new)} if new else {}
+            chunk = [whole.get(t.id, t) for t in light]
+            yield (chunk, [self._map(t) for t in chunk],
+                   self.db.message_ids([t.id for t in light if t.id not in whole]))
 
     def _step(self) -> None:
         """A step boundary: the testing hook may end the process here, as a kill would."""
@@ -373,8 +404,9 @@ class Migration:
     # -- one chunk -------------------------------------------------------------------------
 
     def _chunk(self, tickets: Sequence[LegacyTicket], mapped: Sequence[MappedTicket],
-               statuses: Mapping[int, Any]) -> None:
-        items = [self._item(t, m, statuses) for t, m in zip(tickets, mapped, strict=True)]
+               message_ids: Mapping[int, list[int]]) -> None:
+        items = [self._item(t, m, message_ids.get(t.id))
+                 for t, m in zip(tickets, mapped, strict=True)]
         self.summary.tickets += len(items)
         for item in items:
             for problem in item.mapped.problems:
@@ -423,7 +455,7 @@ class Migration:
         return self.summary.per_type.setdefault(item.legacy_type, TypeCounts())
 
     def _item(self, ticket: LegacyTicket, mapped: MappedTicket,
-              statuses: Mapping[int, Any]) -> _Item:
+              message_ids: list[int] | None) -> _Item:
         legacy_type = ticket.type_id if ticket.type_id in self._mapped_types else None
         ticket_type = self._types.get(legacy_type)
         comments: list[MappedMessage | None] = [*mapped.messages, None]
@@ -440,9 +472,13 @@ class Migration:
             agent = None
         categories = tuple(c for c in (self._category(n) for n in mapped.categories) if c)
         known = self._known.get(mapped.legacy_id)
-        return _Item(mapped, ticket_type, mapped.type.name, comments, requester, agent,
+        item = _Item(mapped, ticket_type, mapped.type.name, comments, requester, agent,
                      categories, task_id=known.task_id if known else None,
                      existed=known is not None)
+        if message_ids is not None:  # read without its messages
+            item.expected = [legacy_message_id(ticket.id, m) for m in message_ids]
+            item.expected.append(origin_message_id(mapped.legacy_id))
+        return item
 
     def _relookup(self, items: Sequence[_Item]) -> None:
         """After a failed attempt: which tickets exist now (a failed call may have written)."""
@@ -458,6 +494,7 @@ class Migration:
 
     def _write(self, items: Sequence[_Item]) -> None:
         present = self._present(items)
+        self._complete(items, present)
         self._step()
         self._create([i for i in items if i.task_id is None and not i.failed], present)
         self._step()
@@ -469,30 +506,42 @@ class Migration:
     # -- what exists -----------------------------------------------------------------------
 
     def _present(self, items: Sequence[_Item]) -> dict[str, set[str]]:
-        """``{task id: Message-IDs present}`` for the tickets that exist; one request when
-        their messages are all there (the total matches), two otherwise."""
-        existing = [i for i in items if i.task_id is not None]
-        present: dict[str, set[str]] = {}
+        """``{task id: Message-IDs present}`` for the tickets that exist: one request."""
+        existing = [i.task_id for i in items if i.task_id is not None]
+        present: dict[str, set[str]] = {task_id: set() for task_id in existing}
         if not existing:
             return present
-        expected = sum(len(i.comments) for i in existing)
         batch = Batch()
-        query = batch.call("Comment/query", {
-            "filter": {"entity": "Task", "entityId": [i.task_id for i in existing]},
-            "limit": 1, "calculateTotal": True})
-        total = QueryResult.from_json(self._client.execute(batch).get(query)).total
-        if total == expected:
-            for item in existing:
-                assert item.task_id is not None
-                present[item.task_id] = {item.message_id(k) for k in range(len(item.comments))}
-            return present
-        batch = Batch()
-        lookup = add_messages_of(batch, [i.task_id for i in existing if i.task_id])
-        responses = self._client.execute(batch)
-        for comment in lookup.result(responses, self._type_ids()):
+        query = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                        "entityId": existing}})
+        get = batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                         "properties": ["id", "entityId", "mimeMessageId"]})
+        for comment in GetResult.from_json(self._client.execute(batch).get(get)).objects:
             present.setdefault(str(comment["entityId"]), set()).add(
                 str(comment.get("mimeMessageId") or ""))
         return present
+
+    def _complete(self, items: Sequence[_Item], present: Mapping[str, set[str]]) -> None:
+        """The tickets read without their messages: complete ones stay so (nothing to
+        write), the others are read whole now and their missing messages written."""
+        missing = [i for i in items if i.expected is not None and i.task_id is not None
+                   and not present.get(i.task_id, set()).issuperset(i.expected)]
+        for item in items:
+            item.expected = None
+        if not missing:
+            return
+        whole = {str(t.id): t for t in self.db.tickets(ids=[int(i.mapped.legacy_id)
+                                                             for i in missing])}
+        for item in missing:
+            ticket = whole.get(item.mapped.legacy_id)
+            if ticket is None:  # deleted meanwhile: what was written stays
+                continue
+            reported = set(item.mapped.problems)
+            item.mapped = self._map(ticket)
+            item.comments = [*item.mapped.messages, None]
+            for problem in item.mapped.problems:
+                if problem not in reported:
+                    self.summary.problem(problem)
 
     # -- creating tickets ------------------------------------------------------------------
 
@@ -638,9 +687,11 @@ class Migration:
             if (not item.wrote and known is not None and known.progress == status.value
                     and (known.agent or None) == item.agent):
                 continue
-            changes.append((item, writes.change_state(item.task_id, status, item.agent,
-                                                      reset_percent=status is not
-                                                      Status.COMPLETED)))
+            # a task this run created has its agent already: only the progress is written
+            changes.append((item, writes.change_state(
+                item.task_id, status, item.agent,
+                reset_percent=status is not Status.COMPLETED,
+                agent_unchanged=not item.existed)))
         if not changes:
             return
         responses = self._client.execute(batch)

@@ -113,6 +113,7 @@ class CommentHandler(EntityHandler):
     # Seen on the real server (tests/emulator/test_live_rules.py): `entityId: []` is refused,
     # while Task/query takes `tasklistId: []` and answers no ids.
     in_filters_refusing_empty = frozenset({"entityid"})
+    indexed_filters = frozenset({"entityid"})  # a task's comments: the store's index
     props = {
         "entity": Prop(),
         "permissionLevel": Prop(stored=False),
