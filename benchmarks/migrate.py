@@ -68,14 +68,29 @@ seconds = time.perf_counter() - started
 if profile is not None:
     profile.disable()
     profile.dump_stats(os.environ["BENCH_PROFILE"])
+times = os.times()
 print(json.dumps({"code": code, "seconds": seconds, "requests": transport.requests,
-                  "peak_mb": peak_memory_mb()}), file=sys.stderr)
+                  "cpu": times.user + times.system, "peak_mb": peak_memory_mb()}),
+      file=sys.stderr)
 """
 
 
-def run(url: str, token: str, config: Path,
-        profile: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One migration in its own process: ``(its --json report, its measurements)``."""
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) a process has used so far; 0 where /proc is missing."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(url: str, token: str, config: Path, profile: Path | None = None,
+        server_pid: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One migration in its own process: ``(its --json report, its measurements)``, the
+    CPU time of the emulator's process during the run among them."""
+    server_cpu = cpu_seconds(server_pid)
     env = {**os.environ, "GO_SUPPORT_URL": url, "GO_SUPPORT_API_KEY": token,
            "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     if profile is not None:
@@ -84,6 +99,7 @@ def run(url: str, token: str, config: Path,
                            f"-c={config}", "--json"], env=env, capture_output=True,
                           check=False)
     figures = json.loads(done.stderr.decode().strip().splitlines()[-1])
+    figures["server_cpu"] = cpu_seconds(server_pid) - server_cpu if server_pid else None
     try:
         report = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -121,8 +137,8 @@ def _serve(seed: dict[str, Any], profile: str | None, pipe: Connection) -> None:
 
 @contextlib.contextmanager
 def emulator_process(seed: dict[str, Any],
-                     profile: Path | None = None) -> Iterator[tuple[str, str]]:
-    """``(url, admin key)`` of an emulator serving from its own process."""
+                     profile: Path | None = None) -> Iterator[tuple[str, str, int | None]]:
+    """``(url, admin key, process id)`` of an emulator serving from its own process."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     process = context.Process(target=_serve, args=(seed, str(profile) if profile else None,
@@ -132,7 +148,7 @@ def emulator_process(seed: dict[str, Any],
         if not ours.poll(120):
             raise RuntimeError("the emulator process did not start within two minutes")
         url, token = ours.recv()
-        yield url, token
+        yield url, token, process.pid
     finally:
         if process.is_alive():
             ours.send("stop")
@@ -148,14 +164,20 @@ def show(label: str, report: dict[str, Any], figures: dict[str, Any], tickets: i
           f"{figures['peak_mb']:.0f} MB; migrated {report.get('migrated')}, skipped "
           f"{report.get('skipped')}, failed {report.get('failed')}, messages "
           f"{report.get('messages')}")
+    cpu = f"CPU {figures['cpu']:.1f} s migrating"
+    if figures.get("server_cpu") is not None:
+        cpu += f", {figures['server_cpu']:.1f} s emulator"
+    print(f"  {cpu} (the machine's other load shows in the wall time, not here)")
 
 
-def both_runs(url: str, token: str, config: Path, tickets: int, profile: Path | None
+def both_runs(url: str, token: str, config: Path, tickets: int, profile: Path | None,
+              server_pid: int | None = None
               ) -> tuple[tuple[dict[str, Any], dict[str, Any]], ...]:
     """The first run and the second (which finds nothing new), shown as they end."""
     runs = []
     for number, label in enumerate(("first run", "second run"), start=1):
-        done = run(url, token, config, profile / f"migrate-{number}.prof" if profile else None)
+        done = run(url, token, config, profile / f"migrate-{number}.prof" if profile else None,
+                   server_pid)
         show(label, *done, tickets)
         runs.append(done)
     return tuple(runs)
@@ -213,9 +235,9 @@ def main() -> None:
                 destroy_types(url, token, prefix)
         else:
             emulator_profile = args.profile / "emulator.prof" if args.profile else None
-            with emulator_process(seed_for(spec), emulator_profile) as (url, token):
+            with emulator_process(seed_for(spec), emulator_profile) as (url, token, pid):
                 first, second = both_runs(url, token, site.config, site.counts.tickets,
-                                          args.profile)
+                                          args.profile, pid)
         ratio = second[1]["seconds"] / first[1]["seconds"] if first[1]["seconds"] else 0.0
         print(f"second run / first run: {ratio:.2f}")
 
