@@ -24,6 +24,7 @@ Why this shape:
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import queue
 import signal
@@ -200,6 +201,12 @@ class _Item:
     failed: bool = False
     #: read without its messages: the Message-IDs it needs (its messages', its origin note's)
     expected: list[str] | None = None
+    #: Message-IDs on its task before this run wrote to it (None: not looked at yet)
+    before: set[str] | None = None
+    #: Message-IDs this run wrote, also those of a request whose answer was lost
+    written: set[str] = field(default_factory=set)
+    #: attachments uploaded per Message-ID (counted once its message is written)
+    attached: dict[str, int] = field(default_factory=dict)
 
     def message_id(self, index: int) -> str:
         comment = self.comments[index]
@@ -324,16 +331,33 @@ class Migration:
                 self.summary.types_created.append(mapped.name)
             elif found is None:
                 self.summary.types_created.append(mapped.name)
-            customers = [g for g in mapped.customer_groups if g in groups]
-            if customers and found is not None and not self.desk.types.customer_groups(found):
-                self.summary.notes.append(
-                    f"type {mapped.name!r}: in the Tickets module groups {customers} could "
-                    f"open tickets; list them as its customers in the settings ([desk])")
+            self._customers_note(mapped, groups)
             self._types[legacy_id] = found
         if self.dry_run:
             return
         self._categories = {c.name.casefold(): c.id for c in self.desk.categories.list()
                             if c.type_id is None}
+
+    def _customers_note(self, mapped: MappedType, groups: Mapping[str, str]) -> None:
+        """Name the legacy type's customer groups the settings do not list for its type.
+
+        They are not put on the list's ACL: any access to a task list shows every ticket
+        in it, while a customer must see only their own; go-support keeps a type's customers
+        in its settings and enforces that itself (docs/sysadmin.md, "the type's
+        permissions")."""
+        configured = {str(g).casefold() for g in self._core.settings.customer_groups(
+            mapped.name)}
+        missing = [g for g in mapped.customer_groups if g in groups
+                   and g not in configured and groups[g].casefold() not in configured]
+        if not missing:
+            return
+        shown = ", ".join(f"{groups[g]!r} ({g})" for g in missing)
+        self.summary.notes.append(
+            f"type {mapped.name!r}: in the Tickets module the group(s) {shown} could open "
+            f"tickets and read their own; go-support keeps customers in its settings, not in "
+            f"the type's ACL (which would show them every ticket): add "
+            f"[types.{json.dumps(mapped.name, ensure_ascii=False)}] customer_groups = "
+            f"[{', '.join(missing)}] to the settings")
 
     def _create_type(self, mapped: MappedType, agents: list[str]) -> TicketType:
         return _again(lambda: self._find_type(mapped.name),
@@ -348,11 +372,13 @@ class Migration:
         return next((c.id for c in self.desk.categories.list()
                      if c.type_id is None and c.name.casefold() == name.casefold()), None)
 
-    def _existing_groups(self, ids: set[str]) -> set[str]:
+    def _existing_groups(self, ids: set[str]) -> dict[str, str]:
+        """``{group id: name}`` of the groups of ``ids`` that exist in Group-Office."""
         if not ids:
-            return set()
-        found = self._client.call("Group/get", {"ids": sorted(ids), "properties": ["id"]})
-        return {str(g["id"]) for g in found.get("list", [])}
+            return {}
+        found = self._client.call("Group/get", {"ids": sorted(ids),
+                                                "properties": ["id", "name"]})
+        return {str(g["id"]): str(g.get("name") or "") for g in found.get("list", [])}
 
     def _category(self, name: str) -> str | None:
         """The global category named after a custom status, created when missing."""
@@ -435,6 +461,8 @@ class Migration:
                             self.summary.fail(item.mapped.legacy_id,
                                               f"Group-Office kept failing: {exc}")
         for item in items:
+            self.summary.messages += len(item.written)
+            self.summary.attachments += sum(item.attached.get(m, 0) for m in item.written)
             counts = self._counts(item)
             if item.failed:
                 counts.failed += 1
@@ -474,7 +502,7 @@ class Migration:
         known = self._known.get(mapped.legacy_id)
         item = _Item(mapped, ticket_type, mapped.type.name, comments, requester, agent,
                      categories, task_id=known.task_id if known else None,
-                     existed=known is not None)
+                     existed=known is not None, before=None if known else set())
         if message_ids is not None:  # read without its messages
             item.expected = [legacy_message_id(ticket.id, m) for m in message_ids]
             item.expected.append(origin_message_id(mapped.legacy_id))
@@ -519,6 +547,15 @@ class Migration:
         for comment in GetResult.from_json(self._client.execute(batch).get(get)).objects:
             present.setdefault(str(comment["entityId"]), set()).add(
                 str(comment.get("mimeMessageId") or ""))
+        for item in items:
+            if item.task_id is None:
+                continue
+            found = present[item.task_id]
+            if item.before is None:  # the first look: what earlier runs wrote
+                item.before = set(found)
+            else:  # a later attempt: what an attempt of this run wrote, answered or not
+                item.written |= found - item.before
+                item.wrote = item.wrote or bool(item.written)  # its state is to be written
         return present
 
     def _complete(self, items: Sequence[_Item], present: Mapping[str, set[str]]) -> None:
@@ -610,7 +647,7 @@ class Migration:
                     item.wrote = True
                     self._known[item.mapped.legacy_id] = _Known(result.ticket_id)
                     present[result.ticket_id] = {item.message_id(0)}
-                    self.summary.messages += 1
+                    item.written.add(item.message_id(0))
                 elif isinstance(result.error, MethodError):
                     retry = result.reason  # the whole call failed (a deadlock): try again
                 else:
@@ -635,10 +672,10 @@ class Migration:
         for attachment in comment.attachments:
             try:
                 blobs += upload_attachments(self._client, prepare_attachments([attachment.path]))
-                self.summary.attachments += 1
             except (DeskError, OSError) as exc:
                 self.summary.problem(f"ticket {legacy}: attachment {attachment.name!r} "
                                      f"could not be uploaded: {exc}")
+        item.attached[comment.message_id] = len(blobs)  # counted once the message is written
         # No second cleaning: the mapping builds its HTML from escaped text only.
         return NewMessage(attributed_html(comment), comment.mail_status,
                           private_label_id=self._private_label if comment.private else None,
@@ -651,25 +688,27 @@ class Migration:
         batch = Batch()
         writes = Writes(batch, per_call=self.per_call, chained=True)
         per_request = self.per_call * CALLS_PER_REQUEST
-        posts: list[tuple[_Item, MessagePost]] = []
+        posts: list[tuple[_Item, str, MessagePost]] = []
         for item in items:
             if item.task_id is None or item.failed:
                 continue
             have = present.get(item.task_id, set())
             for index in range(len(item.comments)):
-                if item.message_id(index) not in have:
+                message_id = item.message_id(index)
+                if message_id not in have:
                     if posts and len(posts) % per_request == 0:  # a new chain: a new request
                         writes = Writes(batch, per_call=self.per_call, chained=True)
-                    posts.append((item, writes.post(item.task_id, self._message(item, index))))
+                    posts.append((item, message_id,
+                                  writes.post(item.task_id, self._message(item, index))))
         if not posts:
             return
         responses = self._client.execute(batch)
         refused = []
-        for item, post in posts:
+        for item, message_id, post in posts:
             item.wrote = True
             outcome = post.result(responses)
             if isinstance(outcome, dict):
-                self.summary.messages += 1
+                item.written.add(message_id)
             else:
                 refused.append((item, outcome))
         if refused:
