@@ -19,6 +19,7 @@ recorded server does for every entity (groupoffice-jmap-protocol.md §9, corpus 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -360,14 +361,21 @@ class EntityHandler:
             raise invalid_arguments("Position MUST be positive")
         predicate = self.compile_filter(ctx, flt)
         keys = self.compile_sort(ctx, sort)
-        rows = [
-            r
-            for r in self.candidates(ctx, flt)
-            if self.visible(ctx, r)
-            and (not self.query_applies_acl() or self.readable(ctx, r))
-            and predicate(r)
-        ]
-        rows = self.sort_rows(ctx, rows, keys)
+        # the same query again in this request, nothing written since (the pages of a long
+        # list): the rows it found
+        memo_key = (self.name, json.dumps([flt, sort], sort_keys=True, default=str),
+                    ctx.store.writes, str(ctx.user_id))
+        rows = ctx.request.queried.get(memo_key)
+        if rows is None:
+            rows = [
+                r
+                for r in self.candidates(ctx, flt)
+                if self.visible(ctx, r)
+                and (not self.query_applies_acl() or self.readable(ctx, r))
+                and predicate(r)
+            ]
+            rows = self.sort_rows(ctx, rows, keys)
+            ctx.request.queried[memo_key] = rows
         total = len(rows)
         has_more = False
         if limit > 0:

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -84,6 +86,7 @@ def number_filter(value: Any, query: Any) -> bool:
     }[op]
 
 
+@functools.lru_cache(maxsize=4096)  # a query compares many rows stamped in the same second
 def parse_iso(value: str) -> datetime:
     text = value.strip()
     if len(text) == 10:
@@ -212,9 +215,22 @@ def utc_now() -> datetime:
     return _clock() if _clock is not None else datetime.now(UTC)
 
 
+_last_second: tuple[int, str] = (-1, "")
+
+
 def now_iso() -> str:
-    """Timestamps as Group-Office writes them: UTC, seconds, explicit offset (08, 09)."""
-    return utc_now().replace(microsecond=0).isoformat()
+    """Timestamps as Group-Office writes them: UTC, seconds, explicit offset (08, 09).
+
+    Formatted once per second of the real clock (a write stamps several of them)."""
+    global _last_second
+    if _clock is not None:
+        return utc_now().replace(microsecond=0).isoformat()
+    second = int(time.time())
+    cached = _last_second  # read once: other threads may replace it meanwhile
+    if cached[0] != second:
+        cached = (second, datetime.fromtimestamp(second, UTC).isoformat())
+        _last_second = cached
+    return cached[1]
 
 
 def today() -> date:

@@ -99,6 +99,8 @@ class Store:
         self._versions: dict[str, int] = {}
         #: derived data cached by callers, keyed by name (see :meth:`version`)
         self.memo: dict[str, Any] = {}
+        #: puts and deletes so far, of every entity: what a cached query result depends on
+        self.writes = 0
         self._max_id: dict[str, int] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
         # entity -> modseq allocated by the running method call (see begin_call)
@@ -157,7 +159,13 @@ class Store:
         return True
 
     def commit(self) -> None:
-        """Write what changed since the last commit in one transaction."""
+        """Write what changed since the last commit in one transaction (nothing for
+        ``:memory:``: its database would only be read back when it is created, empty)."""
+        if self.path == ":memory:":
+            self._dirty.clear()
+            self._dirty_blobs.clear()
+            self._dirty_user_changes.clear()
+            return
         with self._db:
             for entity, id_ in self._dirty:
                 rec = self._records.get(entity, {}).get(id_)
@@ -310,12 +318,14 @@ class Store:
         table[key] = record
         self._dirty.add((entity, key))
         self._versions[entity] = self._versions.get(entity, 0) + 1
+        self.writes += 1
         for (ent, _), index in self._indexes.items():
             if ent == entity:
                 index.add(key, record)
 
     def delete(self, entity: str, id_: str) -> Record | None:
         self._versions[entity] = self._versions.get(entity, 0) + 1
+        self.writes += 1
         rec = self._records.get(entity, {}).pop(str(id_), None)
         self._dirty.add((entity, str(id_)))
         for (ent, _), index in self._indexes.items():
