@@ -30,6 +30,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -685,32 +686,43 @@ class Migration:
     # -- the other messages, then the states -----------------------------------------------
 
     def _post(self, items: Sequence[_Item], present: dict[str, set[str]]) -> None:
-        batch = Batch()
-        writes = Writes(batch, per_call=self.per_call, chained=True)
-        per_request = self.per_call * CALLS_PER_REQUEST
-        posts: list[tuple[_Item, str, MessagePost]] = []
-        for item in items:
-            if item.task_id is None or item.failed:
-                continue
-            have = present.get(item.task_id, set())
-            for index in range(len(item.comments)):
-                message_id = item.message_id(index)
-                if message_id not in have:
-                    if posts and len(posts) % per_request == 0:  # a new chain: a new request
-                        writes = Writes(batch, per_call=self.per_call, chained=True)
-                    posts.append((item, message_id,
-                                  writes.post(item.task_id, self._message(item, index))))
-        if not posts:
+        """The missing messages, 500 (twenty chained calls) per request. Each request's
+        calls are built (and checked) in a helper thread while the one before is on the
+        server; attachments are uploaded first, here."""
+        missing = [(item, index) for item in items
+                   if item.task_id is not None and not item.failed
+                   for index in range(len(item.comments))
+                   if item.message_id(index) not in present.get(item.task_id, set())]
+        if not missing:
             return
-        responses = self._client.execute(batch)
+        messages = {(id(item), index): self._message(item, index)  # the uploads: here
+                    for item, index in missing if _has_files(item.comments[index])}
+        per_request = self.per_call * CALLS_PER_REQUEST
+
+        def build(part: Sequence[tuple[_Item, int]]) -> tuple[Batch, list[
+                tuple[_Item, str, MessagePost]]]:
+            batch = Batch()
+            writes = Writes(batch, per_call=self.per_call, chained=True)
+            return batch, [(item, item.message_id(index), writes.post(
+                item.task_id or "", messages.get((id(item), index))
+                or self._message(item, index))) for item, index in part]
+
+        parts = [missing[k:k + per_request] for k in range(0, len(missing), per_request)]
         refused = []
-        for item, message_id, post in posts:
-            item.wrote = True
-            outcome = post.result(responses)
-            if isinstance(outcome, dict):
-                item.written.add(message_id)
-            else:
-                refused.append((item, outcome))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="legacy-build") as pool:
+            ahead = pool.submit(build, parts[0])
+            for number in range(len(parts)):
+                batch, posts = ahead.result()
+                if number + 1 < len(parts):
+                    ahead = pool.submit(build, parts[number + 1])
+                responses = self._client.execute(batch)
+                for item, message_id, post in posts:
+                    item.wrote = True
+                    outcome = post.result(responses)
+                    if isinstance(outcome, dict):
+                        item.written.add(message_id)
+                    else:
+                        refused.append((item, outcome))
         if refused:
             raise _PostFailed(f"{len(refused)} message(s) not written: {refused[0][1].reason}")
 
@@ -761,6 +773,10 @@ def _again(find: Callable[[], T | None], create: Callable[[], T]) -> T:
             if found is not None:
                 return found
     raise AssertionError("unreachable")
+
+
+def _has_files(comment: MappedMessage | None) -> bool:
+    return comment is not None and bool(comment.attachments)
 
 
 def _known(task: Mapping[str, Any]) -> _Known:
