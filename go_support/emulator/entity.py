@@ -62,8 +62,11 @@ class Prop:
 
 def strict_equal(a: Any, b: Any) -> bool:
     """PHP's ``===`` on decoded JSON: ``1`` and ``"1"`` differ, and so do ``1`` and ``True``."""
-    if type(a) is not type(b):
+    kind = type(a)
+    if kind is not type(b):
         return False
+    if kind is str or kind is int or a is None:  # the common case first: no recursion
+        return bool(a == b)
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(strict_equal(a[k], b[k]) for k in a)
     if isinstance(a, list):

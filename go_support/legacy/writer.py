@@ -16,9 +16,14 @@ Why this shape:
   loaded server), chained by twenty so that each twenty travel as one HTTP request.
 * **Statuses last.** Every comment the migration writes resets the task's progress
   (groupoffice-wire 09, 16), so the status and the agent are written after the messages.
-* **Completed quickly.** At the start one paged read lists the tickets an earlier run made;
-  per chunk one ``Comment/query`` total tells whether their messages are all there. Only a
-  chunk whose total differs is read comment by comment.
+* **A rerun reads little.** At the start one paged read lists the tickets an earlier run
+  made. Those are read from MariaDB without their messages; per chunk one query gives the ids
+  of their legacy messages and one request the Message-IDs on their tasks. A ticket whose
+  Message-IDs are all there is complete (replies written in the desk since do not count);
+  only the others are read whole, mapped and given what they lack (a message the legacy
+  ticket got since the last run too).
+* **Counted as written.** A message counts once it is on its task: also when the answer to
+  the request that wrote it was lost and the retry found it there.
 """
 
 from __future__ import annotations
