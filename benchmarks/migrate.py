@@ -240,6 +240,13 @@ def main() -> None:
                                           args.profile, pid)
         ratio = second[1]["seconds"] / first[1]["seconds"] if first[1]["seconds"] else 0.0
         print(f"second run / first run: {ratio:.2f}")
+        cpu = [f[1]["cpu"] + (f[1]["server_cpu"] or 0.0) for f in (first, second)]
+        print(f"second run / first run in CPU time (both processes): {cpu[1] / cpu[0]:.2f}")
+        rate = site.counts.tickets / first[1]["seconds"] if first[1]["seconds"] else 0.0
+        peak = max(first[1]["peak_mb"], second[1]["peak_mb"])
+        print(f"targets (issue 9): {rate:.0f} tickets/s (>= 300), {first[1]['requests']} "
+              f"requests (<= 400), peak {peak:.0f} MB (<= 250), second/first {ratio:.2f} "
+              f"(<= 0.10)")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from tests._support import run_cli
 from tests.legacy.migrate_support import (
     LegacySite,
     desk_emulator,
+    expected_states,
     seed_for,
     synthetic_site,
     tickets_and_messages,
@@ -59,6 +60,26 @@ def test_migrates_everything_once_and_a_rerun_skips_it(
         assert code == 0
         assert again["skipped"] == SPEC.tickets and again["migrated"] == 0
         assert tickets_and_messages(url, token) == (legacy, messages)
+
+
+def test_every_ticket_ends_with_its_status_and_agent(
+        mariadb: MariaDBServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The comments reset a task's progress (groupoffice-wire 09): the final state is written
+    last; a task created with its agent gets only its progress."""
+    site = synthetic_site(mariadb, tmp_path, "m_states", SPEC)
+    with desk_emulator(seed_for(SPEC)) as (url, token, _emu):
+        assert migrate(capsys, url, token, site.config, "--userId=1")[0] == 0
+        with GroupOfficeClient(url, api_key=token) as client:
+            ids = client.call("Task/query", {"filter": {"tasklistId": "any"}})["ids"]
+            tasks = client.call("Task/get", {"ids": ids, "properties": [
+                "progress", "responsibleUserId", "customFields"]})["list"]
+        found = {str(t["customFields"]["supportLegacyTicketId"]): (
+            t["progress"], None if t["responsibleUserId"] is None
+            else str(t["responsibleUserId"])) for t in tasks}
+        expected = expected_states(site.config)
+        assert found == expected
+        assert len({p for p, _ in expected.values()}) >= 3  # several statuses and
+        assert sum(a is not None for _, a in expected.values()) > SPEC.tickets / 3  # agents
 
 
 def test_customer_groups_of_legacy_types_are_named_with_the_settings_that_keep_them(
