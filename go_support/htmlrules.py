@@ -25,6 +25,8 @@ __all__ = ["detect_xss", "sanitize"]
 
 _A = re.ASCII  # PCRE without UCP: \s and \w are ASCII only
 _CLOSING_TAG = re.compile(r"</[\s]*([\w]*)[\s]*>", _A)
+# a closing tag that the line above changes (one with a blank): else it changes nothing
+_SPACED_CLOSING_TAG = re.compile(r"</(?:\s+\w*\s*|\w*\s+)>", _A)
 _STYLE_COMMENT_OPEN = re.compile(r"<style[^>]*>[\s]*<!--", _A)
 _STYLE_COMMENT_CLOSE = re.compile(r"-->[\s*]</style>", _A)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.I | re.S | _A)  # 'Uusi': the U makes it lazy
@@ -58,7 +60,7 @@ def sanitize(text: str) -> str:
     A port of ``StringUtil::sanitizeHtml`` without style preservation, quirks included: a
     ``on…``/``xmlns…`` attribute is cut at the first blank, and ``/* … */`` goes even in text.
     """
-    if "</" in text:
+    if "</" in text and _SPACED_CLOSING_TAG.search(text):
         text = _CLOSING_TAG.sub(r"</\1>", text)
     if "<style" in text:
         text = _STYLE_COMMENT_OPEN.sub("<style>", text)
