@@ -29,3 +29,21 @@ class CountingTransport(RequestsTransport):
     ) -> HttpResponse:
         self.requests += 1
         return super().send(method, url, headers=headers, body=body, timeout=timeout)
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` where Linux has it.
+
+    ``ru_maxrss`` is not used there: a process started (fork, then exec) by a large one
+    reports at least the memory its parent had at the fork.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

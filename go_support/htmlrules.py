@@ -25,20 +25,28 @@ __all__ = ["detect_xss", "sanitize"]
 
 _A = re.ASCII  # PCRE without UCP: \s and \w are ASCII only
 _CLOSING_TAG = re.compile(r"</[\s]*([\w]*)[\s]*>", _A)
+# a closing tag that the line above changes (one with a blank): else it changes nothing
+_SPACED_CLOSING_TAG = re.compile(r"</(?:\s+\w*\s*|\w*\s+)>", _A)
 _STYLE_COMMENT_OPEN = re.compile(r"<style[^>]*>[\s]*<!--", _A)
 _STYLE_COMMENT_CLOSE = re.compile(r"-->[\s*]</style>", _A)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.I | re.S | _A)  # 'Uusi': the U makes it lazy
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+# Each pattern with a piece of text that any match contains (lower case): a text without it
+# is not searched (the answer is the same, found sooner).
 _REMOVED = [
-    re.compile(p, re.I | re.S | _A)
-    for p in (
-        r"<!DOCTYPE[^>]*>", r"<html[^>]*>", r"</html>", r"<body[^>]*>", r"</body>",
-        r"<meta[^>]*>", r"<link\s[^>]*>", r"<title[^>]*>.*?</title>", r"<head[^>]*>",
-        r"</head[^>]*>", r"<base[^>]*>", r"<meta[^>]*>", r"<bgsound[^>]*>",
-        r"<xml[^>]*>.*?</xml>", r"<\/?o:[^>]*>", r"<\/?v:[^>]*>", r"<\/?st1:[^>]*>",
-        r"<\?xml[^>]*>", r"<style[^>]*>.*?</style>", r"<script[^>]*>.*?</script>",
-        r"<iframe[^>]*>.*?</iframe>", r"<object[^>]*>.*?</object>", r"<embed[^>]*>.*?</embed>",
-        r"<applet[^>]*>.*?</applet>", r"<form[^>]*>", r"</form>",
+    (needle, re.compile(p, re.I | re.S | _A))
+    for needle, p in (
+        ("<!doctype", r"<!DOCTYPE[^>]*>"), ("<html", r"<html[^>]*>"), ("</html>", r"</html>"),
+        ("<body", r"<body[^>]*>"), ("</body>", r"</body>"), ("<meta", r"<meta[^>]*>"),
+        ("<link", r"<link\s[^>]*>"), ("<title", r"<title[^>]*>.*?</title>"),
+        ("<head", r"<head[^>]*>"), ("</head", r"</head[^>]*>"), ("<base", r"<base[^>]*>"),
+        ("<meta", r"<meta[^>]*>"), ("<bgsound", r"<bgsound[^>]*>"),
+        ("<xml", r"<xml[^>]*>.*?</xml>"), ("o:", r"<\/?o:[^>]*>"), ("v:", r"<\/?v:[^>]*>"),
+        ("st1:", r"<\/?st1:[^>]*>"), ("<?xml", r"<\?xml[^>]*>"),
+        ("<style", r"<style[^>]*>.*?</style>"), ("<script", r"<script[^>]*>.*?</script>"),
+        ("<iframe", r"<iframe[^>]*>.*?</iframe>"), ("<object", r"<object[^>]*>.*?</object>"),
+        ("<embed", r"<embed[^>]*>.*?</embed>"), ("<applet", r"<applet[^>]*>.*?</applet>"),
+        ("<form", r"<form[^>]*>"), ("</form>", r"</form>"),
     )
 ]
 _TAG = re.compile(r"<([^>]+)>")
@@ -52,14 +60,24 @@ def sanitize(text: str) -> str:
     A port of ``StringUtil::sanitizeHtml`` without style preservation, quirks included: a
     ``on…``/``xmlns…`` attribute is cut at the first blank, and ``/* … */`` goes even in text.
     """
-    text = _CLOSING_TAG.sub(r"</\1>", text)
-    text = _STYLE_COMMENT_OPEN.sub("<style>", text)
-    text = _STYLE_COMMENT_CLOSE.sub("</style>", text)
-    text = _HTML_COMMENT.sub("", text)
-    text = _CSS_COMMENT.sub("", text)
-    for pattern in _REMOVED:
-        text = pattern.sub("", text)
-    text = _TAG.sub(lambda m: "<" + _EVENT_ATTRIBUTE.sub("", m.group(1)) + ">", text)
+    if "</" in text and _SPACED_CLOSING_TAG.search(text):
+        text = _CLOSING_TAG.sub(r"</\1>", text)
+    if "<style" in text:
+        text = _STYLE_COMMENT_OPEN.sub("<style>", text)
+    if "-->" in text:
+        text = _STYLE_COMMENT_CLOSE.sub("</style>", text)
+    if "<!--" in text:
+        text = _HTML_COMMENT.sub("", text)
+    if "/*" in text:
+        text = _CSS_COMMENT.sub("", text)
+    lowered = text.lower()  # the patterns ignore ASCII case only: lower() finds every match
+    for needle, pattern in _REMOVED:
+        if needle in lowered:
+            cut = pattern.sub("", text)
+            if cut != text:
+                text, lowered = cut, cut.lower()
+    if _EVENT_ATTRIBUTE.search(text):  # else no tag holds one either
+        text = _TAG.sub(lambda m: "<" + _EVENT_ATTRIBUTE.sub("", m.group(1)) + ">", text)
     for match in _Z_INDEX.finditer(text):
         if int(match.group(2)) > 8000:
             text = text.replace(match.group(0), "z-index:8000")
@@ -75,18 +93,29 @@ _XSS_TAGS = (
     "applet|meta|xml|blink|link\\s|script|embed|object|iframe|frame|frameset|ilayer|layer|"
     "bgsound|title|base"
 )
-_XSS_PATTERNS = [
+# Each pattern with the pieces of text one of which any match contains, in the text as
+# _folded() gives it (None: always searched).
+_XSS_PATTERNS: list[tuple[tuple[str, ...] | None, re.Pattern[str]]] = [
     # an attribute starting with "on" or xmlns
-    re.compile(r"(<[^>]+[\x00-\x20\"'/])(on|xmlns)[a-z]+\s?=[^>]*>?", re.I),
+    (("=",), re.compile(r"(<[^>]+[\x00-\x20\"'/])(on|xmlns)[a-z]+\s?=[^>]*>?", re.I)),
     # javascript:, livescript:, vbscript: and mocha: protocols
-    re.compile(r"((java|live|vb)script|mocha):(\w)*", re.I),
-    re.compile(r"-moz-binding[\x00-\x20]*:"),
+    (("script:", "mocha:"), re.compile(r"((java|live|vb)script|mocha):(\w)*", re.I)),
+    (("-moz-binding",), re.compile(r"-moz-binding[\x00-\x20]*:")),
     # style attributes with expression/behavior; PHP's "(<[^>]*+[…])*" prefix can never match
     # (the possessive run eats what the class needs), so only the rest counts
-    re.compile(r"style=[^>]*(expression|behavior)[^>]*>?", re.I),
+    (("style=",), re.compile(r"style=[^>]*(expression|behavior)[^>]*>?", re.I)),
     # tags nobody needs in a comment
-    re.compile(r"</*(" + _XSS_TAGS + r")[^>]*>?", re.I),
+    (None, re.compile(r"</*(" + _XSS_TAGS + r")[^>]*>?", re.I)),
 ]
+
+
+def _folded(text: str) -> str:
+    """``text`` in lower case, with the letters that Unicode case-insensitive matching takes
+    for ASCII ones as those (dotless i U+0131, long s U+017F, and capital I with dot U+0130,
+    which lower() turns into i and a combining dot): a piece of a pattern found
+    case-insensitively is in it. (Upper-case "-moz-binding" only makes it search needlessly.)"""
+    return (text.lower().replace("\u0131", "i").replace("\u017f", "s")
+            .replace("i\u0307", "i"))
 
 
 def detect_xss(text: str) -> bool:
@@ -96,7 +125,13 @@ def detect_xss(text: str) -> bool:
     clean = _DEC_ENTITY.sub(r"\1;", clean)
     clean = html.unescape(clean)
     clean = _WHITESPACE.sub("", clean)
-    return any(p.search(clean) or p.search(text) for p in _XSS_PATTERNS)
+    folded = _folded(clean) + "\x00" + _folded(text)
+    for pieces, pattern in _XSS_PATTERNS:
+        if pieces is not None and not any(piece in folded for piece in pieces):
+            continue
+        if pattern.search(clean) or pattern.search(text):
+            return True
+    return False
 
 
 def text_to_html(text: str) -> str:

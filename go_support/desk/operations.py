@@ -371,20 +371,28 @@ class Writes:
 
     def change_state(self, ticket_id: str, progress: Status, responsible: str | None, *,
                      reset_percent: bool = False,
-                     guard: dict[str, str] | None = None) -> StateChange:
+                     guard: dict[str, str] | None = None,
+                     agent_unchanged: bool = False) -> StateChange:
         """Add one ticket's state change to the shared agent and progress calls.
 
         ``guard`` belongs to the calls, not to the ticket: the first state change that opens a
         call sets it (a reference such as :meth:`MessagePost.guard` that must resolve), and
         every change in that call depends on it. A single guarded change is
-        :func:`add_state_change`."""
+        :func:`add_state_change`. ``agent_unchanged``: the task's responsible user is already
+        ``responsible`` (it was created so), so only the progress is written: a patch that
+        does not change the agent does not reset the progress either."""
         agent_patch, progress_patch = state_patches(progress, responsible, reset_percent)
-        agents = self._slot("agent", "Task", "update", guard)
-        self._put(agents, "Task", ticket_id, agent_patch)
-        progresses = self._slot("progress", "Task", "update", guard,
-                                fresh=agents.count == 1)
+        calls: list[Call] = []
+        fresh = False
+        if not agent_unchanged:
+            agents = self._slot("agent", "Task", "update", guard)
+            self._put(agents, "Task", ticket_id, agent_patch)
+            calls.append(agents.call)
+            fresh = agents.count == 1
+        progresses = self._slot("progress", "Task", "update", guard, fresh=fresh)
         self._put(progresses, "Task", ticket_id, progress_patch)
-        return StateChange((agents.call, progresses.call), ticket_id)
+        calls.append(progresses.call)
+        return StateChange(tuple(calls), ticket_id)
 
 
 def undo_creations(batch: Batch, task_ids: Sequence[str]) -> Call | None:

@@ -43,6 +43,9 @@ class RequestState:
     at_end: list[Callable[[], None]] = field(default_factory=list)
     #: entities whose records cannot be read for the rest of the request (07 #13)
     broken_entities: set[str] = field(default_factory=set)
+    #: rows a query found, sorted, by entity, filter, sort, user and the store's write count:
+    #: the pages of one query in one request are found once
+    queried: dict[tuple[str, str, int, str], list[Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -19,6 +19,7 @@ recorded server does for every entity (groupoffice-jmap-protocol.md §9, corpus 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -61,8 +62,11 @@ class Prop:
 
 def strict_equal(a: Any, b: Any) -> bool:
     """PHP's ``===`` on decoded JSON: ``1`` and ``"1"`` differ, and so do ``1`` and ``True``."""
-    if type(a) is not type(b):
+    kind = type(a)
+    if kind is not type(b):
         return False
+    if kind is str or kind is int or a is None:  # the common case first: no recursion
+        return bool(a == b)
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(strict_equal(a[k], b[k]) for k in a)
     if isinstance(a, list):
@@ -316,6 +320,28 @@ class EntityHandler:
         """Every row get (``ids: null``) and query look at; Principal merges two sources."""
         return ctx.store.all(self.name)
 
+    #: Filters on a stored id column whose value a query may look up in the store's index
+    #: instead of testing every row (e.g. a task's comments).
+    indexed_filters: frozenset[str] = frozenset()
+
+    def candidates(self, ctx: Context, flt: dict[str, Any] | list[Any]) -> Iterable[Record]:
+        """The rows a query tests, in the order of :meth:`records`: all of them, or only those
+        an indexed top-level condition (an id or a list of ids, ANDed with the rest) can
+        match. The filter is still applied to each, so the answer is the same either way."""
+        if isinstance(flt, dict) and "operator" not in flt:
+            for name, value in flt.items():
+                if name.lower() not in self.indexed_filters:
+                    continue
+                values = value if isinstance(value, list) else [value]
+                if values and all(isinstance(v, str | int) and not isinstance(v, bool)
+                                  for v in values):
+                    return ctx.store.find_by_any(self.name, self.indexed_column(name), values)
+        return self.records(ctx)
+
+    def indexed_column(self, filter_name: str) -> str:
+        """The stored property behind an indexed filter."""
+        return next(p for p in self.props if p.lower() == filter_name.lower())
+
     def get_properties(self, properties: list[str] | None) -> list[str] | None:
         return properties
 
@@ -338,14 +364,21 @@ class EntityHandler:
             raise invalid_arguments("Position MUST be positive")
         predicate = self.compile_filter(ctx, flt)
         keys = self.compile_sort(ctx, sort)
-        rows = [
-            r
-            for r in self.records(ctx)
-            if self.visible(ctx, r)
-            and (not self.query_applies_acl() or self.readable(ctx, r))
-            and predicate(r)
-        ]
-        rows = self.sort_rows(ctx, rows, keys)
+        # the same query again in this request, nothing written since (the pages of a long
+        # list): the rows it found
+        memo_key = (self.name, json.dumps([flt, sort], sort_keys=True, default=str),
+                    ctx.store.writes, str(ctx.user_id))
+        rows = ctx.request.queried.get(memo_key)
+        if rows is None:
+            rows = [
+                r
+                for r in self.candidates(ctx, flt)
+                if self.visible(ctx, r)
+                and (not self.query_applies_acl() or self.readable(ctx, r))
+                and predicate(r)
+            ]
+            rows = self.sort_rows(ctx, rows, keys)
+            ctx.request.queried[memo_key] = rows
         total = len(rows)
         has_more = False
         if limit > 0:

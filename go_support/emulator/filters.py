@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -84,6 +86,7 @@ def number_filter(value: Any, query: Any) -> bool:
     }[op]
 
 
+@functools.lru_cache(maxsize=4096)  # a query compares many rows stamped in the same second
 def parse_iso(value: str) -> datetime:
     text = value.strip()
     if len(text) == 10:
@@ -127,6 +130,28 @@ def parse_date_expression(text: str, now: datetime | None = None) -> tuple[datet
 _DATE_OP = re.compile(r"^\s*(>=|<=|!=|<>|>|<|=)?\s*(.*)$", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=256)  # a query tests every row against the same expression
+def _operator(text: str) -> tuple[str | None, str]:
+    m = _DATE_OP.match(text)
+    assert m is not None
+    return m.group(1), m.group(2)
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_point(text: str) -> tuple[datetime, bool] | None:
+    """:func:`parse_date_expression` of an expression that does not depend on the clock
+    (a date or a date and time); None for one that does."""
+    t = text.strip().lower()
+    if t in ("now", "", "today", "tomorrow", "yesterday") or _RELATIVE.match(t):
+        return None
+    return parse_date_expression(text)
+
+
+def _point(text: str) -> tuple[datetime, bool]:
+    fixed = _fixed_point(text)
+    return fixed if fixed is not None else parse_date_expression(text)
+
+
 def date_filter(value: Any, query: Any) -> bool:
     """Compare a stored date or datetime with a filter expression."""
     if query is None:
@@ -137,15 +162,13 @@ def date_filter(value: Any, query: Any) -> bool:
     text = str(query)
     if ".." in text:
         lo_text, hi_text = text.split("..", 1)
-        lo, _ = parse_date_expression(lo_text)
-        hi, has_time = parse_date_expression(hi_text)
+        lo, _ = _point(lo_text)
+        hi, has_time = _point(hi_text)
         if not has_time:
             return lo <= stored < hi + timedelta(days=1)
         return lo <= stored <= hi
-    m = _DATE_OP.match(text)
-    assert m is not None
-    op, expr = m.group(1), m.group(2)
-    point, has_time = parse_date_expression(expr)
+    op, expr = _operator(text)
+    point, has_time = _point(expr)
     if op is None or op == "=":
         if has_time:
             return stored == point
@@ -212,9 +235,22 @@ def utc_now() -> datetime:
     return _clock() if _clock is not None else datetime.now(UTC)
 
 
+_last_second: tuple[int, str] = (-1, "")
+
+
 def now_iso() -> str:
-    """Timestamps as Group-Office writes them: UTC, seconds, explicit offset (08, 09)."""
-    return utc_now().replace(microsecond=0).isoformat()
+    """Timestamps as Group-Office writes them: UTC, seconds, explicit offset (08, 09).
+
+    Formatted once per second of the real clock (a write stamps several of them)."""
+    global _last_second
+    if _clock is not None:
+        return utc_now().replace(microsecond=0).isoformat()
+    second = int(time.time())
+    cached = _last_second  # read once: other threads may replace it meanwhile
+    if cached[0] != second:
+        cached = (second, datetime.fromtimestamp(second, UTC).isoformat())
+        _last_second = cached
+    return cached[1]
 
 
 def today() -> date:

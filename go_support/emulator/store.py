@@ -22,7 +22,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +99,8 @@ class Store:
         self._versions: dict[str, int] = {}
         #: derived data cached by callers, keyed by name (see :meth:`version`)
         self.memo: dict[str, Any] = {}
+        #: puts and deletes so far, of every entity: what a cached query result depends on
+        self.writes = 0
         self._max_id: dict[str, int] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
         # entity -> modseq allocated by the running method call (see begin_call)
@@ -157,7 +159,13 @@ class Store:
         return True
 
     def commit(self) -> None:
-        """Write what changed since the last commit in one transaction."""
+        """Write what changed since the last commit in one transaction (nothing for
+        ``:memory:``: its database would only be read back when it is created, empty)."""
+        if self.path == ":memory:":
+            self._dirty.clear()
+            self._dirty_blobs.clear()
+            self._dirty_user_changes.clear()
+            return
         with self._db:
             for entity, id_ in self._dirty:
                 rec = self._records.get(entity, {}).get(id_)
@@ -272,6 +280,12 @@ class Store:
         keys = sorted(index.by_value.get(_index_key(value), ()), key=_id_order)
         return [table[k] for k in keys if k in table]
 
+    def find_by_any(self, entity: str, field_name: str, values: Iterable[Any]) -> list[Record]:
+        """Records whose ``field_name`` equals one of ``values`` (as strings), in id order."""
+        found = {str(r["id"]): r for value in set(_index_key(v) for v in values)
+                 for r in self.find_by(entity, field_name, value)}
+        return [found[k] for k in sorted(found, key=_id_order)]
+
     def count(self, entity: str) -> int:
         return len(self._records.get(entity, {}))
 
@@ -304,12 +318,14 @@ class Store:
         table[key] = record
         self._dirty.add((entity, key))
         self._versions[entity] = self._versions.get(entity, 0) + 1
+        self.writes += 1
         for (ent, _), index in self._indexes.items():
             if ent == entity:
                 index.add(key, record)
 
     def delete(self, entity: str, id_: str) -> Record | None:
         self._versions[entity] = self._versions.get(entity, 0) + 1
+        self.writes += 1
         rec = self._records.get(entity, {}).pop(str(id_), None)
         self._dirty.add((entity, str(id_)))
         for (ent, _), index in self._indexes.items():
@@ -318,7 +334,10 @@ class Store:
         return rec
 
     def snapshot(self, record: Record) -> Record:
-        return copy.deepcopy(record)
+        """A deep copy of a record (JSON values only: dicts and lists copied, the rest
+        immutable), several times quicker than ``copy.deepcopy``."""
+        copied: Record = _copy_json(record)
+        return copied
 
     # -- modseqs, change log and state strings ------------------------------------------------
 
@@ -403,6 +422,16 @@ class Store:
 
 def _id_order(key: str) -> tuple[int, int | str]:
     return (0, int(key)) if key.isdigit() else (1, key)
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def _index_key(value: Any) -> str | None:

@@ -25,9 +25,10 @@ the Tickets module"); in short:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -325,9 +326,15 @@ class MappedTicket:
     start: date | None
     due: date | None
     cc: tuple[str, ...]
-    origin_note: str
-    messages: tuple[MappedMessage, ...]
+    origin: Callable[[], str] = field(compare=False, repr=False)
+    messages: tuple[MappedMessage, ...] = ()
     problems: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def origin_note(self) -> str:
+        """The private note with the ticket's facts that have no place on a task; built when
+        first needed (a rerun writes it for few tickets)."""
+        return self.origin()
 
 
 def _requester(ticket: LegacyTicket, agents: frozenset[int],
@@ -456,5 +463,5 @@ def map_ticket(ticket: LegacyTicket, types: Mapping[int | None, MappedType],
         priority=map_priority(ticket.priority), agent=agent, requester=requester,
         created_at=created, modified_at=_when(ticket.mtime),
         start=created.date() if created else None, due=due.date() if due else None, cc=cc,
-        origin_note=_origin_note(ticket, status, requester, hours),
+        origin=lambda: _origin_note(ticket, status, requester, hours),
         messages=tuple(messages), problems=tuple(dict.fromkeys(problems)))

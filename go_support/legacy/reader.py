@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,6 +346,7 @@ class LegacyDatabase:
         self._users: dict[int, LegacyUser] | None = None
         self._folder_paths: dict[int, str | None] = {}
         self._any_agents: frozenset[int] | None = None
+        self._lock = threading.RLock()
 
     @classmethod
     def from_config(cls, config: GroupOfficeConfig) -> LegacyDatabase:
@@ -375,8 +377,9 @@ class LegacyDatabase:
         with conn.cursor() as cur:
             # An unbuffered stream pauses while the migration writes; without a long write
             # timeout the server drops a connection the client has not read from for 60 s.
+            # (and message_ids' lists of ids must not be cut at the default 1,024 bytes)
             cur.execute("SET SESSION net_write_timeout = 86400, net_read_timeout = 86400, "
-                        "time_zone = '+00:00'")
+                        "time_zone = '+00:00', group_concat_max_len = 67108864")
         return conn
 
     def _connect_error(self, exc: Exception) -> LegacyDatabaseError:
@@ -424,10 +427,13 @@ class LegacyDatabase:
         return self._schema
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.connect()
-        with self._conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
+        # one connection for the small queries: the migration reads ahead in a thread of
+        # its own while the main thread may read the tickets an earlier run left unfinished
+        with self._lock:
+            self.connect()
+            with self._conn.cursor() as cur:
+                cur.execute(sql, args)
+                return list(cur.fetchall())
 
     def _col(self, table: str, alias: str, column: str, default: str = "0") -> str:
         """``alias.column``, or the literal default when the column does not exist."""
@@ -549,9 +555,13 @@ class LegacyDatabase:
     # -- counting --------------------------------------------------------------------------
 
     def _ticket_filter(self, type_ids: Sequence[int] | None, after_id: int,
-                       upto_id: int | None, alias: str = "t") -> tuple[str, list[Any]]:
+                       upto_id: int | None, alias: str = "t",
+                       ids: Sequence[int] | None = None) -> tuple[str, list[Any]]:
         where = [f"{alias}.id > %s"]
         args: list[Any] = [after_id]
+        if ids is not None:
+            where.append(f"{alias}.id IN ({','.join(['%s'] * len(ids))})" if ids else "FALSE")
+            args.extend(int(i) for i in ids)
         if upto_id is not None:
             where.append(f"{alias}.id <= %s")
             args.append(upto_id)
@@ -582,6 +592,20 @@ class LegacyDatabase:
         return int(self._query(
             f"SELECT COUNT(*) FROM ti_messages m JOIN ti_tickets t ON t.id = m.ticket_id "
             f"WHERE {where}", args)[0][0])
+
+    def message_ids(self, ticket_ids: Sequence[int]) -> dict[int, list[int]]:
+        """``{ticket id: its message ids}`` for these tickets: what a rerun compares with the
+        Message-IDs already written, without reading the messages themselves."""
+        if not ticket_ids:
+            return {}
+        found: dict[int, list[int]] = {int(t): [] for t in ticket_ids}
+        rows = self._query(f"SELECT m.ticket_id, GROUP_CONCAT(m.id) FROM ti_messages m WHERE "
+                           f"m.ticket_id IN ({','.join(['%s'] * len(ticket_ids))}) "
+                           f"GROUP BY m.ticket_id", [int(t) for t in ticket_ids])
+        for ticket_id, ids in rows:  # a row per ticket: far fewer to decode than per message
+            text = ids.decode() if isinstance(ids, bytes) else str(ids)
+            found[int(ticket_id)] = [int(i) for i in text.split(",")]
+        return found
 
     def orphan_messages(self) -> list[tuple[int, int]]:
         """``(message id, ticket id)`` of messages whose ticket no longer exists."""
@@ -626,20 +650,23 @@ class LegacyDatabase:
     )
 
     def tickets(self, type_ids: Sequence[int] | None = None, *, after_id: int = 0,
-                limit: int | None = None) -> Iterator[LegacyTicket]:
+                limit: int | None = None, ids: Sequence[int] | None = None,
+                messages: bool = True) -> Iterator[LegacyTicket]:
         """Tickets by ascending id (of ``type_ids`` only, after ``after_id``, at most
-        ``limit``), each with its messages and folder files; constant memory."""
+        ``limit``, of ``ids`` only), each with its messages and folder files; constant memory.
+        ``messages=False``: the ticket rows alone (no messages, no files), for a run that
+        only needs them for tickets it has not migrated completely yet."""
         types = self.types()
         users = self.users()
         upto: int | None = None
         if limit is not None:
-            where, args = self._ticket_filter(type_ids, after_id, None)
+            where, args = self._ticket_filter(type_ids, after_id, None, ids=ids)
             rows = self._query(f"SELECT MAX(id) FROM (SELECT t.id FROM ti_tickets t WHERE "
                                f"{where} ORDER BY t.id LIMIT %s) x", [*args, int(limit)])
             upto = _i(rows[0][0], after_id)
             if upto <= after_id:
                 return
-        where, args = self._ticket_filter(type_ids, after_id, upto)
+        where, args = self._ticket_filter(type_ids, after_id, upto, ids=ids)
         tcols = ", ".join(self._col("ti_tickets", "t", c, d) for c, d in self._TICKET_COLUMNS)
         contact_cols, contact_join = self._contact_sql()
         ticket_sql = (f"SELECT {tcols}, {contact_cols} FROM ti_tickets t {contact_join} "
@@ -647,18 +674,23 @@ class LegacyDatabase:
         mcols = ", ".join(self._col("ti_messages", "m", c, d) for c, d in self._MESSAGE_COLUMNS)
         message_sql = (f"SELECT {mcols} FROM ti_messages m JOIN ti_tickets t "
                        f"ON t.id = m.ticket_id WHERE {where} ORDER BY m.ticket_id, m.ctime, m.id")
-        has_files = self.schema.has("fs_files") and self.schema.has("fs_folders")
+        has_files = (messages and self.schema.has("fs_files")
+                     and self.schema.has("fs_folders"))
         file_sql = (f"SELECT t.id, f.id, f.name, f.size, f.ctime, f.mtime, d.id, d.name, "
                     f"d.parent_id FROM ti_tickets t JOIN fs_folders d ON d.id = t.files_folder_id "
                     f"JOIN fs_files f ON f.folder_id = d.id WHERE {where} "
                     f"AND t.files_folder_id > 0 ORDER BY t.id, f.id")
-        conns = [self._open(streaming=True) for _ in range(3 if has_files else 2)]
+        conns = [self._open(streaming=True)
+                 for _ in range(1 + int(messages) + int(has_files))]
         cursors = [conn.cursor() for conn in conns]
         try:
-            tcur, mcur = cursors[0], cursors[1]
+            tcur = cursors[0]
             tcur.execute(ticket_sql, args)
-            mcur.execute(message_sql, args)
-            messages = _Peek(iter(mcur.fetchone, None))
+            message_rows: _Peek | None = None
+            if messages:
+                mcur = cursors[1]
+                mcur.execute(message_sql, args)
+                message_rows = _Peek(iter(mcur.fetchone, None))
             files: _Peek | None = None
             if has_files:
                 fcur = cursors[2]
@@ -668,8 +700,9 @@ class LegacyDatabase:
                 tid = int(row[0])
                 problems: list[str] = []
                 ticket_messages = []
-                while (m := messages.peek()) is not None and int(m[1]) <= tid:
-                    messages.next()
+                while (message_rows is not None and (m := message_rows.peek()) is not None
+                       and int(m[1]) <= tid):
+                    message_rows.next()
                     if int(m[1]) == tid:
                         ticket_messages.append(m)
                 ticket_files = []

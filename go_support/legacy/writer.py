@@ -16,26 +16,33 @@ Why this shape:
   loaded server), chained by twenty so that each twenty travel as one HTTP request.
 * **Statuses last.** Every comment the migration writes resets the task's progress
   (groupoffice-wire 09, 16), so the status and the agent are written after the messages.
-* **Completed quickly.** At the start one paged read lists the tickets an earlier run made;
-  per chunk one ``Comment/query`` total tells whether their messages are all there. Only a
-  chunk whose total differs is read comment by comment.
+* **A rerun reads little.** At the start one paged read lists the tickets an earlier run
+  made. Those are read from MariaDB without their messages; per chunk one query gives the ids
+  of their legacy messages and one request the Message-IDs on their tasks. A ticket whose
+  Message-IDs are all there is complete (replies written in the desk since do not count);
+  only the others are read whole, mapped and given what they lack (a message the legacy
+  ticket got since the last run too).
+* **Counted as written.** A message counts once it is on its task: also when the answer to
+  the request that wrote it was lost and the retry found it there.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import queue
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from go_support.desk.checks import prepare_attachments, upload_attachments
 from go_support.desk.desk import SupportDesk
 from go_support.desk.errors import DeskError, RefusedTickets
-from go_support.desk.lookups import add_messages_of, add_tickets_by, add_tickets_with
+from go_support.desk.lookups import add_tickets_by, add_tickets_with
 from go_support.desk.models import Person, Status, TicketType
 from go_support.desk.names import LEGACY_TICKET_ID
 from go_support.desk.operations import MessagePost, NewMessage, StateChange, Writes
@@ -47,17 +54,24 @@ from go_support.desk.ticket_creation import (
 )
 from go_support.jmap import Batch
 from go_support.jmap.errors import JMAPError, MethodError
-from go_support.jmap.results import QueryResult
+from go_support.jmap.results import GetResult, QueryResult
 from go_support.legacy.mapping import (
     MappedMessage,
     MappedTicket,
     MappedType,
     attributed_html,
+    legacy_message_id,
     map_ticket,
     map_types,
     select_types,
 )
-from go_support.legacy.reader import LegacyDatabase, LegacyTicket, LegacyUser
+from go_support.legacy.reader import (
+    LegacyDatabase,
+    LegacyStatus,
+    LegacyTicket,
+    LegacyType,
+    LegacyUser,
+)
 
 __all__ = [
     "MESSAGES_PER_CALL",
@@ -191,6 +205,14 @@ class _Item:
     existed: bool = False
     wrote: bool = False
     failed: bool = False
+    #: read without its messages: the Message-IDs it needs (its messages', its origin note's)
+    expected: list[str] | None = None
+    #: Message-IDs on its task before this run wrote to it (None: not looked at yet)
+    before: set[str] | None = None
+    #: Message-IDs this run wrote, also those of a request whose answer was lost
+    written: set[str] = field(default_factory=set)
+    #: attachments uploaded per Message-ID (counted once its message is written)
+    attached: dict[str, int] = field(default_factory=dict)
 
     def message_id(self, index: int) -> str:
         comment = self.comments[index]
@@ -231,6 +253,8 @@ class Migration:
         self._target_users: dict[str, dict[str, Any]] = {}
         self._known: dict[str, _Known] = {}
         self._private_label: str | None = None
+        self._legacy: tuple[Mapping[int, LegacyType], Mapping[int, LegacyStatus],
+                            Mapping[int, LegacyUser]] = ({}, {}, {})
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -255,15 +279,35 @@ class Migration:
         self._known = self._read_known()
         self._step()
         self.progress.start(total)
-        def mapped_chunks() -> Iterator[tuple[list[LegacyTicket], list[MappedTicket]]]:
-            for chunk in _chunks(self.db.tickets(selected, limit=self.limit), self.chunk):
-                yield chunk, [map_ticket(t, self._mapped_types, legacy_types, statuses, users)
-                              for t in chunk]
-
-        for chunk, mapped in _ahead(mapped_chunks()):
-            self._chunk(chunk, mapped, statuses)
+        self._legacy = (legacy_types, statuses, users)
+        for chunk, mapped, message_ids in _ahead(self._read(selected)):
+            self._chunk(chunk, mapped, message_ids)
             self.progress.advance(len(chunk))
         return self.summary
+
+    def _map(self, ticket: LegacyTicket) -> MappedTicket:
+        return map_ticket(ticket, self._mapped_types, *self._legacy)
+
+    def _read(self, selected: Sequence[int] | None) -> Iterator[
+            tuple[list[LegacyTicket], list[MappedTicket], dict[int, list[int]]]]:
+        """The chunks of tickets, mapped, with the message ids of those an earlier run wrote
+        (runs in the read-ahead thread).
+
+        A ticket an earlier run wrote is read without its messages: the rerun compares their
+        ids with the Message-IDs on its task and reads the messages only when one is missing
+        (:meth:`_complete`). The others are read whole, a chunk at a time.
+        """
+        if not self._known:
+            for chunk in _chunks(self.db.tickets(selected, limit=self.limit), self.chunk):
+                yield chunk, [self._map(t) for t in chunk], {}
+            return
+        rows = self.db.tickets(selected, limit=self.limit, messages=False)
+        for light in _chunks(rows, self.chunk):
+            new = [t.id for t in light if str(t.id) not in self._known]
+            whole = {t.id: t for t in self.db.tickets(ids=new)} if new else {}
+            chunk = [whole.get(t.id, t) for t in light]
+            yield (chunk, [self._map(t) for t in chunk],
+                   self.db.message_ids([t.id for t in light if t.id not in whole]))
 
     def _step(self) -> None:
         """A step boundary: the testing hook may end the process here, as a kill would."""
@@ -293,16 +337,33 @@ class Migration:
                 self.summary.types_created.append(mapped.name)
             elif found is None:
                 self.summary.types_created.append(mapped.name)
-            customers = [g for g in mapped.customer_groups if g in groups]
-            if customers and found is not None and not self.desk.types.customer_groups(found):
-                self.summary.notes.append(
-                    f"type {mapped.name!r}: in the Tickets module groups {customers} could "
-                    f"open tickets; list them as its customers in the settings ([desk])")
+            self._customers_note(mapped, groups)
             self._types[legacy_id] = found
         if self.dry_run:
             return
         self._categories = {c.name.casefold(): c.id for c in self.desk.categories.list()
                             if c.type_id is None}
+
+    def _customers_note(self, mapped: MappedType, groups: Mapping[str, str]) -> None:
+        """Name the legacy type's customer groups the settings do not list for its type.
+
+        They are not put on the list's ACL: any access to a task list shows every ticket
+        in it, while a customer must see only their own; go-support keeps a type's customers
+        in its settings and enforces that itself (docs/sysadmin.md, "the type's
+        permissions")."""
+        configured = {str(g).casefold() for g in self._core.settings.customer_groups(
+            mapped.name)}
+        missing = [g for g in mapped.customer_groups if g in groups
+                   and g not in configured and groups[g].casefold() not in configured]
+        if not missing:
+            return
+        shown = ", ".join(f"{groups[g]!r} ({g})" for g in missing)
+        self.summary.notes.append(
+            f"type {mapped.name!r}: in the Tickets module the group(s) {shown} could open "
+            f"tickets and read their own; go-support keeps customers in its settings, not in "
+            f"the type's ACL (which would show them every ticket): add "
+            f"[types.{json.dumps(mapped.name, ensure_ascii=False)}] customer_groups = "
+            f"[{', '.join(missing)}] to the settings")
 
     def _create_type(self, mapped: MappedType, agents: list[str]) -> TicketType:
         return _again(lambda: self._find_type(mapped.name),
@@ -317,11 +378,13 @@ class Migration:
         return next((c.id for c in self.desk.categories.list()
                      if c.type_id is None and c.name.casefold() == name.casefold()), None)
 
-    def _existing_groups(self, ids: set[str]) -> set[str]:
+    def _existing_groups(self, ids: set[str]) -> dict[str, str]:
+        """``{group id: name}`` of the groups of ``ids`` that exist in Group-Office."""
         if not ids:
-            return set()
-        found = self._client.call("Group/get", {"ids": sorted(ids), "properties": ["id"]})
-        return {str(g["id"]) for g in found.get("list", [])}
+            return {}
+        found = self._client.call("Group/get", {"ids": sorted(ids),
+                                                "properties": ["id", "name"]})
+        return {str(g["id"]): str(g.get("name") or "") for g in found.get("list", [])}
 
     def _category(self, name: str) -> str | None:
         """The global category named after a custom status, created when missing."""
@@ -373,8 +436,9 @@ class Migration:
     # -- one chunk -------------------------------------------------------------------------
 
     def _chunk(self, tickets: Sequence[LegacyTicket], mapped: Sequence[MappedTicket],
-               statuses: Mapping[int, Any]) -> None:
-        items = [self._item(t, m, statuses) for t, m in zip(tickets, mapped, strict=True)]
+               message_ids: Mapping[int, list[int]]) -> None:
+        items = [self._item(t, m, message_ids.get(t.id))
+                 for t, m in zip(tickets, mapped, strict=True)]
         self.summary.tickets += len(items)
         for item in items:
             for problem in item.mapped.problems:
@@ -403,6 +467,8 @@ class Migration:
                             self.summary.fail(item.mapped.legacy_id,
                                               f"Group-Office kept failing: {exc}")
         for item in items:
+            self.summary.messages += len(item.written)
+            self.summary.attachments += sum(item.attached.get(m, 0) for m in item.written)
             counts = self._counts(item)
             if item.failed:
                 counts.failed += 1
@@ -423,7 +489,7 @@ class Migration:
         return self.summary.per_type.setdefault(item.legacy_type, TypeCounts())
 
     def _item(self, ticket: LegacyTicket, mapped: MappedTicket,
-              statuses: Mapping[int, Any]) -> _Item:
+              message_ids: list[int] | None) -> _Item:
         legacy_type = ticket.type_id if ticket.type_id in self._mapped_types else None
         ticket_type = self._types.get(legacy_type)
         comments: list[MappedMessage | None] = [*mapped.messages, None]
@@ -440,9 +506,13 @@ class Migration:
             agent = None
         categories = tuple(c for c in (self._category(n) for n in mapped.categories) if c)
         known = self._known.get(mapped.legacy_id)
-        return _Item(mapped, ticket_type, mapped.type.name, comments, requester, agent,
+        item = _Item(mapped, ticket_type, mapped.type.name, comments, requester, agent,
                      categories, task_id=known.task_id if known else None,
-                     existed=known is not None)
+                     existed=known is not None, before=None if known else set())
+        if message_ids is not None:  # read without its messages
+            item.expected = [legacy_message_id(ticket.id, m) for m in message_ids]
+            item.expected.append(origin_message_id(mapped.legacy_id))
+        return item
 
     def _relookup(self, items: Sequence[_Item]) -> None:
         """After a failed attempt: which tickets exist now (a failed call may have written)."""
@@ -458,6 +528,7 @@ class Migration:
 
     def _write(self, items: Sequence[_Item]) -> None:
         present = self._present(items)
+        self._complete(items, present)
         self._step()
         self._create([i for i in items if i.task_id is None and not i.failed], present)
         self._step()
@@ -469,30 +540,51 @@ class Migration:
     # -- what exists -----------------------------------------------------------------------
 
     def _present(self, items: Sequence[_Item]) -> dict[str, set[str]]:
-        """``{task id: Message-IDs present}`` for the tickets that exist; one request when
-        their messages are all there (the total matches), two otherwise."""
-        existing = [i for i in items if i.task_id is not None]
-        present: dict[str, set[str]] = {}
+        """``{task id: Message-IDs present}`` for the tickets that exist: one request."""
+        existing = [i.task_id for i in items if i.task_id is not None]
+        present: dict[str, set[str]] = {task_id: set() for task_id in existing}
         if not existing:
             return present
-        expected = sum(len(i.comments) for i in existing)
         batch = Batch()
-        query = batch.call("Comment/query", {
-            "filter": {"entity": "Task", "entityId": [i.task_id for i in existing]},
-            "limit": 1, "calculateTotal": True})
-        total = QueryResult.from_json(self._client.execute(batch).get(query)).total
-        if total == expected:
-            for item in existing:
-                assert item.task_id is not None
-                present[item.task_id] = {item.message_id(k) for k in range(len(item.comments))}
-            return present
-        batch = Batch()
-        lookup = add_messages_of(batch, [i.task_id for i in existing if i.task_id])
-        responses = self._client.execute(batch)
-        for comment in lookup.result(responses, self._type_ids()):
+        query = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                        "entityId": existing}})
+        get = batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                         "properties": ["id", "entityId", "mimeMessageId"]})
+        for comment in GetResult.from_json(self._client.execute(batch).get(get)).objects:
             present.setdefault(str(comment["entityId"]), set()).add(
                 str(comment.get("mimeMessageId") or ""))
+        for item in items:
+            if item.task_id is None:
+                continue
+            found = present[item.task_id]
+            if item.before is None:  # the first look: what earlier runs wrote
+                item.before = set(found)
+            else:  # a later attempt: what an attempt of this run wrote, answered or not
+                item.written |= found - item.before
+                item.wrote = item.wrote or bool(item.written)  # its state is to be written
         return present
+
+    def _complete(self, items: Sequence[_Item], present: Mapping[str, set[str]]) -> None:
+        """The tickets read without their messages: complete ones stay so (nothing to
+        write), the others are read whole now and their missing messages written."""
+        missing = [i for i in items if i.expected is not None and i.task_id is not None
+                   and not present.get(i.task_id, set()).issuperset(i.expected)]
+        for item in items:
+            item.expected = None
+        if not missing:
+            return
+        whole = {str(t.id): t for t in self.db.tickets(ids=[int(i.mapped.legacy_id)
+                                                             for i in missing])}
+        for item in missing:
+            ticket = whole.get(item.mapped.legacy_id)
+            if ticket is None:  # deleted meanwhile: what was written stays
+                continue
+            reported = set(item.mapped.problems)
+            item.mapped = self._map(ticket)
+            item.comments = [*item.mapped.messages, None]
+            for problem in item.mapped.problems:
+                if problem not in reported:
+                    self.summary.problem(problem)
 
     # -- creating tickets ------------------------------------------------------------------
 
@@ -561,7 +653,7 @@ class Migration:
                     item.wrote = True
                     self._known[item.mapped.legacy_id] = _Known(result.ticket_id)
                     present[result.ticket_id] = {item.message_id(0)}
-                    self.summary.messages += 1
+                    item.written.add(item.message_id(0))
                 elif isinstance(result.error, MethodError):
                     retry = result.reason  # the whole call failed (a deadlock): try again
                 else:
@@ -586,10 +678,10 @@ class Migration:
         for attachment in comment.attachments:
             try:
                 blobs += upload_attachments(self._client, prepare_attachments([attachment.path]))
-                self.summary.attachments += 1
             except (DeskError, OSError) as exc:
                 self.summary.problem(f"ticket {legacy}: attachment {attachment.name!r} "
                                      f"could not be uploaded: {exc}")
+        item.attached[comment.message_id] = len(blobs)  # counted once the message is written
         # No second cleaning: the mapping builds its HTML from escaped text only.
         return NewMessage(attributed_html(comment), comment.mail_status,
                           private_label_id=self._private_label if comment.private else None,
@@ -599,30 +691,43 @@ class Migration:
     # -- the other messages, then the states -----------------------------------------------
 
     def _post(self, items: Sequence[_Item], present: dict[str, set[str]]) -> None:
-        batch = Batch()
-        writes = Writes(batch, per_call=self.per_call, chained=True)
-        per_request = self.per_call * CALLS_PER_REQUEST
-        posts: list[tuple[_Item, MessagePost]] = []
-        for item in items:
-            if item.task_id is None or item.failed:
-                continue
-            have = present.get(item.task_id, set())
-            for index in range(len(item.comments)):
-                if item.message_id(index) not in have:
-                    if posts and len(posts) % per_request == 0:  # a new chain: a new request
-                        writes = Writes(batch, per_call=self.per_call, chained=True)
-                    posts.append((item, writes.post(item.task_id, self._message(item, index))))
-        if not posts:
+        """The missing messages, 500 (twenty chained calls) per request. Each request's
+        calls are built (and checked) in a helper thread while the one before is on the
+        server; attachments are uploaded first, here."""
+        missing = [(item, index) for item in items
+                   if item.task_id is not None and not item.failed
+                   for index in range(len(item.comments))
+                   if item.message_id(index) not in present.get(item.task_id, set())]
+        if not missing:
             return
-        responses = self._client.execute(batch)
+        messages = {(id(item), index): self._message(item, index)  # the uploads: here
+                    for item, index in missing if _has_files(item.comments[index])}
+        per_request = self.per_call * CALLS_PER_REQUEST
+
+        def build(part: Sequence[tuple[_Item, int]]) -> tuple[Batch, list[
+                tuple[_Item, str, MessagePost]]]:
+            batch = Batch()
+            writes = Writes(batch, per_call=self.per_call, chained=True)
+            return batch, [(item, item.message_id(index), writes.post(
+                item.task_id or "", messages.get((id(item), index))
+                or self._message(item, index))) for item, index in part]
+
+        parts = [missing[k:k + per_request] for k in range(0, len(missing), per_request)]
         refused = []
-        for item, post in posts:
-            item.wrote = True
-            outcome = post.result(responses)
-            if isinstance(outcome, dict):
-                self.summary.messages += 1
-            else:
-                refused.append((item, outcome))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="legacy-build") as pool:
+            ahead = pool.submit(build, parts[0])
+            for number in range(len(parts)):
+                batch, posts = ahead.result()
+                if number + 1 < len(parts):
+                    ahead = pool.submit(build, parts[number + 1])
+                responses = self._client.execute(batch)
+                for item, message_id, post in posts:
+                    item.wrote = True
+                    outcome = post.result(responses)
+                    if isinstance(outcome, dict):
+                        item.written.add(message_id)
+                    else:
+                        refused.append((item, outcome))
         if refused:
             raise _PostFailed(f"{len(refused)} message(s) not written: {refused[0][1].reason}")
 
@@ -638,9 +743,11 @@ class Migration:
             if (not item.wrote and known is not None and known.progress == status.value
                     and (known.agent or None) == item.agent):
                 continue
-            changes.append((item, writes.change_state(item.task_id, status, item.agent,
-                                                      reset_percent=status is not
-                                                      Status.COMPLETED)))
+            # a task this run created has its agent already: only the progress is written
+            changes.append((item, writes.change_state(
+                item.task_id, status, item.agent,
+                reset_percent=status is not Status.COMPLETED,
+                agent_unchanged=not item.existed)))
         if not changes:
             return
         responses = self._client.execute(batch)
@@ -671,6 +778,10 @@ def _again(find: Callable[[], T | None], create: Callable[[], T]) -> T:
             if found is not None:
                 return found
     raise AssertionError("unreachable")
+
+
+def _has_files(comment: MappedMessage | None) -> bool:
+    return comment is not None and bool(comment.attachments)
 
 
 def _known(task: Mapping[str, Any]) -> _Known:

@@ -455,3 +455,20 @@ def test_a_side_effect_save_with_the_id_of_a_created_object_is_dropped() -> None
         assert answer[1][1]["created"]["m"]["id"] == "500"
         assert answer[1][1]["updated"] is None
 
+
+
+def test_comments_of_tasks_by_id_list_are_the_same_with_any_spelling(admin: Go) -> None:
+    """Comment/query by entityId looks the tasks' comments up (not every comment): ids as
+    numbers or strings, unknown ids, and the other conditions still apply."""
+    lid = admin.new_list()
+    first, second = admin.new_task(lid), admin.new_task(lid)
+    later = datetime.now(UTC) - timedelta(days=1)
+    made = [admin.comment(first, "<p>one</p>")["id"],
+            admin.comment(second, "<p>two</p>", date=later.isoformat())["id"],
+            admin.comment(first, "<p>three</p>", section="other")["id"]]
+    both = admin.ok("Comment/query", {"filter": {"entity": "Task",
+                                                 "entityId": [int(second), first, "999999"]}})
+    assert both["ids"] == [made[1], made[0]]  # date order; the section's comment left out
+    one = admin.ok("Comment/query", {"filter": {"entityId": int(first), "section": "other"}})
+    assert one["ids"] == [made[2]]
+    assert admin.ok("Comment/query", {"filter": {"entityId": "999999"}})["ids"] == []

@@ -464,3 +464,21 @@ def test_unchanged_task_is_reported_but_not_logged_after_a_comment(
     task = admin.get("Task", tid, "modifiedBy", "responsibleUserId")
     assert task["modifiedBy"] == "1" and task["responsibleUserId"] is None  # 09 #16
     assert admin.state("Task") == state
+
+
+def test_pages_of_one_query_in_one_request_see_writes_between_them(admin: Go) -> None:
+    """The emulator finds a query's rows once per request for its pages; a write between
+    two pages of the same request is still seen by the second."""
+    lid = admin.new_list()
+    admin.ok("Task/set", {"create": {f"t{i}": {"tasklistId": lid, "title": f"p {i}"}
+                                     for i in range(4)}})
+    page = {"filter": {"tasklistId": lid}, "sort": [{"property": "title"}], "limit": 2,
+            "calculateTotal": True}
+    answers = admin.post(
+        ["Task/query", page, "a"], ["Task/query", {**page, "position": 2}, "b"],
+        ["Task/set", {"create": {"n": {"tasklistId": lid, "title": "p 0 new"}}}, "c"],
+        ["Task/query", {**page, "position": 0}, "d"])
+    first, second, third = answers[0][1], answers[1][1], answers[3][1]
+    assert (first["total"], second["total"], third["total"]) == (4, 4, 5)
+    assert set(first["ids"]).isdisjoint(second["ids"])
+    assert answers[2][1]["created"]["n"]["id"] in third["ids"]  # "p 0 new" sorts second

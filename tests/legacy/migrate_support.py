@@ -93,6 +93,21 @@ def desk_emulator(seed: dict[str, Any] | None = None,
         emu.stop()
 
 
+def expected_states(config: Path) -> dict[str, tuple[str, str | None]]:
+    """``{legacy id: (progress, agent id)}`` of every ticket as the mapping says (before the
+    migration drops an agent who is no enabled Group-Office user)."""
+    from go_support.legacy.config import load_config
+    from go_support.legacy.mapping import map_ticket, map_types
+    from go_support.legacy.reader import LegacyDatabase
+
+    with LegacyDatabase.from_config(load_config(config)) as db:
+        types, statuses, users = db.types(), db.statuses(), db.users()
+        mapped_types = map_types(types.values())
+        return {str(t.id): (m.status.value, m.agent.id if m.agent else None)
+                for t in db.tickets()
+                for m in [map_ticket(t, mapped_types, types, statuses, users)]}
+
+
 def tickets_and_messages(url: str, token: str) -> tuple[dict[str, int], dict[str, int]]:
     """``({legacy id: tasks carrying it}, {Message-ID: comments carrying it})`` over the
     whole emulator: duplicates show as counts above 1."""

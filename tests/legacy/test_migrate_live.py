@@ -16,7 +16,7 @@ from go_support.jmap.errors import AuthenticationError, JMAPError
 from go_support.legacy.acting import UnknownUser, acting_key
 from go_support.migrations import install
 from tests._support import Cleanup, destroyed_afterwards, live_server, run_cli
-from tests.legacy.migrate_support import write_config
+from tests.legacy.migrate_support import expected_states, write_config
 from tests.mariadb import MariaDBServer
 
 pytestmark = pytest.mark.live  # only against the real server (skipped without it)
@@ -89,6 +89,9 @@ def test_live_go65_demo_migrates_once(
         assert report["migrated"] == tickets and report["failed"] == 0
         ours = our_tasks(admin, tag)
         assert sorted(ours.values()) == [1] * tickets  # one task per legacy id
+        # the status is written after the messages, whose comments reset it
+        assert our_progress(admin, tag) == {k: p for k, (p, _) in
+                                            expected_states(config).items()}
         code, out, err = run_cli(capsys, "--url", url, "--api-key", token, "migrate",
                                  "--userId=1", f"-c={config}", "--json")
         assert code == 0, err
@@ -113,6 +116,14 @@ def our_tasks(admin: GroupOfficeClient, tag: str) -> dict[str, int]:
         legacy = str((task.get("customFields") or {}).get("supportLegacyTicketId") or "")
         counts[legacy] = counts.get(legacy, 0) + 1
     return counts
+
+
+def our_progress(admin: GroupOfficeClient, tag: str) -> dict[str, str]:
+    lists = our_lists(admin, tag)
+    ids = admin.call("Task/query", {"filter": {"tasklistId": lists}})["ids"] if lists else []
+    got = admin.call("Task/get", {"ids": ids, "properties": ["customFields", "progress"]})
+    return {str((t.get("customFields") or {}).get("supportLegacyTicketId")): t["progress"]
+            for t in got["list"]}
 
 
 def destroy_ours(admin: GroupOfficeClient, tag: str, categories: list[str]) -> None:

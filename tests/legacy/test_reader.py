@@ -123,6 +123,29 @@ def test_go65_filters_limit_and_resume(mariadb: MariaDBServer, go65_db: str) -> 
         assert db.count_messages(type_ids=[1]) == 5
 
 
+def test_tickets_by_id_without_messages_and_their_message_ids(
+        mariadb: MariaDBServer, go65_copy: str) -> None:
+    """What a rerun reads of tickets an earlier run migrated: the rows alone, and the ids of
+    their messages (all of them, also past MariaDB's default GROUP_CONCAT length)."""
+    with mariadb.connect(go65_copy) as conn, conn.cursor() as cur:
+        cur.execute("SELECT MAX(id) FROM ti_messages")
+        first = int(cur.fetchone()[0]) + 1_000_000
+        cur.executemany("INSERT INTO ti_messages (id, ticket_id, content, user_id, ctime, "
+                        "mtime) VALUES (%s, 2, 'more', 0, 1, 1)",
+                        [(first + k,) for k in range(300)])  # 2,400 bytes of ids
+    with open_db(mariadb, go65_copy) as db:
+        whole = {t.id: t for t in db.tickets()}
+        light = list(db.tickets(messages=False))
+        assert [t.id for t in light] == [1, 2] and all(not t.messages for t in light)
+        assert [t.subject for t in light] == [whole[1].subject, whole[2].subject]
+        assert [t.id for t in db.tickets(ids=[2])] == [2]
+        assert list(db.tickets(ids=[])) == []
+        ids = db.message_ids([1, 2, 99])
+        assert sorted(ids[1]) == sorted(m.id for m in whole[1].messages)
+        assert sorted(ids[2]) == sorted(m.id for m in whole[2].messages)
+        assert len(ids[2]) >= 300 and ids[99] == []
+
+
 def test_stopping_early_releases_the_streams(mariadb: MariaDBServer, go65_db: str) -> None:
     with open_db(mariadb, go65_db) as db:
         stream = db.tickets()

@@ -66,13 +66,9 @@ def comments_of(store: Store, entity: str, entity_id: Any) -> list[Record]:
     ]
 
 
-def comment_count(store: Store, entity: str, entity_id: Any) -> int:
-    return len(comments_of(store, entity, entity_id))
-
-
-def newest_comment_date(store: Store, entity: str, entity_id: Any) -> str | None:
-    """``MAX(comment.date)``, what the ``commentedAt`` filter compares (09 #19)."""
-    dates = [str(c["date"]) for c in comments_of(store, entity, entity_id) if c.get("date")]
+def newest_date(comments: list[Record]) -> str | None:
+    """The newest ``date`` of these comments (None: none has one)."""
+    dates = [str(c["date"]) for c in comments if c.get("date")]
     return max(dates, key=parse_iso) if dates else None
 
 
@@ -113,6 +109,7 @@ class CommentHandler(EntityHandler):
     # Seen on the real server (tests/emulator/test_live_rules.py): `entityId: []` is refused,
     # while Task/query takes `tasklistId: []` and answers no ids.
     in_filters_refusing_empty = frozenset({"entityid"})
+    indexed_filters = frozenset({"entityid"})  # a task's comments: the store's index
     props = {
         "entity": Prop(),
         "permissionLevel": Prop(stored=False),

@@ -673,7 +673,7 @@ class TaskHandler(EntityHandler):
         The comments are counted through the store's index, not by a scan (1,000 comments on
         1,000 tasks in one call).
         """
-        from .comments import comment_count, newest_comment_date
+        from .comments import comments_of, newest_date
 
         old = dict(task)  # shallow is enough: only top-level values change below
         if (
@@ -683,7 +683,8 @@ class TaskHandler(EntityHandler):
             and self.permission_level(ctx, task) >= acl.WRITE
         ):
             task["responsibleUserId"] = author
-        count = comment_count(ctx.store, "Task", task["id"])
+        comments = comments_of(ctx.store, "Task", task["id"])  # once for both below
+        count = len(comments)
         if str(task.get("responsibleUserId")) == author and count > 1:
             task["progress"] = "in-progress"
         else:
@@ -692,7 +693,7 @@ class TaskHandler(EntityHandler):
         task["modifiedAt"] = now
         # what the commentedAt filter compares: MAX(comment.date), a backdated date too
         # (09 #19; groupoffice-wire 18 #5)
-        task["commentedAt"] = newest_comment_date(ctx.store, "Task", task["id"])
+        task["commentedAt"] = newest_date(comments)
         if _without(task, "commentedAt") != _without(old, "commentedAt"):
             if task.get("progress") != old.get("progress"):
                 task["progressUpdated"] = now
