@@ -72,13 +72,16 @@ def test_a_mail_leaves_the_inbox_only_when_told_it_is_stored(
     try:
         first = imap.fetch()
         assert [m.raw for m in first] == [mail_bytes(1), mail_bytes(2)]
-        assert peer.flags() == [(), ()]  # fetching set no \Seen
+        # fetching set no \Seen, only this daemon's claim (go_support.mail.claims)
+        assert [set(f) - {b"GoSupportClaimed"} for f in peer.flags()] == [
+            {b"GoSupportBy_" + imap._claims.name.encode()} for _ in range(2)]  # type: ignore[union-attr]
         imap.close()  # a crash before Group-Office held them: nothing moved
         again = imap.fetch()
         assert [m.key for m in again] == [m.key for m in first]
         imap.done(again[0])
         assert [m.raw for m in imap.fetch()] == [mail_bytes(2)]
         assert (peer.count("INBOX"), peer.count("Processed")) == (1, 1)
+        assert [set(f) - {b"\\Recent"} for f in peer.flags("Processed")] == [set()]  # unclaimed
         imap.quarantine(again[1])
         assert imap.fetch() == []
         assert (peer.count("INBOX"), peer.count("Quarantine")) == (0, 1)
@@ -185,26 +188,32 @@ def test_many_mails_move_in_one_command_even_when_some_are_gone(
     one, two = source(dovecot_server, imap_account), source(dovecot_server, imap_account)
     try:
         mails = one.fetch()
-        assert len(mails) == 6 and [m.key for m in two.fetch()] == [m.key for m in mails]
-        two.done(mails[1], mails[4])  # another daemon took two of them
+        assert len(mails) == 6 and two.fetch() == []  # all six are claimed by the first
+        peer.client.create_folder("Elsewhere")
+        peer.client.select_folder("INBOX")
+        peer.client.move([int(mails[1].key.split(":")[1]), int(mails[4].key.split(":")[1])],
+                         "Elsewhere")  # someone moved two of them meanwhile
+        peer.client.unselect_folder()
         one.done(*mails)
-        assert (peer.count("INBOX"), peer.count("Processed")) == (0, 6)
+        assert (peer.count("INBOX"), peer.count("Processed")) == (0, 4)
     finally:
         one.close()
         two.close()
 
 
-def test_two_sources_on_one_mailbox_move_each_mail_once(
+def test_two_sources_on_one_mailbox_one_takes_each_mail(
         dovecot_server: Dovecot, imap_account: Account, peer: Peer) -> None:
     peer.append(mail_bytes(8))
     one, two = source(dovecot_server, imap_account), source(dovecot_server, imap_account)
     try:
-        [a], [b] = one.fetch(), two.fetch()
-        assert a.key == b.key
-        one.done(a)
-        two.done(b)  # already gone: no error, nothing moved twice
+        [a] = one.fetch()
+        assert two.fetch() == []  # the first one's claim
+        one.close()  # a crash: the restarted daemon takes its own claim back at once
+        [again] = one.fetch()
+        assert again.key == a.key and two.fetch() == []
+        one.done(again)
         assert (peer.count("INBOX"), peer.count("Processed")) == (0, 1)
-        assert two.fetch() == []
+        assert two.fetch() == [] and one.fetch() == []
     finally:
         one.close()
         two.close()
