@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -364,6 +365,50 @@ def test_two_daemons_on_one_mailbox(server: Server, tmp_path: Path, dovecot_serv
         process.send_signal(signal.SIGTERM)
     for process in (first, second):
         assert process.wait(60) == 0, process.stderr.read().decode()[-3000:]
+    assert_exactly_once(server, raws)
+
+
+def test_two_intakes_stepped_by_hand(server: Server, dovecot_server: Dovecot,
+                                     imap_account: Account) -> None:
+    """The interleaving that doubled a mail: both daemons fetch it, A looks it up (not held
+    yet), B imports it and takes it out of the inbox, then A writes and dies before any
+    check afterwards. With claims only A ever gets the mail."""
+    from go_support.mail.sources import ImapSource
+
+    box = MailboxSettings(host="127.0.0.1", port=dovecot_server.port, security="starttls",
+                          ca_bundle=str(dovecot_server.ca_file), user=imap_account.user,
+                          type="IT")
+    mail = MailSettings(addresses=["support@example.com"], mailboxes={"box": box})
+    raws = [a_mail(n) for n in range(12)]
+    append(dovecot_server, imap_account, raws, 0)
+    looked_up, b_done = threading.Event(), threading.Event()
+
+    class Paused(Intake):
+        def _write(self, work: Any, read: Any) -> None:
+            looked_up.set()
+            assert b_done.wait(60)
+            super()._write(work, read)
+
+        def _settle(self, work: Any) -> None:
+            return None  # killed right after writing
+
+    sources = [ImapSource("box", box, imap_account.password) for _ in range(2)]
+    with server.client() as one, server.client() as two:
+        a = Paused(SupportDesk(one), mail, default_type="IT")
+        b = Intake(SupportDesk(two), mail, default_type="IT")
+        try:
+            fetched_a, fetched_b = sources[0].fetch(), sources[1].fetch()
+            assert len(fetched_a) == 12
+            thread = threading.Thread(target=a.handle, args=(sources[0], fetched_a))
+            thread.start()
+            assert looked_up.wait(60)
+            b.handle(sources[1], fetched_b)
+            b_done.set()
+            thread.join()
+            assert sources[0].fetch() == [] and sources[1].fetch() == []
+        finally:
+            for source in sources:
+                source.close()
     assert_exactly_once(server, raws)
 
 
