@@ -175,7 +175,11 @@ class ImapSource:
             self._set_up_claims()
             for folder in (s.move_to, s.quarantine_folder):
                 if folder and not client.folder_exists(folder):
-                    client.create_folder(folder)
+                    try:
+                        client.create_folder(folder)
+                    except IMAPClientError as exc:  # another daemon created it just now
+                        if "ALREADYEXISTS" not in str(exc):
+                            raise
             selected = client.select_folder(s.folder)
             self._uidvalidity = int(selected[b"UIDVALIDITY"])
             if s.processed_flag is not None:
