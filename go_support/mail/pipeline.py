@@ -78,6 +78,8 @@ step ``k`` of the first batch: 1 decided, 2 looked up, 3 users created, 4 ticket
 _MARK = re.compile(r'data-go-support-mail="(k[0-9a-f]{20})"')
 _CHUNK = 200  # conditions per query
 _CLOSED = {Status.COMPLETED.value, Status.FAILED.value, Status.CANCELLED.value}
+_TASK = ["id", "tasklistId", "customFields", "progress", "responsibleUserId", "percentComplete",
+         "modifiedAt"]
 
 
 def mail_key(raw: bytes) -> str:
@@ -137,6 +139,10 @@ class _Read:
     people: dict[str, set[str]] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     allow_registration: bool = False
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Tickets read with all their comments."""
+    held: dict[str, str] = field(default_factory=dict)
+    """Mail key -> the ticket whose comments carry it."""
 
 
 class Intake:
@@ -177,12 +183,15 @@ class Intake:
         candidates: list[str] = []
         tags: list[str] = []
         senders: list[str] = []
-        for value in parsed.values():
+        keys = {m.key: mail_key(m.raw) for m in mails if m.raw is not None}
+        firsts: list[str] = []
+        for source_key, value in parsed.items():
             if isinstance(value, ParsedMail):
                 candidates += list(value.in_reply_to) + list(value.references)
                 tags += _tags(value.subject)
                 senders.append(value.sender.key)
-        read = self._look_up(candidates, tags, senders)
+                firsts.append(_first_key(value.message_id, keys[source_key]))
+        read = self._look_up(candidates, tags, senders, firsts)
 
         items: list[_Item] = []
         own_ids: dict[str, str] = {}
@@ -194,7 +203,7 @@ class Intake:
                 people=lambda ticket: read.people.get(ticket),
                 own_addresses=self.settings.addresses, max_bytes=self.settings.max_bytes,
                 now=now, parsed=parsed.get(mail.key))
-            item = _Item(mail, decision, mail_key(mail.raw) if mail.raw is not None else "")
+            item = _Item(mail, decision, keys.get(mail.key, ""))
             items.append(item)
             if decision.mail is not None and decision.action == "new-ticket" and \
                     decision.mail.message_id:
@@ -232,9 +241,11 @@ class Intake:
         return [t.id for t in self.desk.layout.types]
 
     def _look_up(self, candidates: Sequence[str], tags: Sequence[str],
-                 senders: Sequence[str]) -> _Read:
-        """One request: tickets by the Message-IDs mails refer to, the tickets named in
-        subject tags, the senders' users, the registration setting."""
+                 senders: Sequence[str], firsts: Sequence[str]) -> _Read:
+        """One request: tickets by the Message-IDs mails refer to (signed ones of ours name
+        theirs), the tickets named in subject tags, the tickets the mails opened before (by
+        ``supportFirstMessageId``), the comments of all of these (whether they hold a mail
+        already), the senders' users, the registration setting."""
         type_ids = self._type_ids()
         batch = Batch()
         field_name = names.FIRST_MESSAGE_ID
@@ -244,10 +255,18 @@ class Intake:
             # "<id>" and "<id> k...": a Message-ID ends with ">", so the prefix is enough
             by_id.append(self._tasks(batch, type_ids, [
                 {field_name: like_exact(value) + "%"} for value in wanted[start:start + _CHUNK]]))
-        tagged = None
-        if tags:
-            tagged = batch.call("Task/get", {"ids": list(dict.fromkeys(tags)),
-                                             "properties": ["id", "tasklistId", "customFields"]})
+        opened = sorted(set(firsts))
+        by_key = [self._tasks(batch, type_ids, [
+            {field_name: like_exact(v)} for v in opened[start:start + _CHUNK]])
+            for start in range(0, len(opened), _CHUNK)]
+        signed = [ref.ticket_id for ref in map(self.ids.verify, wanted) if ref] \
+            if self.ids is not None else []
+        direct = sorted(set(tags) | set(signed))
+        named = batch.call("Task/get", {"ids": direct, "properties": _TASK}) if direct else None
+        comments = [(call, _comments(batch, {"#entityId": call.ref("/list/*/id")}))
+                    for call in (*by_id, *by_key)]
+        if named is not None:
+            comments.append((named, _comments(batch, {"entityId": direct})))
         users: list[Call] = []
         people = sorted(set(senders))
         for start in range(0, len(people), _CHUNK):
@@ -267,13 +286,28 @@ class Intake:
                 message_id = value.split(" ")[0]
                 if message_id in wanted_set:
                     read.by_message_id.setdefault(message_id, str(task["id"]))
-        if tagged is not None:
+        firsts_set = set(firsts)
+        for call in by_key:
+            for task in _objects(responses, call):
+                value = str((task.get("customFields") or {}).get(field_name) or "")
+                if value in firsts_set:
+                    read.by_key.setdefault(value.rsplit(" ", 1)[-1], str(task["id"]))
+        if named is not None:
             in_types = set(type_ids)
-            for task in _objects(responses, tagged):
+            for task in _objects(responses, named):
                 if str(task.get("tasklistId")) in in_types:
                     email = str((task.get("customFields") or {}).get(
                         names.REQUESTER_EMAIL) or "")
                     read.people[str(task["id"])] = {email.casefold()} if email else set()
+        for tasks, (_, texts) in comments:
+            try:
+                found = _objects(responses, tasks)
+                if found:
+                    _held_keys(_objects(responses, texts), read.held)
+            except JMAPError as exc:  # read again in :meth:`_held`
+                log.info("reading the comments of tickets failed (%s); read again", exc)
+                continue
+            read.tasks.update({str(t["id"]): t for t in found})
         for call in users:
             for user in _objects(responses, call):
                 read.users[str(user.get("email") or "").casefold()] = str(user["id"])
@@ -289,39 +323,21 @@ class Intake:
                conditions: list[dict[str, Any]]) -> Call:
         query = batch.call("Task/query", {"filter": {"operator": "AND", "conditions": [
             {"tasklistId": list(type_ids)}, {"operator": "OR", "conditions": conditions}]}})
-        return batch.call("Task/get", {"#ids": query.ref("/ids"), "properties": [
-            "id", "tasklistId", "customFields", "progress", "responsibleUserId",
-            "percentComplete", "modifiedAt"]})
+        return batch.call("Task/get", {"#ids": query.ref("/ids"), "properties": _TASK})
 
     def _held(self, work: list[_Item], read: _Read) -> None:
-        """Mark the mails Group-Office holds already: their key on a comment of the ticket a
-        follow-up goes to, or a ticket opened with their key (whose comments are read too).
-        One request, and a second only when a new mail's ticket exists already (after a
-        crash); the tickets follow-ups go to are read on the way."""
-        self._targets: dict[str, dict[str, Any]] = {}
-        new = [i for i in work if i.decision.action == "new-ticket" and i.key]
+        """Mark the mails Group-Office holds already: their key on a comment of a ticket the
+        look-up read (the tickets follow-ups go to, those the mails opened before). A ticket
+        a follow-up goes to that the look-up did not read (a bounce's, or a failed read) is
+        read now, in one more request."""
+        self._targets: dict[str, dict[str, Any]] = dict(read.tasks)
+        held = dict(read.held)
         targets = {i.decision.ticket_id for i in work if i.decision.ticket_id}
-        batch = Batch()
-        by_key: list[Call] = []
-        values = {_first_key(i.decision.mail.message_id if i.decision.mail else None, i.key)
-                  for i in new}
-        ordered = sorted(values)
-        for start in range(0, len(ordered), _CHUNK):
-            by_key.append(self._tasks(batch, self._type_ids(), [
-                {names.FIRST_MESSAGE_ID: like_exact(v)} for v in ordered[start:start + _CHUNK]]))
-        comments = self._comments_of(batch, sorted(t for t in targets if t))
-        responses = self.desk.client.execute(batch) if by_key or comments else None
-        held: dict[str, str] = {}
-        if responses is not None:
-            for task in (t for call in by_key for t in _objects(responses, call)):
-                value = str((task.get("customFields") or {}).get(names.FIRST_MESSAGE_ID) or "")
-                if value in values:
-                    read.by_key.setdefault(value.rsplit(" ", 1)[-1], str(task["id"]))
-            self._read_comments(responses, comments, held)
-        found = sorted(set(read.by_key.values()) - set(self._targets))
-        if found:  # tickets a mail of this batch opened before (a crash, a deadlock)
+        missing = sorted({str(t) for t in targets | set(read.by_key.values())}
+                         - set(self._targets))
+        if missing:
             batch = Batch()
-            again = self._comments_of(batch, found)
+            again = self._comments_of(batch, missing)
             self._read_comments(self.desk.client.execute(batch), again, held)
         for item in work:
             if item.key in held:
@@ -330,26 +346,20 @@ class Intake:
             elif item.key in read.by_key:
                 item.ticket_id = read.by_key[item.key]  # its ticket lacks the first message
 
-    @staticmethod
-    def _comments_of(batch: Batch, tickets: list[str]) -> tuple[Call, Call] | None:
+    def _comments_of(self, batch: Batch,
+                     tickets: list[str]) -> tuple[tuple[Call, Call], Call] | None:
         if not tickets:
             return None
-        query = batch.call("Comment/query", {"filter": {"entity": "Task", "entityId": tickets}})
-        comments = batch.call("Comment/get", {"#ids": query.ref("/ids"),
-                                              "properties": ["id", "entityId", "text"]})
-        tasks = batch.call("Task/get", {"ids": tickets, "properties": [
-            "id", "tasklistId", "progress", "responsibleUserId", "percentComplete",
-            "modifiedAt", "customFields"]})
-        return comments, tasks
+        return _comments(batch, {"entityId": tickets}), batch.call(
+            "Task/get", {"ids": tickets, "properties": _TASK})
 
-    def _read_comments(self, responses: Responses, calls: tuple[Call, Call] | None,
+    def _read_comments(self, responses: Responses,
+                       calls: tuple[tuple[Call, Call], Call] | None,
                        held: dict[str, str]) -> None:
         if calls is None:
             return
-        comments, tasks = calls
-        for comment in _objects(responses, comments):
-            for key in _MARK.findall(str(comment.get("text") or "")):
-                held.setdefault(key, str(comment.get("entityId")))
+        (_, comments), tasks = calls
+        _held_keys(_objects(responses, comments), held)
         self._targets.update({str(t["id"]): t for t in _objects(responses, tasks)})
 
     # -- writing ----------------------------------------------------------------------------
@@ -641,6 +651,20 @@ class Intake:
                 item.outcome, item.done_reason = "failed", "not written (Group-Office failed)"
             outcome = Outcome(item.mail, item.outcome, item.done_reason, item.ticket_id)
             (log.warning if item.outcome == "failed" else log.info)("%s", outcome.line())
+
+
+def _comments(batch: Batch, tickets: dict[str, Any]) -> tuple[Call, Call]:
+    """The comments of ``tickets`` (an ``entityId`` filter or a reference to ids)."""
+    query = batch.call("Comment/query", {"filter": {"entity": "Task", **tickets}})
+    return query, batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                             "properties": ["id", "entityId", "text"]})
+
+
+def _held_keys(comments: Iterable[Mapping[str, Any]], held: dict[str, str]) -> None:
+    """Mail key -> ticket, of the keys on ``comments``."""
+    for comment in comments:
+        for key in _MARK.findall(str(comment.get("text") or "")):
+            held.setdefault(key, str(comment.get("entityId")))
 
 
 def _tags(subject: str) -> list[str]:
