@@ -35,8 +35,7 @@ from pathlib import Path
 
 import imapclient
 
-from go_support.desk import names
-from go_support.desk import SupportDesk
+from go_support.desk import SupportDesk, names
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
 from go_support.mail.pipeline import mail_key
@@ -204,8 +203,9 @@ def one_run(number: int, args: argparse.Namespace, imap: Dovecot,
     doubled = sum(1 for k in wanted if keys[k] > 1)
     twice_opened = sum(1 for n in opened.values() if n > 1)
     left = waiting(imap, account)
-    print(f"run {number}: {len(opened)} tickets, {once} once, {missing} missing, {doubled} doubled, "
-          f"{twice_opened} tickets opened twice, {left} left in the inbox, {kills} kills"
+    print(f"run {number}: {len(opened)} tickets, {once} once, {missing} missing, "
+          f"{doubled} doubled, {twice_opened} tickets opened twice, {left} left in the inbox, "
+          f"{kills} kills"
           + (f" (log {log})" if missing or doubled or twice_opened else ""), flush=True)
     return once, missing, doubled, twice_opened
 
@@ -224,7 +224,6 @@ def main() -> None:
     args = parser.parse_args()
     totals = [0, 0, 0, 0]
     with dovecot() as imap, tempfile.TemporaryDirectory() as folder:
-        os.environ["TWO_DAEMONS_DIR"] = folder
         for number in range(1, args.runs + 1):
             result = one_run(number, args, imap, Path(folder))
             totals = [t + r for t, r in zip(totals, result, strict=True)]

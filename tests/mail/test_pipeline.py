@@ -14,9 +14,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import imapclient
 import pytest
@@ -425,6 +425,40 @@ def test_group_office_down(server: Server, tmp_path: Path) -> None:
     up = daemon(config, server, "--once")
     assert up.wait(120) == 0
     assert not os.listdir(box / "new")
+    assert_exactly_once(server, raws)
+
+
+def test_group_office_down_while_two_daemons_run(server: Server, tmp_path: Path,
+                                                 dovecot_server: Dovecot,
+                                                 imap_account: Account) -> None:
+    """Group-Office goes away in the middle of a run (requests cut off half-way, some of them
+    after their writes) and stays away while mail keeps arriving; the daemons keep running
+    and, once it is back, every mail is in exactly once."""
+    config = settings_file(tmp_path, server, imap_box(dovecot_server, imap_account))
+    raws = [a_mail(n) for n in range(60)] + [
+        a_mail(100 + n, f"Re: Request {n}", reply_to=f"<mail-{n}@example.com>")
+        for n in range(0, 60, 3)]
+    feeder = threading.Thread(target=append, args=(dovecot_server, imap_account, raws, 0.15))
+    daemons = [daemon(config, server, password=imap_account.password) for _ in range(2)]
+    feeder.start()
+    time.sleep(3)
+    server.stop()
+    down_since = time.monotonic()
+    time.sleep(12)
+    assert all(d.poll() is None for d in daemons), "a daemon stopped while Group-Office was down"
+    server.start()
+    feeder.join()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(server.keys()) < len(raws):
+        time.sleep(1)
+    for process in daemons:
+        process.send_signal(signal.SIGTERM)
+    logs = []
+    for process in daemons:
+        assert process.wait(60) == 0
+        logs.append(process.stderr.read().decode())
+    assert time.monotonic() - down_since > 12
+    assert any("Group-Office failed" in text and "stay in the inbox" in text for text in logs)
     assert_exactly_once(server, raws)
 
 
