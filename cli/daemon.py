@@ -27,8 +27,9 @@ def daemon_command(conn: Any, once: bool, poll: float) -> None:
       go-support daemon            # until SIGTERM (a systemd service)
       go-support daemon --once     # one cycle, for cron
     """
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s go-support daemon: %(message)s")
+    # force: the group's options configured logging at ERROR already; a line per mail is INFO
+    logging.basicConfig(level=min(logging.INFO, logging.getLogger().level), stream=sys.stderr,
+                        format="%(asctime)s go-support daemon: %(message)s", force=True)
     settings = conn.settings()
     if not settings.mail.mailboxes:
         raise click.UsageError("no mailbox in the settings: add a [mail.mailboxes.<name>] "

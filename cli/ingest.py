@@ -34,8 +34,9 @@ def ingest_command(conn: Any, mailbox: str, recipient: str | None) -> None:
       go-support ingest --mailbox support < message.eml
       go-support ingest --mailbox support --recipient hardware@example.com  # Postfix pipe
     """
-    logging.basicConfig(level=logging.INFO, format="go-support ingest: %(message)s",
-                        stream=sys.stderr)
+    # force: the group's options configured logging at ERROR already; a line per mail is INFO
+    logging.basicConfig(level=min(logging.INFO, logging.getLogger().level),
+                        format="go-support ingest: %(message)s", stream=sys.stderr, force=True)
     from go_support.errors import GoSupportError
 
     try:

@@ -425,6 +425,9 @@ def test_group_office_down(server: Server, tmp_path: Path) -> None:
     up = daemon(config, server, "--once")
     assert up.wait(120) == 0
     assert not os.listdir(box / "new")
+    lines = [line for line in up.stderr.read().decode().splitlines()
+             if "new-ticket -> ticket" in line]
+    assert len(lines) == 10  # a line per mail: which ticket and why
     assert_exactly_once(server, raws)
 
 
