@@ -273,7 +273,8 @@ class ImapSource:
             for start in range(0, len(small), _FETCH_CHUNK):
                 chunk = small[start:start + _FETCH_CHUNK]
                 for uid, data in client.fetch(chunk, ["BODY.PEEK[]"]).items():
-                    bodies[uid] = bytes(data[b"BODY[]"])
+                    if data.get(b"BODY[]") is not None:  # NIL: expunged by another session
+                        bodies[uid] = bytes(data[b"BODY[]"])
             mails = []
             for uid in uids:
                 if uid not in sizes:
