@@ -316,3 +316,28 @@ def test_stdin_reads_one_mail_up_to_the_limit() -> None:
     big = StdinSource(io.BytesIO(b"x" * 5000), max_bytes=100)
     [over] = big.fetch()
     assert (over.raw, over.size) == (None, 5000)
+
+
+def test_a_mail_taken_away_while_its_body_is_fetched(
+        dovecot_server: Dovecot, imap_account: Account, peer: Peer) -> None:
+    """Another session moves a mail between the search and the body: it is skipped."""
+    peer.append(mail_bytes(30))
+    peer.append(mail_bytes(31))
+    imap = source(dovecot_server, imap_account)
+    try:
+        imap.connect()
+        client = imap._client
+        assert client is not None
+        fetch = client.fetch
+
+        def moved_first(messages: Any, items: Any, *args: Any, **kwargs: Any) -> Any:
+            if items == ["BODY.PEEK[]"]:
+                peer.client.select_folder("INBOX")
+                peer.client.move([1], "Processed")
+                peer.client.unselect_folder()
+            return fetch(messages, items, *args, **kwargs)
+
+        client.fetch = moved_first  # type: ignore[method-assign]
+        assert [m.raw for m in imap.fetch()] == [mail_bytes(31)]
+    finally:
+        imap.close()
