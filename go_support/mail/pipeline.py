@@ -20,16 +20,24 @@ Exactly once rests on a key per mail that Group-Office itself keeps, never on a 
   filterable place (``Comment/query`` has no ``mimeMessageId`` filter and ``/changes``
   cannot be paged, groupoffice-wire 37 and 44), so a ticket opened by a mail is found by
   its key with one ``Task/query``;
-* before writing, the intake reads the comments of every ticket the batch may touch (the
-  tickets found by key, the follow-ups' tickets) in one request: a mail whose key is on one
-  of them is already held, and only leaves the inbox. A ticket found by key without its
-  first comment (a crash or a deadlock between the two) gets that comment now.
+* before writing, the intake reads, in the request that looks the batch up, the comments of
+  every ticket the batch may touch (the tickets found by key, the follow-ups' tickets): a
+  mail whose key is on one of them is already held, and only leaves the inbox. A ticket found
+  by key without its first comment (a crash or a deadlock between the two) gets that comment
+  now.
 
 Killed at any moment, the next run therefore finds each mail either in the inbox and not in
 Group-Office (it is imported), or in both (it is only taken out of the inbox). Group-Office
-down: nothing is taken out, and the next cycle tries again. Two daemons on one mailbox may
-both write a mail they fetched at the same moment: after writing, each reads its keys again
-and removes the copies but the one with the lowest id (:meth:`Intake._settle`).
+down: nothing is taken out, and the next cycle tries again.
+
+Two daemons on one mailbox: the look-up and the write are two requests, so two daemons that
+both looked a mail up before either wrote it would both write it. An IMAP source therefore
+hands a mail to one daemon only (:mod:`go_support.mail.claims`: a conditional ``STORE`` that
+exactly one of them wins), and a daemon restarted after a crash takes its own claims back.
+What no claim covers (a Maildir shared by two hosts, an IMAP server without CONDSTORE, the
+same bytes delivered twice and taken by two daemons) is cleaned up after writing: each daemon
+reads its keys again and removes the copies but the one with the lowest id
+(:meth:`Intake._settle`); the daemon whose write landed last sees both.
 """
 
 from __future__ import annotations
