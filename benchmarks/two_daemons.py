@@ -159,8 +159,8 @@ def one_run(number: int, args: argparse.Namespace, imap: Dovecot,
                 time.sleep(0.2)
     account = imap.add_user()
     config = settings_file(root, url, imap, account, type_name)
-    log = root / f"daemons-{number}.log"
-    processes = [start(config, key, account.password, log) for _ in range(args.daemons)]
+    logs = [root / f"daemon-{number}-{n}.log" for n in range(args.daemons)]
+    processes = [start(config, key, account.password, log) for log in logs]
     new = args.mails - args.mails // 5
     raws = [a_mail(n, run) for n in range(new)]
     raws += [a_mail(new + n, run, reply_to=n * 3 % new) for n in range(args.mails - new)]
@@ -176,7 +176,7 @@ def one_run(number: int, args: argparse.Namespace, imap: Dovecot,
             victim = rng.randrange(len(processes))
             processes[victim].kill()
             processes[victim].wait()
-            processes[victim] = start(config, key, account.password, log)
+            processes[victim] = start(config, key, account.password, logs[victim])
             kills += 1
             last_kill = time.monotonic()
         if not feeder.is_alive() and waiting(imap, account) == 0:
@@ -203,10 +203,14 @@ def one_run(number: int, args: argparse.Namespace, imap: Dovecot,
     doubled = sum(1 for k in wanted if keys[k] > 1)
     twice_opened = sum(1 for n in opened.values() if n > 1)
     left = waiting(imap, account)
+    texts = [log.read_text(errors="replace") for log in logs]
+    shares = [len(re.findall(r": (?:new-ticket|follow-up) -> ticket", t)) for t in texts]
+    lost = sum(int(n) for t in texts for n in re.findall(
+        r"(\d+) mail\(s\) claimed by another daemon at the same moment", t))
     print(f"run {number}: {len(opened)} tickets, {once} once, {missing} missing, "
           f"{doubled} doubled, {twice_opened} tickets opened twice, {left} left in the inbox, "
-          f"{kills} kills"
-          + (f" (log {log})" if missing or doubled or twice_opened else ""), flush=True)
+          f"{kills} kills; imported by each daemon {shares}, claims lost to the other {lost}"
+          + (f" (logs {root})" if missing or doubled or twice_opened else ""), flush=True)
     return once, missing, doubled, twice_opened
 
 
