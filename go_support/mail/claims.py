@@ -82,6 +82,11 @@ class Claims:
         """uid -> (mod-sequence, when first seen with it) of other daemons' claims."""
 
     @property
+    def held(self) -> list[int]:
+        """The uids this process claimed and has not released."""
+        return sorted(self._mine)
+
+    @property
     def fetch_items(self) -> list[str]:
         return ["FLAGS", "MODSEQ"]
 

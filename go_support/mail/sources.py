@@ -218,8 +218,13 @@ class ImapSource:
         return self.settings.idle and b"IDLE" in self._capabilities
 
     def close(self) -> None:
+        """Log out; the claims on mails not done are taken off first (the other daemons need
+        not wait a lease for them)."""
         client, self._client = self._client, None
         if client is not None:
+            claims = self._claims
+            if claims is not None and claims.held:
+                _quietly(functools.partial(claims.release, client, claims.held))
             _close(client)
         slot, self._slot = self._slot, None
         if slot is not None:

@@ -201,6 +201,14 @@ def test_many_mails_move_in_one_command_even_when_some_are_gone(
         two.close()
 
 
+def crash(imap: ImapSource) -> None:
+    """What a killed process leaves: the connection dropped, the slot's lock file closed."""
+    assert imap._client is not None and imap._slot is not None
+    imap._client.shutdown()
+    imap._slot.close()
+    imap._client = imap._slot = imap._claims = None
+
+
 def test_two_sources_on_one_mailbox_one_takes_each_mail(
         dovecot_server: Dovecot, imap_account: Account, peer: Peer) -> None:
     peer.append(mail_bytes(8))
@@ -208,10 +216,12 @@ def test_two_sources_on_one_mailbox_one_takes_each_mail(
     try:
         [a] = one.fetch()
         assert two.fetch() == []  # the first one's claim
-        one.close()  # a crash: the restarted daemon takes its own claim back at once
+        crash(one)  # the restarted daemon takes its own claim back at once
         [again] = one.fetch()
         assert again.key == a.key and two.fetch() == []
-        one.done(again)
+        one.close()  # stopped: its claims are taken off, the other takes the mail at once
+        [taken] = two.fetch()
+        two.done(taken)
         assert (peer.count("INBOX"), peer.count("Processed")) == (0, 1)
         assert two.fetch() == [] and one.fetch() == []
     finally:
@@ -337,7 +347,7 @@ def test_a_mail_taken_away_while_its_body_is_fetched(
                 peer.client.unselect_folder()
             return fetch(messages, items, *args, **kwargs)
 
-        client.fetch = moved_first  # type: ignore[method-assign]
+        client.fetch = moved_first
         assert [m.raw for m in imap.fetch()] == [mail_bytes(31)]
     finally:
         imap.close()
