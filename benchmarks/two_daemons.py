@@ -30,11 +30,11 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from email.message import EmailMessage
 from pathlib import Path
 
 import imapclient
 
+from benchmarks.intake import a_mail
 from go_support.desk import SupportDesk, names
 from go_support.emulator import Emulator
 from go_support.jmap import Batch, GroupOfficeClient
@@ -44,18 +44,6 @@ from tests.mail.services import Account, Dovecot, dovecot
 GO_SUPPORT = str(Path(sys.executable).with_name("go-support"))
 ROOT = Path(__file__).resolve().parents[1]
 MARK = re.compile(r'data-go-support-mail="(k[0-9a-f]{20})"')
-
-
-def a_mail(n: int, run: str, reply_to: int | None = None) -> bytes:
-    mail = EmailMessage()
-    mail["From"] = f"Requester {n % 13} <req{n % 13}-{run}@example.com>"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = f"Re: Request {reply_to}" if reply_to is not None else f"Request {n}"
-    mail["Message-ID"] = f"<two-{run}-{n}@example.com>"
-    if reply_to is not None:
-        mail["In-Reply-To"] = f"<two-{run}-{reply_to}@example.com>"
-    mail.set_content(f"Mail {n} of run {run}.")
-    return mail.as_bytes()
 
 
 def feed(imap: Dovecot, account: Account, raws: list[bytes], pause: float) -> None:
