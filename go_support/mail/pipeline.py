@@ -48,6 +48,7 @@ import logging
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +60,7 @@ from go_support.desk.errors import DeskError, RefusedTickets
 from go_support.desk.html import sanitize_html
 from go_support.desk.models import Attachment, Status
 from go_support.desk.operations import NewMessage, Refused, Writes
+from go_support.desk.retry import deadlocked
 from go_support.desk.ticket_creation import CreatedTicket, TicketDraft
 from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.errors import JMAPError
@@ -610,15 +612,20 @@ class Intake:
         extra_comments = [str(c) for ids in copies.values() for c in sorted(ids)[1:]]
         if not extra_tasks and not extra_comments:
             return
-        batch = Batch()
-        if extra_comments:
-            batch.call("Comment/set", {"destroy": extra_comments})
-        if extra_tasks:
-            of_tasks = batch.call("Comment/query", {"filter": {"entity": "Task",
-                                                               "entityId": extra_tasks}})
-            batch.call("Comment/set", {"#destroy": of_tasks.ref("/ids")})
-            batch.call("Task/set", {"destroy": extra_tasks})
-        self.desk.client.execute(batch)
+        for attempt in range(1, 6):  # a deadlocked destroy is sent again (it is idempotent)
+            batch = Batch()
+            if extra_comments:
+                batch.call("Comment/set", {"destroy": extra_comments})
+            if extra_tasks:
+                of_tasks = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                                   "entityId": extra_tasks}})
+                batch.call("Comment/set", {"#destroy": of_tasks.ref("/ids")})
+                batch.call("Task/set", {"destroy": extra_tasks})
+            failed = deadlocked(self.desk.client.execute(batch))
+            if failed is None:
+                break
+            log.info("removing the copies failed (attempt %d): %s", attempt, failed)
+            time.sleep(0.2 * attempt)
         gone = set(extra_tasks)
         for item in written:
             if item.ticket_id in gone:
