@@ -11,7 +11,10 @@ Prints:
   requests to Group-Office per mail (attachment uploads included; there are none here);
 * live delay with IDLE: ``--idle-rounds`` times, a mail APPENDed while the runner waits in
   IDLE; the delay from APPEND to Group-Office answering the request that wrote its ticket
-  (readable from then on), p50 and p95.
+  (readable from then on), p50 and p95, and the delay to the end of its batch (the mail out
+  of the inbox); then where the time went: Dovecot's notice of the new mail (it waits 500 ms
+  after a change before it tells an IDLE client: ``NOTIFY_DELAY_MSECS`` in its source), the
+  IMAP commands, and each request to Group-Office by its first method.
 
 Against a real Group-Office (``--url``), the tickets go into a new type named after the run,
 which is destroyed with its tickets at the end.
@@ -20,6 +23,7 @@ which is destroyed with its tickets at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -55,17 +59,57 @@ def a_mail(n: int, run: str, reply_to: int | None = None) -> bytes:
 
 
 class Timed(Intake):
-    """The intake, noting when Group-Office held each mail."""
+    """The intake, noting when Group-Office answered the request that wrote each mail
+    (``readable_at``), when its batch was over (``held_at``) and when its batch began."""
 
     held_at: dict[str, float]
+    readable_at: dict[str, float]
+    started_at: dict[str, float]
 
     def handle(self, source: MailSource, mails: Any) -> list[Outcome]:
+        begun = time.monotonic()
+        for mail in mails:
+            self.started_at.setdefault(_message_id(mail), begun)
         outcomes = super().handle(source, mails)
         now = time.monotonic()
         for outcome in outcomes:
             if outcome.action in ("new-ticket", "follow-up"):
                 self.held_at.setdefault(_message_id(outcome.mail), now)
         return outcomes
+
+    def _create(self, new: Any, read: Any) -> None:
+        super()._create(new, read)
+        self._readable(new)
+
+    def _follow_up(self, items: Any, read: Any) -> None:
+        super()._follow_up(items, read)
+        self._readable(items)
+
+    def _readable(self, items: Any) -> None:
+        now = time.monotonic()
+        for item in items:
+            if item.outcome in ("new-ticket", "follow-up"):
+                self.readable_at.setdefault(_message_id(item.mail), now)
+
+
+class Timing(CountingTransport):
+    """Counts the requests and notes how long each took, by its first method."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.took: list[tuple[str, float]] = []
+
+    def send(self, method: str, url: str, *, headers: Any, body: bytes | None,
+             timeout: float) -> Any:
+        started = time.monotonic()
+        try:
+            return super().send(method, url, headers=headers, body=body, timeout=timeout)
+        finally:
+            name = "other"
+            if body and url.endswith("jmap.php"):
+                calls = json.loads(body)
+                name = "+".join(dict.fromkeys(c[0] for c in calls))
+            self.took.append((name, time.monotonic() - started))
 
 
 def _message_id(mail: IncomingMail) -> str:
@@ -97,7 +141,7 @@ def main() -> None:
         with GroupOfficeClient(url, api_key=key) as client:
             install_layout(client)
     type_name = f"Intake bench {run}"
-    counter = CountingTransport()
+    counter = Timing()
     with dovecot() as imap, GroupOfficeClient(url, api_key=key, transport=counter) as client:
         desk = SupportDesk(client)
         desk.types.create(type_name)
@@ -110,7 +154,7 @@ def main() -> None:
         source = ImapSource("box", box, account.password)
         runner = Runner(desk, settings, sources=[source])
         intake = Timed(desk, settings.mail, default_type=type_name)
-        intake.held_at = {}
+        intake.held_at, intake.readable_at, intake.started_at = {}, {}, {}
         runner.intake = intake
         desk.layout  # noqa: B018 - read once, as the daemon does at start
 
@@ -134,7 +178,8 @@ def main() -> None:
 
         thread = threading.Thread(target=runner.run, kwargs={"poll": 1.0})
         thread.start()
-        delays = []
+        delays, done, noticed = [], [], []
+        counter.took.clear()
         with imapclient.IMAPClient("127.0.0.1", port=imap.port, ssl=False) as feeder:
             feeder.login(account.user, account.password)
             for n in range(args.idle_rounds):
@@ -145,20 +190,34 @@ def main() -> None:
                 wanted = f"<bench-{run}-{100000 + n}@example.com>"
                 while wanted not in intake.held_at and time.monotonic() - appended < 30:
                     time.sleep(0.005)
-                delays.append(intake.held_at.get(wanted, float("inf")) - appended)
+                delays.append(intake.readable_at.get(wanted, float("inf")) - appended)
+                done.append(intake.held_at.get(wanted, float("inf")) - appended)
+                noticed.append(intake.started_at.get(wanted, float("inf")) - appended)
         runner.stop()
         thread.join()
         if args.url:
             cleanup = Batch()
             cleanup.call("TaskList/set", {"destroy": [desk.types.get(type_name).id]})
             client.execute(cleanup)
-        delays.sort()
-        p95 = delays[max(0, int(len(delays) * 0.95) - 1)]
-        print(f"IDLE: APPEND to ticket readable p50 {statistics.median(delays) * 1000:.0f} ms, "
-              f"p95 {p95 * 1000:.0f} ms ({len(delays)} mails)")
+        print(f"IDLE: APPEND to ticket readable {_p50_p95(delays)}; to the batch's end (out "
+              f"of the inbox) {_p50_p95(done)} ({len(delays)} mails)")
+        print(f"  of which: APPEND to the batch's start (Dovecot's notice, IMAP fetch and "
+              f"claim) {_p50_p95(noticed)}")
+        by_kind: dict[str, list[float]] = {}
+        for name, took in counter.took:
+            by_kind.setdefault(name, []).append(took)
+        for name, times in sorted(by_kind.items(), key=lambda kv: -sum(kv[1])):
+            print(f"  {len(times) / len(delays):.2f} requests per mail {name}: "
+                  f"{_p50_p95(times)}")
     if emu is not None:
         emu.terminate()
         emu.wait()
+
+
+def _p50_p95(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
 
 
 if __name__ == "__main__":

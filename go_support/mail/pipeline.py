@@ -20,26 +20,36 @@ Exactly once rests on a key per mail that Group-Office itself keeps, never on a 
   filterable place (``Comment/query`` has no ``mimeMessageId`` filter and ``/changes``
   cannot be paged, groupoffice-wire 37 and 44), so a ticket opened by a mail is found by
   its key with one ``Task/query``;
-* before writing, the intake reads the comments of every ticket the batch may touch (the
-  tickets found by key, the follow-ups' tickets) in one request: a mail whose key is on one
-  of them is already held, and only leaves the inbox. A ticket found by key without its
-  first comment (a crash or a deadlock between the two) gets that comment now.
+* before writing, the intake reads, in the request that looks the batch up, the comments of
+  every ticket the batch may touch (the tickets found by key, the follow-ups' tickets): a
+  mail whose key is on one of them is already held, and only leaves the inbox. A ticket found
+  by key without its first comment (a crash or a deadlock between the two) gets that comment
+  now.
 
 Killed at any moment, the next run therefore finds each mail either in the inbox and not in
 Group-Office (it is imported), or in both (it is only taken out of the inbox). Group-Office
-down: nothing is taken out, and the next cycle tries again. Two daemons on one mailbox may
-both write a mail they fetched at the same moment: after writing, each reads its keys again
-and removes the copies but the one with the lowest id (:meth:`Intake._settle`).
+down: nothing is taken out, and the next cycle tries again.
+
+Two daemons on one mailbox: the look-up and the write are two requests, so two daemons that
+both looked a mail up before either wrote it would both write it. An IMAP source therefore
+hands a mail to one daemon only (:mod:`go_support.mail.claims`: a conditional ``STORE`` that
+exactly one of them wins), and a daemon restarted after a crash takes its own claims back.
+What no claim covers (a Maildir shared by two hosts, an IMAP server without CONDSTORE, the
+same bytes delivered twice and taken by two daemons) is cleaned up after writing: each daemon
+reads its keys again and removes the copies but the one with the lowest id
+(:meth:`Intake._settle`); the daemon whose write landed last sees both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html as htmllib
 import logging
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +61,7 @@ from go_support.desk.errors import DeskError, RefusedTickets
 from go_support.desk.html import html_to_text, sanitize_html
 from go_support.desk.models import Attachment, Status
 from go_support.desk.operations import NewMessage, Refused, Writes
+from go_support.desk.retry import deadlocked
 from go_support.desk.ticket_creation import CreatedTicket, TicketDraft
 from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.errors import JMAPError
@@ -79,6 +90,8 @@ step ``k`` of the first batch: 1 decided, 2 looked up, 3 users created, 4 ticket
 _MARK = re.compile(r'data-go-support-mail="(k[0-9a-f]{20})"')
 _CHUNK = 200  # conditions per query
 _CLOSED = {Status.COMPLETED.value, Status.FAILED.value, Status.CANCELLED.value}
+_TASK = ["id", "tasklistId", "customFields", "progress", "responsibleUserId", "percentComplete",
+         "modifiedAt"]
 
 
 def mail_key(raw: bytes) -> str:
@@ -146,6 +159,12 @@ class _Read:
     accounts: dict[str, tuple[frozenset[str], bool]] = field(default_factory=dict)
     """The senders' enabled users: their groups, and whether they are admins."""
     allow_registration: bool = False
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Tickets read with all their comments."""
+    held: dict[str, str] = field(default_factory=dict)
+    """Mail key -> the ticket whose comments carry it."""
+    acked: set[str] = field(default_factory=set)
+    """Mail keys whose acknowledgement is recorded on a ticket read."""
 
 
 class Intake:
@@ -189,12 +208,15 @@ class Intake:
         candidates: list[str] = []
         tags: list[str] = []
         senders: list[str] = []
-        for value in parsed.values():
+        keys = {m.key: mail_key(m.raw) for m in mails if m.raw is not None}
+        firsts: list[str] = []
+        for source_key, value in parsed.items():
             if isinstance(value, ParsedMail):
                 candidates += list(value.in_reply_to) + list(value.references)
                 tags += _tags(value.subject)
                 senders.append(value.sender.key)
-        read = self._look_up(candidates, tags, senders)
+                firsts.append(_first_key(value.message_id, keys[source_key]))
+        read = self._look_up(candidates, tags, senders, firsts)
 
         items: list[_Item] = []
         own_ids: dict[str, str] = {}
@@ -206,7 +228,7 @@ class Intake:
                 people=lambda ticket: read.people.get(ticket),
                 own_addresses=self.settings.addresses, max_bytes=self.settings.max_bytes,
                 now=now, parsed=parsed.get(mail.key))
-            item = _Item(mail, decision, mail_key(mail.raw) if mail.raw is not None else "")
+            item = _Item(mail, decision, keys.get(mail.key, ""))
             items.append(item)
             if decision.mail is not None and decision.action == "new-ticket" and \
                     decision.mail.message_id:
@@ -245,10 +267,12 @@ class Intake:
         return [t.id for t in self.desk.layout.types]
 
     def _look_up(self, candidates: Sequence[str], tags: Sequence[str],
-                 senders: Sequence[str]) -> _Read:
-        """One request: tickets by the Message-IDs mails refer to, the tickets named in
-        subject tags with their comments (who is on their thread), the senders' users with
-        their groups (who is an agent of which type), the registration setting."""
+                 senders: Sequence[str], firsts: Sequence[str]) -> _Read:
+        """One request: tickets by the Message-IDs mails refer to (signed ones of ours name
+        theirs), the tickets named in subject tags, the tickets the mails opened before (by
+        ``supportFirstMessageId``), the comments of all of these (whether they hold a mail
+        already, who is on a tagged ticket's thread), the senders' users with their groups
+        (who is an agent of which type), the registration setting."""
         type_ids = self._type_ids()
         batch = Batch()
         field_name = names.FIRST_MESSAGE_ID
@@ -258,7 +282,18 @@ class Intake:
             # "<id>" and "<id> k...": a Message-ID ends with ">", so the prefix is enough
             by_id.append(self._tasks(batch, type_ids, [
                 {field_name: like_exact(value) + "%"} for value in wanted[start:start + _CHUNK]]))
-        tagged = self._comments_of(batch, list(dict.fromkeys(tags)))  # and their tasks
+        opened = sorted(set(firsts))
+        by_key = [self._tasks(batch, type_ids, [
+            {field_name: like_exact(v)} for v in opened[start:start + _CHUNK]])
+            for start in range(0, len(opened), _CHUNK)]
+        signed = [ref.ticket_id for ref in map(self.ids.verify, wanted) if ref] \
+            if self.ids is not None else []
+        direct = sorted(set(tags) | set(signed))
+        named = batch.call("Task/get", {"ids": direct, "properties": _TASK}) if direct else None
+        comments = [(call, _comments(batch, {"#entityId": call.ref("/list/*/id")}))
+                    for call in (*by_id, *by_key)]
+        if named is not None:
+            comments.append((named, _comments(batch, {"entityId": direct})))
         users: list[Call] = []
         people = sorted(set(senders))
         for start in range(0, len(people), _CHUNK):
@@ -278,6 +313,26 @@ class Intake:
                 message_id = value.split(" ")[0]
                 if message_id in wanted_set:
                     read.by_message_id.setdefault(message_id, str(task["id"]))
+        firsts_set = set(firsts)
+        for call in by_key:
+            for task in _objects(responses, call):
+                value = str((task.get("customFields") or {}).get(field_name) or "")
+                if value in firsts_set:
+                    read.by_key.setdefault(value.rsplit(" ", 1)[-1], str(task["id"]))
+        named_comments: list[dict[str, Any]] = []
+        for tasks, (_, texts) in comments:
+            try:
+                found = _objects(responses, tasks)
+                texts_found = _objects(responses, texts) if found else []
+            except JMAPError as exc:  # read again in :meth:`_held`
+                log.info("reading the comments of tickets failed (%s); read again", exc)
+                continue
+            _held_keys(texts_found, read.held)
+            read.acked.update(k for c in texts_found
+                              for k in ACKED.findall(str(c.get("text") or "")))
+            if tasks is named:
+                named_comments = texts_found
+            read.tasks.update({str(t["id"]): t for t in found})
         for call in users:
             for user in _objects(responses, call):
                 read.users[str(user.get("email") or "").casefold()] = str(user["id"])
@@ -285,8 +340,9 @@ class Intake:
                     read.accounts[str(user.get("email") or "").casefold()] = (
                         frozenset(str(g) for g in user.get("groups") or []),
                         bool(user.get("isAdmin")))
-        if tagged is not None:
-            self._people(read, _objects(responses, tagged[1]), _objects(responses, tagged[0]))
+        if named is not None:
+            with contextlib.suppress(JMAPError):  # unread: the tag is not followed
+                self._people(read, _objects(responses, named), named_comments)
         if core is not None:
             for module in _objects(responses, core):
                 if module.get("name") == "core" and module.get("package") == "core":
@@ -314,40 +370,22 @@ class Intake:
                conditions: list[dict[str, Any]]) -> Call:
         query = batch.call("Task/query", {"filter": {"operator": "AND", "conditions": [
             {"tasklistId": list(type_ids)}, {"operator": "OR", "conditions": conditions}]}})
-        return batch.call("Task/get", {"#ids": query.ref("/ids"), "properties": [
-            "id", "tasklistId", "customFields", "progress", "responsibleUserId",
-            "percentComplete", "modifiedAt"]})
+        return batch.call("Task/get", {"#ids": query.ref("/ids"), "properties": _TASK})
 
     def _held(self, work: list[_Item], read: _Read) -> None:
-        """Mark the mails Group-Office holds already: their key on a comment of the ticket a
-        follow-up goes to, or a ticket opened with their key (whose comments are read too).
-        One request, and a second only when a new mail's ticket exists already (after a
-        crash); the tickets follow-ups go to are read on the way."""
-        self._targets: dict[str, dict[str, Any]] = {}
-        self._acked: set[str] = set()
-        new = [i for i in work if i.decision.action == "new-ticket" and i.key]
+        """Mark the mails Group-Office holds already: their key on a comment of a ticket the
+        look-up read (the tickets follow-ups go to, those the mails opened before). A ticket
+        a follow-up goes to that the look-up did not read (a bounce's, or a failed read) is
+        read now, in one more request."""
+        self._targets: dict[str, dict[str, Any]] = dict(read.tasks)
+        self._acked: set[str] = set(read.acked)
+        held = dict(read.held)
         targets = {i.decision.ticket_id for i in work if i.decision.ticket_id}
-        batch = Batch()
-        by_key: list[Call] = []
-        values = {_first_key(i.decision.mail.message_id if i.decision.mail else None, i.key)
-                  for i in new}
-        ordered = sorted(values)
-        for start in range(0, len(ordered), _CHUNK):
-            by_key.append(self._tasks(batch, self._type_ids(), [
-                {names.FIRST_MESSAGE_ID: like_exact(v)} for v in ordered[start:start + _CHUNK]]))
-        comments = self._comments_of(batch, sorted(t for t in targets if t))
-        responses = self.desk.client.execute(batch) if by_key or comments else None
-        held: dict[str, str] = {}
-        if responses is not None:
-            for task in (t for call in by_key for t in _objects(responses, call)):
-                value = str((task.get("customFields") or {}).get(names.FIRST_MESSAGE_ID) or "")
-                if value in values:
-                    read.by_key.setdefault(value.rsplit(" ", 1)[-1], str(task["id"]))
-            self._read_comments(responses, comments, held)
-        found = sorted(set(read.by_key.values()) - set(self._targets))
-        if found:  # tickets a mail of this batch opened before (a crash, a deadlock)
+        missing = sorted({str(t) for t in targets | set(read.by_key.values())}
+                         - set(self._targets))
+        if missing:
             batch = Batch()
-            again = self._comments_of(batch, found)
+            again = self._comments_of(batch, missing)
             self._read_comments(self.desk.client.execute(batch), again, held)
         for item in work:
             if item.key in held:
@@ -356,26 +394,21 @@ class Intake:
             elif item.key in read.by_key:
                 item.ticket_id = read.by_key[item.key]  # its ticket lacks the first message
 
-    @staticmethod
-    def _comments_of(batch: Batch, tickets: list[str]) -> tuple[Call, Call] | None:
+    def _comments_of(self, batch: Batch,
+                     tickets: list[str]) -> tuple[tuple[Call, Call], Call] | None:
         if not tickets:
             return None
-        query = batch.call("Comment/query", {"filter": {"entity": "Task", "entityId": tickets}})
-        comments = batch.call("Comment/get", {"#ids": query.ref("/ids"),
-                                              "properties": ["id", "entityId", "text"]})
-        tasks = batch.call("Task/get", {"ids": tickets, "properties": [
-            "id", "tasklistId", "progress", "responsibleUserId", "percentComplete",
-            "modifiedAt", "customFields"]})
-        return comments, tasks
+        return _comments(batch, {"entityId": tickets}), batch.call(
+            "Task/get", {"ids": tickets, "properties": _TASK})
 
-    def _read_comments(self, responses: Responses, calls: tuple[Call, Call] | None,
+    def _read_comments(self, responses: Responses,
+                       calls: tuple[tuple[Call, Call], Call] | None,
                        held: dict[str, str]) -> None:
         if calls is None:
             return
-        comments, tasks = calls
+        (_, comments), tasks = calls
+        _held_keys(_objects(responses, comments), held)
         for comment in _objects(responses, comments):
-            for key in _MARK.findall(str(comment.get("text") or "")):
-                held.setdefault(key, str(comment.get("entityId")))
             self._acked.update(ACKED.findall(str(comment.get("text") or "")))
         self._targets.update({str(t["id"]): t for t in _objects(responses, tasks)})
 
@@ -623,15 +656,20 @@ class Intake:
         extra_comments = [str(c) for ids in copies.values() for c in sorted(ids)[1:]]
         if not extra_tasks and not extra_comments:
             return
-        batch = Batch()
-        if extra_comments:
-            batch.call("Comment/set", {"destroy": extra_comments})
-        if extra_tasks:
-            of_tasks = batch.call("Comment/query", {"filter": {"entity": "Task",
-                                                               "entityId": extra_tasks}})
-            batch.call("Comment/set", {"#destroy": of_tasks.ref("/ids")})
-            batch.call("Task/set", {"destroy": extra_tasks})
-        self.desk.client.execute(batch)
+        for attempt in range(1, 6):  # a deadlocked destroy is sent again (it is idempotent)
+            batch = Batch()
+            if extra_comments:
+                batch.call("Comment/set", {"destroy": extra_comments})
+            if extra_tasks:
+                of_tasks = batch.call("Comment/query", {"filter": {"entity": "Task",
+                                                                   "entityId": extra_tasks}})
+                batch.call("Comment/set", {"#destroy": of_tasks.ref("/ids")})
+                batch.call("Task/set", {"destroy": extra_tasks})
+            failed = deadlocked(self.desk.client.execute(batch))
+            if failed is None:
+                break
+            log.info("removing the copies failed (attempt %d): %s", attempt, failed)
+            time.sleep(0.2 * attempt)
         gone = set(extra_tasks)
         for item in written:
             if item.ticket_id in gone:
@@ -696,6 +734,20 @@ class Intake:
             due.append(AckItem(item.key, ticket, decision.type_name, mail, state))
         if due:
             self.acks.run(self.desk, due)
+
+
+def _comments(batch: Batch, tickets: dict[str, Any]) -> tuple[Call, Call]:
+    """The comments of ``tickets`` (an ``entityId`` filter or a reference to ids)."""
+    query = batch.call("Comment/query", {"filter": {"entity": "Task", **tickets}})
+    return query, batch.call("Comment/get", {"#ids": query.ref("/ids"),
+                                             "properties": ["id", "entityId", "text"]})
+
+
+def _held_keys(comments: Iterable[Mapping[str, Any]], held: dict[str, str]) -> None:
+    """Mail key -> ticket, of the keys on ``comments``."""
+    for comment in comments:
+        for key in _MARK.findall(str(comment.get("text") or "")):
+            held.setdefault(key, str(comment.get("entityId")))
 
 
 def _tags(subject: str) -> list[str]:

@@ -12,7 +12,10 @@ IMAP (:class:`ImapSource`) uses ``imapclient`` with explicit timeouts, TLS verif
 no ``\\Seen``, ``MOVE`` where the server has it (else COPY, ``\\Deleted`` and UID EXPUNGE),
 and IDLE where the server has it and the settings allow it, else polling. Mails over the size
 limit are not downloaded: their :attr:`IncomingMail.raw` is ``None`` and they go to the
-quarantine folder on the server, where their bytes stay.
+quarantine folder on the server, where their bytes stay. Where the server has CONDSTORE,
+:meth:`ImapSource.fetch` hands out only mails this daemon claimed
+(:mod:`go_support.mail.claims`): two daemons on one mailbox never import the same mail at
+the same moment.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from go_support.errors import GoSupportError, redact
+from go_support.mail.claims import DEFAULT_LEASE, Claims, daemon_slot
 from go_support.mail.config import MailboxSettings
 from go_support.mail.parse import DEFAULT_MAX_BYTES
 
@@ -105,7 +109,8 @@ class ImapSource:
 
     def __init__(self, name: str, settings: MailboxSettings, password: str, *,
                  max_bytes: int = DEFAULT_MAX_BYTES,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 claim_lease: float = DEFAULT_LEASE) -> None:
         if settings.kind != "imap":
             raise ValueError(f"mailbox {name!r} is a {settings.kind} mailbox, not IMAP")
         self.name = name
@@ -116,6 +121,14 @@ class ImapSource:
         self._client: imapclient.IMAPClient | None = None
         self._uidvalidity: int | None = None
         self._capabilities: frozenset[bytes] = frozenset()
+        self._claim_lease = claim_lease
+        self._claims: Claims | None = None
+        self._slot: IO[bytes] | None = None
+
+    @property
+    def claims(self) -> bool:
+        """Whether this source claims its mails (the server has CONDSTORE)."""
+        return self._claims is not None
 
     def __repr__(self) -> str:
         s = self.settings
@@ -160,9 +173,14 @@ class ImapSource:
                 raise self._fail(exc, f"the server refused the login of {s.user!r} (check the "
                                  "user and its password variable)", temporary=False) from None
             self._capabilities = frozenset(client.capabilities())
+            self._set_up_claims()
             for folder in (s.move_to, s.quarantine_folder):
                 if folder and not client.folder_exists(folder):
-                    client.create_folder(folder)
+                    try:
+                        client.create_folder(folder)
+                    except IMAPClientError as exc:  # another daemon created it just now
+                        if "ALREADYEXISTS" not in str(exc):
+                            raise
             selected = client.select_folder(s.folder)
             self._uidvalidity = int(selected[b"UIDVALIDITY"])
             if s.processed_flag is not None:
@@ -181,14 +199,38 @@ class ImapSource:
         log.info("%s: connected (%s)", self._where(),
                  "IDLE" if self.uses_idle else f"polling every {s.poll_seconds:g} s")
 
+    def _set_up_claims(self) -> None:
+        if b"CONDSTORE" not in self._capabilities:
+            if self._claims is None:
+                log.warning("%s: the server has no CONDSTORE: two daemons on this mailbox "
+                            "may import a mail at the same moment (the later copy is "
+                            "removed afterwards)", self._where())
+            return
+        if self._claims is None:
+            s = self.settings
+            name, self._slot = daemon_slot(f"{s.host}:{s.effective_port}:{s.user}:{s.folder}")
+            self._claims = Claims(name, lease=self._claim_lease)
+            log.info("%s: claims its mails as daemon %s", self._where(), name)
+        else:
+            self._claims.forget()
+
     @property
     def uses_idle(self) -> bool:
         return self.settings.idle and b"IDLE" in self._capabilities
 
     def close(self) -> None:
+        """Log out; the claims on mails not done are taken off first (the other daemons need
+        not wait a lease for them)."""
         client, self._client = self._client, None
         if client is not None:
+            claims = self._claims
+            if claims is not None and claims.held:
+                _quietly(functools.partial(claims.release, client, claims.held))
             _close(client)
+        slot, self._slot = self._slot, None
+        if slot is not None:
+            slot.close()
+            self._claims = None
 
     def _session(self) -> imapclient.IMAPClient:
         self.connect()
@@ -219,20 +261,26 @@ class ImapSource:
         def run(client: imapclient.IMAPClient) -> list[IncomingMail]:
             client.noop()  # lets the server report mail that arrived since the last command
             uids = sorted(client.search(self._criteria()))
-            if limit is not None:
-                uids = uids[:limit]
             if not uids:
                 return []
+            claims = self._claims
+            if claims is None and limit is not None:
+                uids = uids[:limit]
+            items = ["RFC822.SIZE", "INTERNALDATE"] + (claims.fetch_items if claims else [])
             sizes: dict[int, Any] = {}
             for start in range(0, len(uids), _SIZE_CHUNK):  # command lines stay short
-                sizes.update(client.fetch(uids[start:start + _SIZE_CHUNK],
-                                          ["RFC822.SIZE", "INTERNALDATE"]))
+                sizes.update(client.fetch(uids[start:start + _SIZE_CHUNK], items))
+            if claims is not None:
+                uids = claims.take(client, sizes, limit)
+            elif limit is not None:
+                uids = uids[:limit]
             small = [u for u in uids if u in sizes and sizes[u][b"RFC822.SIZE"] <= self.max_bytes]
             bodies: dict[int, bytes] = {}
             for start in range(0, len(small), _FETCH_CHUNK):
                 chunk = small[start:start + _FETCH_CHUNK]
                 for uid, data in client.fetch(chunk, ["BODY.PEEK[]"]).items():
-                    bodies[uid] = bytes(data[b"BODY[]"])
+                    if data.get(b"BODY[]") is not None:  # NIL: expunged by another session
+                        bodies[uid] = bytes(data[b"BODY[]"])
             mails = []
             for uid in uids:
                 if uid not in sizes:
@@ -306,12 +354,26 @@ class ImapSource:
                 chunk = uids[start:start + _SIZE_CHUNK]
                 self._call(f"flagging {len(chunk)} mail(s) failed",
                            functools.partial(_flag, chunk, flag))
+            self._release(uids)
         else:
             assert self.settings.move_to is not None
+            self._release(uids)
             self._move(uids, self.settings.move_to)
 
     def quarantine(self, *mails: IncomingMail) -> None:
-        self._move(self._uids(mails), self.settings.quarantine_folder)
+        uids = self._uids(mails)
+        self._release(uids)
+        self._move(uids, self.settings.quarantine_folder)
+
+    def _release(self, uids: list[int]) -> None:
+        """Our claim off mails that leave the inbox (their keywords would travel along)."""
+        claims = self._claims
+        if claims is None:
+            return
+        for start in range(0, len(uids), _SIZE_CHUNK):
+            chunk = uids[start:start + _SIZE_CHUNK]
+            self._call(f"releasing {len(chunk)} mail(s) failed",
+                       functools.partial(claims.release, uids=chunk))
 
     def wait(self, timeout: float) -> bool:
         """IDLE until the server reports a change, or ``timeout``; polling, sleep

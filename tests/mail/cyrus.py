@@ -34,11 +34,15 @@ from tests._support import free_port, stop_process
 from tests.mail.services import Account, wait_for_port
 
 CYRUS_BIN = Path("/usr/lib/cyrus/bin")
+#: Cyrus's imapd: Debian's cyrus-imapd conflicts with dovecot-imapd (both provide imap-server),
+#: so scripts/system-packages.sh unpacks the binary here instead of installing the package.
+IMAPD = next((p for p in (Path("/usr/local/lib/cyrus/bin/imapd"), CYRUS_BIN / "imapd")
+              if p.exists()), CYRUS_BIN / "imapd")
 SASLPASSWD = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
 REALM = "localhost"  # the servername: Cyrus looks users up in the SASL database under it
 MISSING = ("Cyrus IMAP is not installed, and the JMAP tests need a real one: run "
-           "scripts/system-packages.sh as root (Debian packages cyrus-imapd, cyrus-caldav "
-           "and sasl2-bin)")
+           "scripts/system-packages.sh as root (Debian packages cyrus-common, cyrus-caldav "
+           "and sasl2-bin, and the imapd of cyrus-imapd unpacked into /usr/local/lib/cyrus/bin)")
 
 
 @dataclass
@@ -143,7 +147,7 @@ def _cyrus_conf(root: Path, imap_port: int, https_port: int) -> str:
   recover cmd="ctl_cyrusdb -r {conf}"
 }}
 SERVICES {{
-  imap cmd="imapd {conf}" listen="127.0.0.1:{imap_port}" prefork=0
+  imap cmd="{IMAPD} {conf}" listen="127.0.0.1:{imap_port}" prefork=0
   https cmd="httpd -s {conf}" listen="127.0.0.1:{https_port}" prefork=0
 }}
 EVENTS {{
@@ -157,7 +161,7 @@ DAEMON {{
 def cyrus() -> Iterator[Cyrus]:
     """A fresh Cyrus serving JMAP, stopped and removed afterwards; fails (never skips)
     without one."""
-    if not all(os.path.exists(p) for p in (CYRUS_BIN / "master", CYRUS_BIN / "httpd",
+    if not all(os.path.exists(p) for p in (CYRUS_BIN / "master", CYRUS_BIN / "httpd", IMAPD,
                                             SASLPASSWD)):
         pytest.fail(MISSING, pytrace=False)
     root = Path(tempfile.mkdtemp(prefix="go-support-cyrus-"))

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import imapclient
 import pytest
@@ -368,6 +369,50 @@ def test_two_daemons_on_one_mailbox(server: Server, tmp_path: Path, dovecot_serv
     assert_exactly_once(server, raws)
 
 
+def test_two_intakes_stepped_by_hand(server: Server, dovecot_server: Dovecot,
+                                     imap_account: Account) -> None:
+    """The interleaving that doubled a mail: both daemons fetch it, A looks it up (not held
+    yet), B imports it and takes it out of the inbox, then A writes and dies before any
+    check afterwards. With claims only A ever gets the mail."""
+    from go_support.mail.sources import ImapSource
+
+    box = MailboxSettings(host="127.0.0.1", port=dovecot_server.port, security="starttls",
+                          ca_bundle=str(dovecot_server.ca_file), user=imap_account.user,
+                          type="IT")
+    mail = MailSettings(addresses=["support@example.com"], mailboxes={"box": box})
+    raws = [a_mail(n) for n in range(12)]
+    append(dovecot_server, imap_account, raws, 0)
+    looked_up, b_done = threading.Event(), threading.Event()
+
+    class Paused(Intake):
+        def _write(self, work: Any, read: Any) -> None:
+            looked_up.set()
+            assert b_done.wait(60)
+            super()._write(work, read)
+
+        def _settle(self, work: Any) -> None:
+            return None  # killed right after writing
+
+    sources = [ImapSource("box", box, imap_account.password) for _ in range(2)]
+    with server.client() as one, server.client() as two:
+        a = Paused(SupportDesk(one), mail, default_type="IT")
+        b = Intake(SupportDesk(two), mail, default_type="IT")
+        try:
+            fetched_a, fetched_b = sources[0].fetch(), sources[1].fetch()
+            assert len(fetched_a) == 12
+            thread = threading.Thread(target=a.handle, args=(sources[0], fetched_a))
+            thread.start()
+            assert looked_up.wait(60)
+            b.handle(sources[1], fetched_b)
+            b_done.set()
+            thread.join()
+            assert sources[0].fetch() == [] and sources[1].fetch() == []
+        finally:
+            for source in sources:
+                source.close()
+    assert_exactly_once(server, raws)
+
+
 def test_group_office_down(server: Server, tmp_path: Path) -> None:
     raws = [a_mail(n) for n in range(10)]
     box, config = a_maildir(tmp_path, server, raws)
@@ -381,6 +426,43 @@ def test_group_office_down(server: Server, tmp_path: Path) -> None:
     up = daemon(config, server, "--once")
     assert up.wait(120) == 0
     assert not os.listdir(box / "new")
+    lines = [line for line in up.stderr.read().decode().splitlines()
+             if "new-ticket -> ticket" in line]
+    assert len(lines) == 10  # a line per mail: which ticket and why
+    assert_exactly_once(server, raws)
+
+
+def test_group_office_down_while_two_daemons_run(server: Server, tmp_path: Path,
+                                                 dovecot_server: Dovecot,
+                                                 imap_account: Account) -> None:
+    """Group-Office goes away in the middle of a run (requests cut off half-way, some of them
+    after their writes) and stays away while mail keeps arriving; the daemons keep running
+    and, once it is back, every mail is in exactly once."""
+    config = settings_file(tmp_path, server, imap_box(dovecot_server, imap_account))
+    raws = [a_mail(n) for n in range(60)] + [
+        a_mail(100 + n, f"Re: Request {n}", reply_to=f"<mail-{n}@example.com>")
+        for n in range(0, 60, 3)]
+    feeder = threading.Thread(target=append, args=(dovecot_server, imap_account, raws, 0.15))
+    daemons = [daemon(config, server, password=imap_account.password) for _ in range(2)]
+    feeder.start()
+    time.sleep(3)
+    server.stop()
+    down_since = time.monotonic()
+    time.sleep(12)
+    assert all(d.poll() is None for d in daemons), "a daemon stopped while Group-Office was down"
+    server.start()
+    feeder.join()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(server.keys()) < len(raws):
+        time.sleep(1)
+    for process in daemons:
+        process.send_signal(signal.SIGTERM)
+    logs = []
+    for process in daemons:
+        assert process.wait(60) == 0
+        logs.append(process.stderr.read().decode())
+    assert time.monotonic() - down_since > 12
+    assert any("Group-Office failed" in text and "stay in the inbox" in text for text in logs)
     assert_exactly_once(server, raws)
 
 

@@ -72,13 +72,16 @@ def test_a_mail_leaves_the_inbox_only_when_told_it_is_stored(
     try:
         first = imap.fetch()
         assert [m.raw for m in first] == [mail_bytes(1), mail_bytes(2)]
-        assert peer.flags() == [(), ()]  # fetching set no \Seen
+        # fetching set no \Seen, only this daemon's claim (go_support.mail.claims)
+        assert [set(f) - {b"GoSupportClaimed"} for f in peer.flags()] == [
+            {b"GoSupportBy_" + imap._claims.name.encode()} for _ in range(2)]  # type: ignore[union-attr]
         imap.close()  # a crash before Group-Office held them: nothing moved
         again = imap.fetch()
         assert [m.key for m in again] == [m.key for m in first]
         imap.done(again[0])
         assert [m.raw for m in imap.fetch()] == [mail_bytes(2)]
         assert (peer.count("INBOX"), peer.count("Processed")) == (1, 1)
+        assert [set(f) - {b"\\Recent"} for f in peer.flags("Processed")] == [set()]  # unclaimed
         imap.quarantine(again[1])
         assert imap.fetch() == []
         assert (peer.count("INBOX"), peer.count("Quarantine")) == (0, 1)
@@ -158,7 +161,7 @@ def test_flag_instead_of_move(dovecot_server: Dovecot, imap_account: Account,
         imap.done(mail)
         assert imap.fetch() == []
         assert peer.count("INBOX") == 1
-        assert b"$GoSupportDone" in peer.flags()[0]
+        assert set(peer.flags()[0]) - {b"\\Recent", b"\\Seen"} == {b"$GoSupportDone"}  # unclaimed
     finally:
         imap.close()
 
@@ -185,26 +188,42 @@ def test_many_mails_move_in_one_command_even_when_some_are_gone(
     one, two = source(dovecot_server, imap_account), source(dovecot_server, imap_account)
     try:
         mails = one.fetch()
-        assert len(mails) == 6 and [m.key for m in two.fetch()] == [m.key for m in mails]
-        two.done(mails[1], mails[4])  # another daemon took two of them
+        assert len(mails) == 6 and two.fetch() == []  # all six are claimed by the first
+        peer.client.create_folder("Elsewhere")
+        peer.client.select_folder("INBOX")
+        peer.client.move([int(mails[1].key.split(":")[1]), int(mails[4].key.split(":")[1])],
+                         "Elsewhere")  # someone moved two of them meanwhile
+        peer.client.unselect_folder()
         one.done(*mails)
-        assert (peer.count("INBOX"), peer.count("Processed")) == (0, 6)
+        assert (peer.count("INBOX"), peer.count("Processed")) == (0, 4)
     finally:
         one.close()
         two.close()
 
 
-def test_two_sources_on_one_mailbox_move_each_mail_once(
+def crash(imap: ImapSource) -> None:
+    """What a killed process leaves: the connection dropped, the slot's lock file closed."""
+    assert imap._client is not None and imap._slot is not None
+    imap._client.shutdown()
+    imap._slot.close()
+    imap._client = imap._slot = imap._claims = None
+
+
+def test_two_sources_on_one_mailbox_one_takes_each_mail(
         dovecot_server: Dovecot, imap_account: Account, peer: Peer) -> None:
     peer.append(mail_bytes(8))
     one, two = source(dovecot_server, imap_account), source(dovecot_server, imap_account)
     try:
-        [a], [b] = one.fetch(), two.fetch()
-        assert a.key == b.key
-        one.done(a)
-        two.done(b)  # already gone: no error, nothing moved twice
+        [a] = one.fetch()
+        assert two.fetch() == []  # the first one's claim
+        crash(one)  # the restarted daemon takes its own claim back at once
+        [again] = one.fetch()
+        assert again.key == a.key and two.fetch() == []
+        one.close()  # stopped: its claims are taken off, the other takes the mail at once
+        [taken] = two.fetch()
+        two.done(taken)
         assert (peer.count("INBOX"), peer.count("Processed")) == (0, 1)
-        assert two.fetch() == []
+        assert two.fetch() == [] and one.fetch() == []
     finally:
         one.close()
         two.close()
@@ -307,3 +326,28 @@ def test_stdin_reads_one_mail_up_to_the_limit() -> None:
     big = StdinSource(io.BytesIO(b"x" * 5000), max_bytes=100)
     [over] = big.fetch()
     assert (over.raw, over.size) == (None, 5000)
+
+
+def test_a_mail_taken_away_while_its_body_is_fetched(
+        dovecot_server: Dovecot, imap_account: Account, peer: Peer) -> None:
+    """Another session moves a mail between the search and the body: it is skipped."""
+    peer.append(mail_bytes(30))
+    peer.append(mail_bytes(31))
+    imap = source(dovecot_server, imap_account)
+    try:
+        imap.connect()
+        client = imap._client
+        assert client is not None
+        fetch = client.fetch
+
+        def moved_first(messages: Any, items: Any, *args: Any, **kwargs: Any) -> Any:
+            if items == ["BODY.PEEK[]"]:
+                peer.client.select_folder("INBOX")
+                peer.client.move([1], "Processed")
+                peer.client.unselect_folder()
+            return fetch(messages, items, *args, **kwargs)
+
+        client.fetch = moved_first
+        assert [m.raw for m in imap.fetch()] == [mail_bytes(31)]
+    finally:
+        imap.close()
