@@ -39,9 +39,10 @@ from benchmarks.common import CountingTransport
 from go_support.desk import SupportDesk
 from go_support.jmap import Batch, GroupOfficeClient
 from go_support.mail.config import MailboxSettings, MailSettings
+from go_support.mail.imap import ImapSource
 from go_support.mail.pipeline import Intake, Outcome
 from go_support.mail.runner import Runner
-from go_support.mail.sources import ImapSource, IncomingMail, MailSource
+from go_support.mail.sources import IncomingMail, MailSource
 from go_support.settings import Settings
 from tests.mail.services import dovecot
 

@@ -27,9 +27,10 @@ import time
 import imapclient
 
 from go_support.mail.config import MailboxSettings
+from go_support.mail.imap import ImapSource
 from go_support.mail.intake import decide
 from go_support.mail.routing import Router
-from go_support.mail.sources import ImapSource, IncomingMail
+from go_support.mail.sources import IncomingMail
 from go_support.mail.thread_ids import MessageIds
 from tests.mail.fixtures import all_mails, read
 from tests.mail.services import dovecot

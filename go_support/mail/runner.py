@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from go_support.errors import GoSupportError
+from go_support.mail.config import MailboxSettings
 from go_support.mail.pipeline import Intake, Outcome
 from go_support.mail.quarantine import QuarantineStore
 from go_support.mail.seen import record_error, record_seen, state_dir
-from go_support.mail.sources import ImapSource, MaildirSource, MailSource, SourceError
+from go_support.mail.sources import MaildirSource, MailSource, SourceError
 from go_support.mail.thread_ids import MessageIds, SecretMissing
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ class Runner:
                 found.append(JmapMailSource(name, box, box.password_for(name, env),
                                             max_bytes=mail.max_bytes))
             else:
+                from go_support.mail.imap import ImapSource  # imapclient only when used
+
                 found.append(ImapSource(name, box, box.password_for(name, env),
                                         max_bytes=mail.max_bytes))
         return found
@@ -179,7 +182,7 @@ class Runner:
             source.close()
 
     def _wait(self, poll: float) -> None:
-        waiting = [s for s in self.sources if isinstance(s, ImapSource) and s.uses_idle]
+        waiting = [s for s in self.sources if getattr(s, "uses_idle", False)]
         if waiting and len(self.sources) == 1:
             try:
                 waiting[0].wait(min(poll, 5.0))  # short: SIGTERM is seen within 5 s
@@ -195,6 +198,7 @@ class Runner:
 def _poll_of(source: MailSource) -> float:
     if isinstance(source, MaildirSource):
         return source.poll_seconds
-    if isinstance(source, ImapSource):
-        return source.settings.poll_seconds
+    settings = getattr(source, "settings", None)  # IMAP and JMAP mailboxes
+    if isinstance(settings, MailboxSettings):
+        return settings.poll_seconds
     return float(getattr(source, "poll_seconds", 1.0))

@@ -374,7 +374,7 @@ def test_two_intakes_stepped_by_hand(server: Server, dovecot_server: Dovecot,
     """The interleaving that doubled a mail: both daemons fetch it, A looks it up (not held
     yet), B imports it and takes it out of the inbox, then A writes and dies before any
     check afterwards. With claims only A ever gets the mail."""
-    from go_support.mail.sources import ImapSource
+    from go_support.mail.imap import ImapSource
 
     box = MailboxSettings(host="127.0.0.1", port=dovecot_server.port, security="starttls",
                           ca_bundle=str(dovecot_server.ca_file), user=imap_account.user,

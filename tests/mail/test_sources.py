@@ -14,7 +14,8 @@ import imapclient
 import pytest
 
 from go_support.mail.config import MailboxSettings
-from go_support.mail.sources import ImapSource, MaildirSource, SourceError, StdinSource
+from go_support.mail.imap import ImapSource
+from go_support.mail.sources import MaildirSource, SourceError, StdinSource
 from tests.mail.services import Account, Dovecot, dovecot
 
 
