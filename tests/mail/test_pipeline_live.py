@@ -136,3 +136,38 @@ def test_acknowledged_once_and_recorded(admin: GroupOfficeClient, cleanup: Clean
     [note] = [m for m in ticket.messages or () if ACKED.search(m.html or "")]
     assert note.private and note.mail_status == "sent" and note.message_id == sent["Message-ID"]
     assert ticket.status.value == "needs-action" and ticket.agent is None
+
+
+def test_lmtp_delivery_exactly_once(admin: GroupOfficeClient, cleanup: Cleanup, tag: str,
+                                    tmp_path: Path) -> None:
+    """``go-support lmtp``'s listener on Group-Office: 250 once the ticket is written, the
+    same mail delivered again (the MTA's retry) 250 as a duplicate, a reply threaded."""
+    from go_support.mail.lmtp import LmtpListener, LmtpWorker
+    from tests._support import free_port
+    from tests.mail.test_lmtp import deliver
+
+    desk = SupportDesk(admin)
+    ticket_type = desk.types.create(f"LMTP {tag}")
+    cleanup("TaskList", ticket_type.id)
+    settings = MailSettings(addresses=["support@example.com"], state_dir=str(tmp_path))
+    intake = Intake(SupportDesk(admin), settings, default_type=ticket_type.name)
+    listener = LmtpListener(LmtpWorker(intake, max_bytes=settings.max_bytes),
+                            ("127.0.0.1", free_port()))
+    first, reply = (  # on the wire, as an MTA sends it: CRLF
+        raw.replace(b"\n", b"\r\n") for raw in (
+            _mail(tag, 1, f"Monitor {tag}", "It flickers."),
+            _mail(tag, 2, f"Re: Monitor {tag}", "Still.", reply_to=f"<{tag}-1@example.com>")))
+    listener.start()
+    try:
+        opened = deliver(listener.address, first)
+        again = deliver(listener.address, first)
+        followed = deliver(listener.address, reply)
+    finally:
+        listener.stop()
+    assert opened[0][0] == 250 and "new-ticket ticket" in opened[0][1], opened
+    ticket = opened[0][1].rsplit(" ", 1)[-1]
+    assert again[0] == (250, f"2.0.0 duplicate ticket {ticket}"), again
+    assert followed[0] == (250, f"2.0.0 follow-up ticket {ticket}"), followed
+    texts = [m.html for m in desk.messages.list(ticket)]
+    assert sum(mail_key(first) in t for t in texts) == 1
+    assert sum(mail_key(reply) in t for t in texts) == 1
