@@ -336,7 +336,7 @@ class Migration:
             whole = {t.id: t for t in self.db.tickets(ids=new)} if new else {}
             chunk = [whole.get(t.id, t) for t in light]
             yield (chunk, [self._map(t) for t in chunk],
-                   self.db.message_ids([t.id for t in light if t.id not in whole]))
+                   {t.id: list(t.message_ids or ()) for t in light if t.id not in whole})
 
     def _step(self) -> None:
         """A step boundary: the testing hook may end the process here, as a kill would."""
