@@ -49,9 +49,11 @@ from go_support.desk.names import LEGACY_TICKET_ID
 from go_support.desk.operations import MessagePost, NewMessage, StateChange, Writes
 from go_support.desk.ticket_creation import (
     CreatedTicket,
+    Planned,
     Prepared,
     TicketDraft,
     check_drafts,
+    plan_tickets,
     write_tickets,
 )
 from go_support.jmap import Batch, GroupOfficeClient
@@ -233,6 +235,8 @@ class _Looked:
     problems: list[str]
     todo: list[int]
     checked: Prepared | DeskError | None = None
+    #: the request creating ``checked``, built ahead (none when a first message has files)
+    planned: Planned | None = None
 
 
 def origin_message_id(legacy_id: str) -> str:
@@ -574,10 +578,21 @@ class Migration:
         looked = _Looked(present, problems, [id(i) for i in todo])
         if todo:
             try:
-                looked.checked = check_drafts(core, [self._draft(i, False) for i in todo])
+                prepared = check_drafts(core, [self._draft(i, False) for i in todo])
             except DeskError as exc:  # RefusedTickets too: the writing thread degrades
                 looked.checked = exc
+                return looked
+            looked.checked = prepared
+            if not any(_has_files(i.comments[0]) for i in todo):  # no upload: built here
+                self._firsts(todo, prepared)
+                looked.planned = plan_tickets(self._core, prepared)
         return looked
+
+    def _firsts(self, todo: Sequence[_Item], prepared: Prepared) -> None:
+        """The first messages as the migration writes them (dates, Message-IDs, files)."""
+        for index, item in enumerate(todo):
+            prepared.new[index] = dataclasses.replace(
+                prepared.new[index], first=self._message(item, index=0))
 
     def _write(self, items: Sequence[_Item], looked: _Looked | None) -> None:
         if looked is None:
@@ -678,7 +693,8 @@ class Migration:
         degraded: set[int] = set()
         while todo:
             early = looked.checked if looked.todo == [id(i) for i in todo] else None
-            looked.checked, looked.todo = None, []
+            planned = looked.planned if early is not None else None
+            looked.checked, looked.todo, looked.planned = None, [], None
             try:
                 if isinstance(early, DeskError):
                     raise early
@@ -710,10 +726,9 @@ class Migration:
                     degraded.add(id(item))
                     item.agent, item.categories = None, ()
                 continue
-            for index, item in enumerate(todo):
-                prepared.new[index] = dataclasses.replace(
-                    prepared.new[index], first=self._message(item, 0))
-            written = write_tickets(self._core, prepared)
+            if planned is None:
+                self._firsts(todo, prepared)
+            written = write_tickets(self._core, prepared, planned=planned)
             retry: str | None = None
             for result in written.results:
                 item = todo[result.position]
