@@ -237,6 +237,8 @@ class _Looked:
     checked: Prepared | DeskError | None = None
     #: the request creating ``checked``, built ahead (none when a first message has files)
     planned: Planned | None = None
+    #: the check failed (a transport error, ...): the attempt fails after the problems
+    failed: JMAPError | None = None
 
 
 def origin_message_id(legacy_id: str) -> str:
@@ -582,6 +584,9 @@ class Migration:
             except DeskError as exc:  # RefusedTickets too: the writing thread degrades
                 looked.checked = exc
                 return looked
+            except JMAPError as exc:  # the problems found so far are still reported
+                looked.failed = exc
+                return looked
             looked.checked = prepared
             if not any(_has_files(i.comments[0]) for i in todo):  # no upload: built here
                 self._firsts(todo, prepared)
@@ -600,6 +605,8 @@ class Migration:
         present = looked.present
         for problem in looked.problems:
             self.summary.problem(problem)
+        if looked.failed is not None:
+            raise looked.failed
         self._step()
         self._create([i for i in items if i.task_id is None and not i.failed], present,
                      looked)
