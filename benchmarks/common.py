@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 from go_support.jmap import HttpResponse, RequestsTransport
@@ -17,6 +18,7 @@ class CountingTransport(RequestsTransport):
     def __init__(self) -> None:
         super().__init__()
         self.requests = 0
+        self._count_lock = threading.Lock()  # the migration's look-ahead sends from a thread
 
     def send(
         self,
@@ -27,7 +29,8 @@ class CountingTransport(RequestsTransport):
         body: bytes | None,
         timeout: float,
     ) -> HttpResponse:
-        self.requests += 1
+        with self._count_lock:
+            self.requests += 1
         return super().send(method, url, headers=headers, body=body, timeout=timeout)
 
 

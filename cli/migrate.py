@@ -93,17 +93,21 @@ def migrate_command(conn: Any, user_id: int | None, go_config: str | None,
         db = stack.enter_context(LegacyDatabase.from_config(config))
         admin = stack.enter_context(conn.client())
         client: GroupOfficeClient = admin
+        look: GroupOfficeClient | None = None  # reads the next chunk's needs meanwhile
         if user_id is not None and not dry_run:
             token = stack.enter_context(acting_key(admin, user_id))
-            client = stack.enter_context(GroupOfficeClient(
-                admin.base_url, api_key=token, transport=conn.transport))
+            client, look = (stack.enter_context(GroupOfficeClient(
+                admin.base_url, api_key=token, transport=conn.transport)) for _ in range(2))
         elif user_id is not None:
             check_user(admin, user_id)  # a dry run creates no key
+        elif not dry_run:
+            look = stack.enter_context(conn.client())
         desk = SupportDesk(client, conn.settings())
         stack.callback(bar.stop)
         try:
             summary = Migration(desk, db, types=types, limit=limit, dry_run=dry_run,
-                                chunk=chunk, progress=bar).run()
+                                chunk=chunk, progress=bar, lookahead=None if look is None
+                                else SupportDesk(look, conn.settings())).run()
         except UnknownLegacyType as exc:
             raise click.UsageError(str(exc)) from None
     if as_json:

@@ -71,7 +71,8 @@ from go_support.jmap import Batch, Call, Responses
 from go_support.jmap.errors import JMAPError
 from go_support.jmap.results import GetResult, QueryResult
 
-__all__ = ["CreatedTicket", "RefusedTicket", "TicketDraft", "check_drafts", "write_tickets"]
+__all__ = ["CreatedTicket", "Planned", "RefusedTicket", "TicketDraft", "check_drafts",
+           "plan_tickets", "write_tickets"]
 
 log = logging.getLogger("go_support.desk")
 
@@ -441,8 +442,28 @@ MATCHED = (names.FIRST_MESSAGE_ID, names.LEGACY_TICKET_ID, names.REQUESTER_EMAIL
            names.REQUESTER_NAME)
 
 
+@dataclass
+class Planned:
+    """The request that creates checked tickets, built ahead (:func:`plan_tickets`)."""
+
+    bulk: _Bulk
+    prepared: Prepared
+
+
+def plan_tickets(core: DeskCore, prepared: Prepared) -> Planned:
+    """Build the request that creates ``prepared`` (nothing is sent): a bulk writer builds the
+    next bulk's calls in a thread while the current bulk is on the server, then hands this to
+    :func:`write_tickets`. Tickets with attachments are refused here: their uploads are
+    writes, made by :func:`write_tickets` itself."""
+    if any(item.files for item in prepared.checked):
+        raise ValueError("tickets with attachments are uploaded by write_tickets: not planned")
+    bulk = _Bulk(core, list(prepared.new), None)
+    bulk.planned = bulk.build()
+    return Planned(bulk, prepared)
+
+
 def write_tickets(core: DeskCore, prepared: Prepared,
-                  read: ReadBack | None = None) -> Written:
+                  read: ReadBack | None = None, planned: Planned | None = None) -> Written:
     """Write checked tickets: tasks and first messages in shared calls, then (one more
     request, when needed) the first statuses and the undoing of refused first messages.
 
@@ -454,10 +475,25 @@ def write_tickets(core: DeskCore, prepared: Prepared,
     (tasks of the types created since shortly before that were not there before the
     request, with the ticket's title and custom fields; comments on them with the first
     message's text) and kept, so no ticket or first message is written twice.
+
+    ``planned``: the first request, built by :func:`plan_tickets` from ``prepared``.
     """
-    bulk = _Bulk(core, _with_files(core, prepared), read)
+    if planned is not None and (planned.prepared is not prepared or read is not None
+                                or planned.bulk.core is not core):
+        raise ValueError("the planned request was built for other tickets or another desk")
+    bulk = planned.bulk if planned is not None else _Bulk(core, _with_files(core, prepared),
+                                                          read)
     run_write(core, bulk.attempt, f"open {len(bulk.new)} ticket(s)")
     return bulk.finish(prepared)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One attempt's request of a :class:`_Bulk`: its calls and their handles."""
+
+    batch: Batch
+    handles: dict[int, TicketCreation | MessagePost]
+    before: Call | None  # the tasks of the types created lately, before the writes
 
 
 @dataclass
@@ -474,8 +510,10 @@ class _Bulk:
     read_done: bool = False
     retried: bool = False
     responses: Responses | None = None
+    planned: _Request | None = None
 
-    def attempt(self) -> None:
+    def build(self) -> _Request:
+        """The next attempt's request: what is still missing."""
         batch = Batch()
         writes = Writes(batch)
         pending = [i for i in range(len(self.new))
@@ -491,6 +529,11 @@ class _Bulk:
             if self.read is not None and not any(h.needs_state for h in self.first):
                 self.read(batch, self.first, None)
                 self.read_done = True
+        return _Request(batch, handles, before)
+
+    def attempt(self) -> None:
+        request, self.planned = self.planned or self.build(), None
+        batch, handles, before = request.batch, request.handles, request.before
         responses = self.core.client.execute(batch)
         self.responses = responses
         failed: dict[int, Refused] = {}

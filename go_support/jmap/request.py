@@ -55,15 +55,27 @@ def _pointer_escape(token: str) -> str:
 
 def _iter_references(value: Any) -> Iterator[tuple[str, Any]]:
     """Yield ``(key, reference)`` for every ``#key`` anywhere in ``value``."""
+    found: list[tuple[str, Any]] = []
+    _collect_references(value, found)
+    return iter(found)
+
+
+def _collect_references(value: Any, found: list[tuple[str, Any]]) -> None:
+    # Plain recursion without generators, scalars skipped before any ABC check: the bulk
+    # writers' requests hold hundreds of comments, walked once per call and once per send.
     if isinstance(value, Mapping):
         for key, item in value.items():
             if isinstance(key, str) and key.startswith("#"):
-                yield key, item
-            else:
-                yield from _iter_references(item)
+                found.append((key, item))
+            elif not isinstance(item, _SCALARS):
+                _collect_references(item, found)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _iter_references(item)
+            if not isinstance(item, _SCALARS):
+                _collect_references(item, found)
+
+
+_SCALARS = (str, int, float, type(None))
 
 
 @dataclass(eq=False, frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import Cookie, CookiePolicy
@@ -278,6 +279,10 @@ class RequestsTransport:
     ``verify`` is ``True`` (system/certifi CAs), ``False`` (don't: only for tests on
     loopback) or the path of a CA bundle. Redirects are followed for GET only: a POST
     redirect would turn into a GET and silently drop the JMAP request.
+
+    Without a ``session`` given, each thread that sends gets a session of its own
+    (``requests`` does not promise that one session is safe across threads), so clients of
+    several threads may share one transport.
     """
 
     def __init__(
@@ -286,11 +291,33 @@ class RequestsTransport:
         verify: bool | str = True,
         session: requests.Session | None = None,
     ) -> None:
-        self._session = session if session is not None else requests.Session()
-        self._session.cookies.set_policy(_NoCookies())
-        self._session.cookies.clear()
-        self._session.auth = _NoAuth()
+        self._given = session
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        if session is not None:
+            self._prepare(session)
         self._verify = verify
+
+    @staticmethod
+    def _prepare(session: requests.Session) -> requests.Session:
+        session.cookies.set_policy(_NoCookies())
+        session.cookies.clear()
+        session.auth = _NoAuth()
+        return session
+
+    @property
+    def _session(self) -> requests.Session:
+        """The given session, else this thread's own."""
+        if self._given is not None:
+            return self._given
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._prepare(requests.Session())
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
 
     def _request(
         self,
@@ -355,6 +382,11 @@ class RequestsTransport:
         return _RequestsStream(response, method, url, timeout)
 
     def close(self) -> None:
-        """Close pooled connections."""
-        with contextlib.suppress(Exception):
-            self._session.close()
+        """Close pooled connections (of every thread's session)."""
+        with self._sessions_lock:
+            sessions = [*self._sessions, *([self._given] if self._given else [])]
+            self._sessions.clear()
+        self._local = threading.local()
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                session.close()

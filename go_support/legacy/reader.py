@@ -197,6 +197,8 @@ class LegacyTicket:
     messages: tuple[LegacyMessage, ...] = ()
     files: tuple[LegacyAttachment, ...] = ()
     problems: tuple[str, ...] = ()
+    #: read without its messages (``tickets(messages=False)``): the ids of its messages
+    message_ids: tuple[int, ...] | None = None
 
     @property
     def snapshot_name(self) -> str:
@@ -654,8 +656,10 @@ class LegacyDatabase:
                 messages: bool = True) -> Iterator[LegacyTicket]:
         """Tickets by ascending id (of ``type_ids`` only, after ``after_id``, at most
         ``limit``, of ``ids`` only), each with its messages and folder files; constant memory.
-        ``messages=False``: the ticket rows alone (no messages, no files), for a run that
-        only needs them for tickets it has not migrated completely yet."""
+        ``messages=False``: the ticket rows with the ids of their messages (no messages, no
+        files), for a run that only needs them for tickets it has not migrated completely
+        yet; the ids come in one stream sorted by ticket (``ti_messages`` has no index on
+        ``ticket_id``: a query per chunk of tickets read the whole table each time)."""
         types = self.types()
         users = self.users()
         upto: int | None = None
@@ -674,23 +678,29 @@ class LegacyDatabase:
         mcols = ", ".join(self._col("ti_messages", "m", c, d) for c, d in self._MESSAGE_COLUMNS)
         message_sql = (f"SELECT {mcols} FROM ti_messages m JOIN ti_tickets t "
                        f"ON t.id = m.ticket_id WHERE {where} ORDER BY m.ticket_id, m.ctime, m.id")
+        ids_sql = (f"SELECT m.ticket_id, GROUP_CONCAT(m.id) FROM ti_messages m JOIN ti_tickets t "
+                   f"ON t.id = m.ticket_id WHERE {where} GROUP BY m.ticket_id "
+                   f"ORDER BY m.ticket_id")
         has_files = (messages and self.schema.has("fs_files")
                      and self.schema.has("fs_folders"))
         file_sql = (f"SELECT t.id, f.id, f.name, f.size, f.ctime, f.mtime, d.id, d.name, "
                     f"d.parent_id FROM ti_tickets t JOIN fs_folders d ON d.id = t.files_folder_id "
                     f"JOIN fs_files f ON f.folder_id = d.id WHERE {where} "
                     f"AND t.files_folder_id > 0 ORDER BY t.id, f.id")
-        conns = [self._open(streaming=True)
-                 for _ in range(1 + int(messages) + int(has_files))]
+        conns = [self._open(streaming=True) for _ in range(2 + int(has_files))]
         cursors = [conn.cursor() for conn in conns]
         try:
             tcur = cursors[0]
             tcur.execute(ticket_sql, args)
             message_rows: _Peek | None = None
+            id_rows: _Peek | None = None
             if messages:
                 mcur = cursors[1]
                 mcur.execute(message_sql, args)
                 message_rows = _Peek(iter(mcur.fetchone, None))
+            else:
+                cursors[1].execute(ids_sql, args)
+                id_rows = _Peek(iter(cursors[1].fetchone, None))
             files: _Peek | None = None
             if has_files:
                 fcur = cursors[2]
@@ -710,13 +720,23 @@ class LegacyDatabase:
                     files.next()
                     if int(f[0]) == tid:
                         ticket_files.append(f)
-                yield self._ticket(row, ticket_messages, ticket_files, types, users, problems)
+                message_ids: tuple[int, ...] | None = None
+                if id_rows is not None:
+                    message_ids = ()
+                    while (i := id_rows.peek()) is not None and int(i[0]) <= tid:
+                        id_rows.next()
+                        if int(i[0]) == tid:
+                            text = i[1].decode() if isinstance(i[1], bytes) else str(i[1])
+                            message_ids = tuple(int(m) for m in text.split(","))
+                yield self._ticket(row, ticket_messages, ticket_files, types, users, problems,
+                                   message_ids)
         finally:
             _close_streams(conns, cursors)
 
     def _ticket(self, row: Sequence[Any], message_rows: Sequence[Sequence[Any]],
                 file_rows: Sequence[Sequence[Any]], types: Mapping[int, LegacyType],
-                users: Mapping[int, LegacyUser], problems: list[str]) -> LegacyTicket:
+                users: Mapping[int, LegacyUser], problems: list[str],
+                message_ids: tuple[int, ...] | None = None) -> LegacyTicket:
         names = [c for c, _ in self._TICKET_COLUMNS]
         raw = dict(zip(names, row[:len(names)], strict=True))
         cid, cname, cemail, cuser = row[len(names):]
@@ -753,7 +773,7 @@ class LegacyDatabase:
             due_date=_i(raw["due_date"]) or None, files_folder_id=_i(raw["files_folder_id"]),
             contact=contact, messages=messages,
             files=tuple(self._file(f, problems) for f in file_rows),
-            problems=tuple(problems),
+            problems=tuple(problems), message_ids=message_ids,
         )
 
     def _message(self, row: Sequence[Any], requester_id: int, ticket_type: LegacyType | None,

@@ -35,10 +35,11 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from go_support.desk._core import DeskCore
 from go_support.desk.checks import prepare_attachments, upload_attachments
 from go_support.desk.desk import SupportDesk
 from go_support.desk.errors import DeskError, RefusedTickets
@@ -48,11 +49,14 @@ from go_support.desk.names import LEGACY_TICKET_ID
 from go_support.desk.operations import MessagePost, NewMessage, StateChange, Writes
 from go_support.desk.ticket_creation import (
     CreatedTicket,
+    Planned,
+    Prepared,
     TicketDraft,
     check_drafts,
+    plan_tickets,
     write_tickets,
 )
-from go_support.jmap import Batch
+from go_support.jmap import Batch, GroupOfficeClient
 from go_support.jmap.errors import JMAPError, MethodError
 from go_support.jmap.results import GetResult, QueryResult
 from go_support.legacy.mapping import (
@@ -221,6 +225,22 @@ class _Item:
         return comment.message_id
 
 
+@dataclass
+class _Looked:
+    """The reads of a chunk done before its turn to write (nothing written): the Message-IDs
+    on its tasks, the problems of tickets read whole again, the checks of the tickets to
+    create (``checked`` for ``todo``, or the error that refused them)."""
+
+    present: dict[str, set[str]]
+    problems: list[str]
+    todo: list[int]
+    checked: Prepared | DeskError | None = None
+    #: the request creating ``checked``, built ahead (none when a first message has files)
+    planned: Planned | None = None
+    #: the check failed (a transport error, ...): the attempt fails after the problems
+    failed: JMAPError | None = None
+
+
 def origin_message_id(legacy_id: str) -> str:
     """The Message-ID of a ticket's origin note (its facts without a place on a task)."""
     return f"<legacy-ticket-{legacy_id}-origin@tickets.migrated>"
@@ -232,7 +252,10 @@ class Migration:
     def __init__(self, desk: SupportDesk, db: LegacyDatabase, *,
                  types: Sequence[str] = (), limit: int | None = None, dry_run: bool = False,
                  chunk: int = TICKETS_PER_CHUNK, per_call: int = MESSAGES_PER_CALL,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None,
+                 lookahead: SupportDesk | None = None) -> None:
+        """``lookahead``: a second desk on a client of its own (own HTTP session) that reads
+        what the next chunk needs while the current one is written; it never writes."""
         self.desk = desk
         self.db = db
         self.type_filter = list(types)
@@ -244,6 +267,7 @@ class Migration:
         self.summary = Summary(dry_run=dry_run)
         self._core = desk._core
         self._client = desk.client
+        self._look_core: DeskCore | None = lookahead._core if lookahead is not None else None
         self._steps = 0
         stop = os.environ.get(STOP_AFTER_ENV, "").strip()
         self._stop_after = int(stop) if stop.isdigit() else None
@@ -280,9 +304,20 @@ class Migration:
         self._step()
         self.progress.start(total)
         self._legacy = (legacy_types, statuses, users)
-        for chunk, mapped, message_ids in _ahead(self._read(selected)):
-            self._chunk(chunk, mapped, message_ids)
-            self.progress.advance(len(chunk))
+        look = self._look_core if not self.dry_run else None
+        if look is not None:  # the layout just read: the look-ahead's first read checks it
+            with look.shared.lock:
+                look.shared.layout = self._core.shared.layout
+        waiting: tuple[list[_Item], Future[_Looked] | None] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="legacy-look") as pool:
+            for chunk, mapped, message_ids in _ahead(self._read(selected)):
+                items = self._items(chunk, mapped, message_ids)
+                looked = pool.submit(self._look, items, look) if look is not None else None
+                if waiting is not None:  # written while the look-ahead reads for `items`
+                    self._chunk(*waiting)
+                waiting = (items, looked)
+            if waiting is not None:
+                self._chunk(*waiting)
         return self.summary
 
     def _map(self, ticket: LegacyTicket) -> MappedTicket:
@@ -307,7 +342,7 @@ class Migration:
             whole = {t.id: t for t in self.db.tickets(ids=new)} if new else {}
             chunk = [whole.get(t.id, t) for t in light]
             yield (chunk, [self._map(t) for t in chunk],
-                   self.db.message_ids([t.id for t in light if t.id not in whole]))
+                   {t.id: list(t.message_ids or ()) for t in light if t.id not in whole})
 
     def _step(self) -> None:
         """A step boundary: the testing hook may end the process here, as a kill would."""
@@ -435,14 +470,21 @@ class Migration:
 
     # -- one chunk -------------------------------------------------------------------------
 
-    def _chunk(self, tickets: Sequence[LegacyTicket], mapped: Sequence[MappedTicket],
-               message_ids: Mapping[int, list[int]]) -> None:
+    def _items(self, tickets: Sequence[LegacyTicket], mapped: Sequence[MappedTicket],
+               message_ids: Mapping[int, list[int]]) -> list[_Item]:
         items = [self._item(t, m, message_ids.get(t.id))
                  for t, m in zip(tickets, mapped, strict=True)]
         self.summary.tickets += len(items)
         for item in items:
             for problem in item.mapped.problems:
                 self.summary.problem(problem)
+        return items
+
+    def _chunk(self, items: list[_Item], looked: Future[_Looked] | None) -> None:
+        self._write_chunk(items, looked)
+        self.progress.advance(len(items))
+
+    def _write_chunk(self, items: list[_Item], looked: Future[_Looked] | None) -> None:
         if self.dry_run:
             for item in items:
                 counts = self._counts(item)
@@ -457,7 +499,7 @@ class Migration:
             try:
                 if attempt:
                     self._relookup(items)
-                self._write(items)
+                self._write(items, looked.result() if looked and not attempt else None)
                 break
             except JMAPError as exc:
                 if attempt == ATTEMPTS - 1:
@@ -526,11 +568,48 @@ class Migration:
                 self._known[item.mapped.legacy_id] = _known(task)
                 item.task_id = str(task["id"])
 
-    def _write(self, items: Sequence[_Item]) -> None:
-        present = self._present(items)
-        self._complete(items, present)
+    def _look(self, items: Sequence[_Item], core: DeskCore) -> _Looked:
+        """The reads of a chunk before its writes, in the look-ahead thread with ``core``'s
+        own client (or in the writing thread): nothing is written, so the process may die at
+        any point of it; the results hold when the chunk's turn comes, because the chunks
+        written meanwhile touch other tasks, and legacy tickets name only users, which the
+        migration does not create."""
+        present = self._present(items, core.client)
+        problems = self._complete(items, present)
+        todo = self._creatable(items)
+        looked = _Looked(present, problems, [id(i) for i in todo])
+        if todo:
+            try:
+                prepared = check_drafts(core, [self._draft(i, False) for i in todo])
+            except DeskError as exc:  # RefusedTickets too: the writing thread degrades
+                looked.checked = exc
+                return looked
+            except JMAPError as exc:  # the problems found so far are still reported
+                looked.failed = exc
+                return looked
+            looked.checked = prepared
+            if not any(_has_files(i.comments[0]) for i in todo):  # no upload: built here
+                self._firsts(todo, prepared)
+                looked.planned = plan_tickets(self._core, prepared)
+        return looked
+
+    def _firsts(self, todo: Sequence[_Item], prepared: Prepared) -> None:
+        """The first messages as the migration writes them (dates, Message-IDs, files)."""
+        for index, item in enumerate(todo):
+            prepared.new[index] = dataclasses.replace(
+                prepared.new[index], first=self._message(item, index=0))
+
+    def _write(self, items: Sequence[_Item], looked: _Looked | None) -> None:
+        if looked is None:
+            looked = self._look(items, self._core)
+        present = looked.present
+        for problem in looked.problems:
+            self.summary.problem(problem)
+        if looked.failed is not None:
+            raise looked.failed
         self._step()
-        self._create([i for i in items if i.task_id is None and not i.failed], present)
+        self._create([i for i in items if i.task_id is None and not i.failed], present,
+                     looked)
         self._step()
         self._post(items, present)
         self._step()
@@ -539,7 +618,8 @@ class Migration:
 
     # -- what exists -----------------------------------------------------------------------
 
-    def _present(self, items: Sequence[_Item]) -> dict[str, set[str]]:
+    def _present(self, items: Sequence[_Item],
+                 client: GroupOfficeClient) -> dict[str, set[str]]:
         """``{task id: Message-IDs present}`` for the tickets that exist: one request."""
         existing = [i.task_id for i in items if i.task_id is not None]
         present: dict[str, set[str]] = {task_id: set() for task_id in existing}
@@ -550,7 +630,7 @@ class Migration:
                                                         "entityId": existing}})
         get = batch.call("Comment/get", {"#ids": query.ref("/ids"),
                                          "properties": ["id", "entityId", "mimeMessageId"]})
-        for comment in GetResult.from_json(self._client.execute(batch).get(get)).objects:
+        for comment in GetResult.from_json(client.execute(batch).get(get)).objects:
             present.setdefault(str(comment["entityId"]), set()).add(
                 str(comment.get("mimeMessageId") or ""))
         for item in items:
@@ -564,15 +644,17 @@ class Migration:
                 item.wrote = item.wrote or bool(item.written)  # its state is to be written
         return present
 
-    def _complete(self, items: Sequence[_Item], present: Mapping[str, set[str]]) -> None:
+    def _complete(self, items: Sequence[_Item], present: Mapping[str, set[str]]) -> list[str]:
         """The tickets read without their messages: complete ones stay so (nothing to
-        write), the others are read whole now and their missing messages written."""
+        write), the others are read whole now and their missing messages written; the
+        problems of their mapping not reported yet."""
         missing = [i for i in items if i.expected is not None and i.task_id is not None
                    and not present.get(i.task_id, set()).issuperset(i.expected)]
         for item in items:
             item.expected = None
         if not missing:
-            return
+            return []
+        problems: list[str] = []
         whole = {str(t.id): t for t in self.db.tickets(ids=[int(i.mapped.legacy_id)
                                                              for i in missing])}
         for item in missing:
@@ -582,9 +664,8 @@ class Migration:
             reported = set(item.mapped.problems)
             item.mapped = self._map(ticket)
             item.comments = [*item.mapped.messages, None]
-            for problem in item.mapped.problems:
-                if problem not in reported:
-                    self.summary.problem(problem)
+            problems += [p for p in item.mapped.problems if p not in reported]
+        return problems
 
     # -- creating tickets ------------------------------------------------------------------
 
@@ -602,8 +683,14 @@ class Migration:
             message_id=item.message_id(0), date=first.date if first else item.mapped.created_at,
             legacy_id=item.mapped.legacy_id, start=item.mapped.start, due=item.mapped.due)
 
-    def _create(self, items: Sequence[_Item], present: dict[str, set[str]]) -> None:
-        """Tasks with their first messages, through the desk's bulk creation."""
+    @staticmethod
+    def _creatable(items: Sequence[_Item]) -> list[_Item]:
+        return [i for i in items if i.task_id is None and not i.failed and i.type is not None]
+
+    def _create(self, items: Sequence[_Item], present: dict[str, set[str]],
+                looked: _Looked) -> None:
+        """Tasks with their first messages, through the desk's bulk creation (the first
+        check done by the look-ahead when it checked the same tickets)."""
         todo = [i for i in items if i.type is not None]
         for item in items:
             if item.type is None:
@@ -612,9 +699,14 @@ class Migration:
                                   f"its ticket type {item.legacy_type!r} does not exist")
         degraded: set[int] = set()
         while todo:
-            drafts = [self._draft(i, id(i) in degraded) for i in todo]
+            early = looked.checked if looked.todo == [id(i) for i in todo] else None
+            planned = looked.planned if early is not None else None
+            looked.checked, looked.todo, looked.planned = None, [], None
             try:
-                prepared = check_drafts(self._core, drafts)
+                if isinstance(early, DeskError):
+                    raise early
+                prepared = early or check_drafts(
+                    self._core, [self._draft(i, id(i) in degraded) for i in todo])
             except RefusedTickets as exc:
                 dropped = False
                 for position, error in exc.problems:
@@ -641,10 +733,9 @@ class Migration:
                     degraded.add(id(item))
                     item.agent, item.categories = None, ()
                 continue
-            for index, item in enumerate(todo):
-                prepared.new[index] = dataclasses.replace(
-                    prepared.new[index], first=self._message(item, 0))
-            written = write_tickets(self._core, prepared)
+            if planned is None:
+                self._firsts(todo, prepared)
+            written = write_tickets(self._core, prepared, planned=planned)
             retry: str | None = None
             for result in written.results:
                 item = todo[result.position]

@@ -154,3 +154,32 @@ def test_an_unknown_type_in_a_bulk_is_named(world: World,
             "ticket type 'No such type'")):
         world.desk.tickets.create_many(drafts)
     assert world.desk.tickets.create_many([]) == []
+
+
+def test_a_bulk_built_ahead_is_sent_as_built(world: World, tmp_path: Any) -> None:
+    """``plan_tickets`` builds the request that creates checked tickets without sending
+    anything (a bulk writer builds the next bulk while the current one is on the server);
+    ``write_tickets`` sends it, and only for the tickets it was built for. Tickets with
+    attachments are not planned: their uploads are writes."""
+    from go_support.desk.ticket_creation import check_drafts, plan_tickets, write_tickets
+
+    recorder = RecordingTransport()
+    core = world.fresh(transport=recorder)._core
+    prepared = check_drafts(core, _drafts(world, 3, f"{world.tag}p"))
+    other = check_drafts(core, _drafts(world, 2, f"{world.tag}q"))
+    recorder.clear()
+    planned = plan_tickets(core, prepared)
+    assert recorder.api_requests() == []
+    with pytest.raises(ValueError, match="other tickets"):
+        write_tickets(core, other, planned=planned)
+    written = write_tickets(core, prepared, planned=planned)
+    assert [(type(r), r.legacy_id) for r in written.results] == [
+        (CreatedTicket, f"{world.tag}p-{n}") for n in range(3)]
+    sent = [[c[0] for c in body] for body in recorder.api_requests()]
+    assert sent[0] == ["Task/query", "Task/set", "Comment/set"]  # as built, sent first
+    attached = tmp_path / "a.txt"
+    attached.write_text("x")
+    with_file = check_drafts(core, [TicketDraft(world.type_a, "with a file", "<p>m</p>",
+                                                "ann@example.com", attachments=[attached])])
+    with pytest.raises(ValueError, match="attachments"):
+        plan_tickets(core, with_file)

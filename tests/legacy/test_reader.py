@@ -137,6 +137,9 @@ def test_tickets_by_id_without_messages_and_their_message_ids(
         whole = {t.id: t for t in db.tickets()}
         light = list(db.tickets(messages=False))
         assert [t.id for t in light] == [1, 2] and all(not t.messages for t in light)
+        assert [sorted(t.message_ids or ()) for t in light] == [
+            sorted(m.id for m in whole[t].messages) for t in (1, 2)]
+        assert all(t.message_ids is None for t in whole.values())
         assert [t.subject for t in light] == [whole[1].subject, whole[2].subject]
         assert [t.id for t in db.tickets(ids=[2])] == [2]
         assert list(db.tickets(ids=[])) == []
