@@ -43,14 +43,6 @@ EAGER = (
 )
 CASES = (("--version", 0.15), ("tickets list --help", 0.25), ("ingest --help", 0.25),
          ("--help", None))
-#: What ``go-support ingest`` imports before it can hand one mail to Group-Office (the
-#: client, the desk, the mail pipeline): the part of each delivery that is start-up cost.
-INGEST_IMPORTS = (
-    "import go_support.cli.main, go_support.desk, go_support.mail.runner, "
-    "go_support.mail.sources"
-)
-
-
 def timed(command: list[str], *, stdin: bytes | None = None,
           env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of one whole process."""
@@ -158,9 +150,6 @@ def main() -> None:
         verdict = "" if target is None else ("  met" if lazy <= target else "  missed")
         print(f"{line:<22}{lazy:>7.3f} ({lazy_cpu:.3f}){eager:>7.3f} ({eager_cpu:.3f})"
               f"{goal:>8}{verdict}")
-    wall, cpu = median_seconds(INGEST_IMPORTS, [], options.runs)
-    print(f"{'ingest: its modules':<22}{wall:>7.3f} ({cpu:.3f})  what it loads before the "
-          "mail is handled (client, desk, pipeline)")
     (wall, cpu), (slow, slow_cpu), lmtp = ingest_seconds(options.runs)
     print(f"{'ingest < one mail':<22}{wall:>7.3f} ({cpu:.3f})  a whole delivery into the "
           "emulator (its own process): start, settings, parse, requests, exit")
