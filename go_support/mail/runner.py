@@ -164,6 +164,9 @@ class Runner:
             log.info("outbound: %d sent, %d failed, %d deferred, %d in their grace period",
                      len(report.sent), len(report.failed), len(report.deferred),
                      len(report.waiting))
+        except SecretMissing as exc:  # a setting, not a moment: said once, not every cycle
+            self._delivery = None
+            log.error("outbound is off until the daemon restarts with the secret: %s", exc)
         except GoSupportError as exc:
             log.error("outbound failed (%s); tried again next cycle", exc)
 

@@ -738,3 +738,27 @@ def test_the_daemon_keeps_running_through_bad_input(server: Server, tmp_path: Pa
                          r"|duplicate)\b.*: \S", log), n
     assert "box new/late.eml: new-ticket -> ticket" in log
     assert "which we never sent" in log and "a mail loop: sent from our own address" in log
+
+
+def test_outbound_without_its_secret_is_said_once(server: Server, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A missing $GO_SUPPORT_MAIL_SECRET is a setting, not a passing failure: the daemon says
+    once that outbound is off instead of an error every cycle, and keeps importing."""
+    from go_support.mail.runner import Runner
+    from go_support.settings import Settings
+
+    monkeypatch.delenv("GO_SUPPORT_MAIL_SECRET", raising=False)
+    box = tmp_path / "Maildir"
+    source = MaildirSource("box", box)
+    settings = Settings(mail=MailSettings(
+        addresses=["support@example.com"], state_dir=str(tmp_path / "state"),
+        mailboxes={"box": MailboxSettings(kind="maildir", path=str(box), type="IT")}))
+    with server.client() as client, caplog.at_level("INFO", logger="go_support.mail"):
+        runner = Runner(SupportDesk(client), settings, sources=[source], env={})
+        for n in range(3):
+            (box / "new" / f"{n}.eml").write_bytes(a_mail(n))
+            runner.run_once()
+    assert caplog.text.count("outbound is off until the daemon restarts") == 1
+    assert "outbound failed" not in caplog.text
+    assert_exactly_once(server, [a_mail(n) for n in range(3)])
