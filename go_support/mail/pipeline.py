@@ -72,7 +72,7 @@ from go_support.mail.intake import Decision, decide
 from go_support.mail.parse import ParsedMail, Quarantine, parse_mail
 from go_support.mail.quarantine import QuarantineStore
 from go_support.mail.routing import Router
-from go_support.mail.sources import IncomingMail, MailSource
+from go_support.mail.sources import IncomingMail, MailSource, PushedSource
 from go_support.mail.thread_ids import MessageIds, closed_ticket_action
 
 if TYPE_CHECKING:
@@ -779,28 +779,16 @@ def summary(outcomes: Iterable[Outcome]) -> dict[str, int]:
 # --- one mail, again (go-support mail quarantine retry) ---------------------------------------
 
 
-class _Single:
+class _Single(PushedSource):
     """A source of one mail that changes nothing when it is done or quarantined: the caller
     keeps or removes its quarantine entry."""
 
     def __init__(self, mail: IncomingMail) -> None:
-        self.name = mail.source
+        super().__init__(mail.source)
         self._mail = mail
 
     def fetch(self, limit: int | None = None) -> list[IncomingMail]:
         return [self._mail]
-
-    def wait(self, timeout: float) -> bool:
-        return False
-
-    def done(self, *mails: IncomingMail) -> None:
-        return None
-
-    def quarantine(self, *mails: IncomingMail) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 def import_one(desk: SupportDesk, settings: Any, incoming: IncomingMail) -> Outcome:
